@@ -1,0 +1,116 @@
+/**
+ * The code that runs a pipeline inside the sandbox. The trusted side generates a tiny entry
+ * file per deployed version:
+ *
+ * ```ts
+ * import { start, run } from "tau/_harness.ts";
+ * const init = await start();
+ * await run(await import("./pipeline.ts"), init);
+ * ```
+ *
+ * so the init message (with the protocol nonce) is read before any pipeline code runs.
+ */
+import { emit, type InitMessage, now, readInit } from "./_channel.ts";
+import { activeSteps, createContext, describeError, formatArgs } from "./context.ts";
+import { isPipeline } from "./pipeline.ts";
+
+const exit = Deno.exit;
+
+/** Reads the init message and routes `console` and uncaught errors into the protocol. */
+export async function start(): Promise<InitMessage> {
+  const init = await readInit();
+  routeConsole();
+  const fail = (err: unknown) => {
+    emit({ type: "error", error: describeError(err, activeSteps.at(-1) ?? null) });
+    exit(1);
+  };
+  globalThis.addEventListener("unhandledrejection", (e) => {
+    e.preventDefault();
+    fail(e.reason);
+  });
+  globalThis.addEventListener("error", (e) => {
+    e.preventDefault();
+    fail(e.error);
+  });
+  return init;
+}
+
+/** Runs the default export of the pipeline module and reports its result. Never returns. */
+export async function run(mod: { default?: unknown }, init: InitMessage): Promise<never> {
+  const definition = mod.default;
+  if (!isPipeline(definition)) {
+    emit({ type: "error", error: notAPipeline() });
+    return exit(1);
+  }
+  const ctx = createContext({
+    runId: init.run_id,
+    pipelineName: init.pipeline,
+    attempt: init.attempt,
+    params: init.params,
+    lastSuccessfulRun: init.last_successful_run,
+    secrets: init.secrets,
+  });
+  let value: unknown;
+  try {
+    value = await definition.fn(ctx);
+  } catch (err) {
+    emit({ type: "error", error: describeError(err, activeSteps.at(-1) ?? null) });
+    return exit(1);
+  }
+  try {
+    emit({ type: "result", ts: now(), value: value === undefined ? null : value });
+  } catch (err) {
+    emit({
+      type: "error",
+      error: {
+        name: "InvalidResult",
+        message: `The pipeline's return value is not JSON-serializable: ${formatArgs([err])}`,
+        stack: null,
+        step: null,
+      },
+    });
+    return exit(1);
+  }
+  return exit(0);
+}
+
+/** Deploy-time mode: prints the pipeline's declared config; runs nothing else. */
+export async function describe(load: () => Promise<{ default?: unknown }>): Promise<never> {
+  await readInit();
+  routeConsole();
+  try {
+    const definition = (await load()).default;
+    if (!isPipeline(definition)) {
+      emit({ type: "error", error: notAPipeline() });
+      return exit(1);
+    }
+    emit({ type: "describe", config: definition.config });
+    return exit(0);
+  } catch (err) {
+    emit({ type: "error", error: describeError(err, null) });
+    return exit(1);
+  }
+}
+
+function notAPipeline() {
+  return {
+    name: "NotAPipeline",
+    message: "The file's default export is not a pipeline",
+    stack: null,
+    step: null,
+  };
+}
+
+function routeConsole(): void {
+  const levels = { log: "info", info: "info", debug: "debug", warn: "warn", error: "error" };
+  for (const [method, level] of Object.entries(levels)) {
+    (console as unknown as Record<string, unknown>)[method] = (...args: unknown[]) =>
+      emit({
+        type: "log",
+        ts: now(),
+        level,
+        step: activeSteps.at(-1) ?? null,
+        message: formatArgs(args),
+      });
+  }
+}

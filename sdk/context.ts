@@ -1,0 +1,183 @@
+import { emit, now } from "./_channel.ts";
+
+/** A step of a run: set its row counts and metadata while it executes. */
+export interface Step {
+  readonly name: string;
+  /** Rows the step consumed. */
+  rowsIn?: number;
+  /** Rows the step produced. */
+  rowsOut?: number;
+  /** Free-form JSON-serializable facts recorded with the step. */
+  metadata: Record<string, unknown>;
+}
+
+/** Structured logging: `ctx.log("text")` logs at info; `.debug/.info/.warn/.error` choose. */
+export interface Logger {
+  (message: unknown, fields?: Record<string, unknown>): void;
+  debug(message: unknown, fields?: Record<string, unknown>): void;
+  info(message: unknown, fields?: Record<string, unknown>): void;
+  warn(message: unknown, fields?: Record<string, unknown>): void;
+  error(message: unknown, fields?: Record<string, unknown>): void;
+}
+
+/** Thrown by `ctx.secret()` for a name the pipeline did not declare in `secrets`. */
+export class SecretNotDeclaredError extends Error {
+  constructor(name: string) {
+    super(
+      `Cannot read secret ${name}: it is not declared; add secrets: [${
+        JSON.stringify(name)
+      }] to the pipeline config`,
+    );
+    this.name = "SecretNotDeclaredError";
+  }
+}
+
+/** Thrown by `ctx.secret()` for a declared name the daemon's environment does not hold. */
+export class SecretNotSetError extends Error {
+  constructor(name: string) {
+    super(`Cannot read secret ${name}: it is declared but not set in the daemon's environment`);
+    this.name = "SecretNotSetError";
+  }
+}
+
+/** What every pipeline function receives. */
+export interface PipelineContext {
+  /** Id of this run, e.g. `run_lx2k3…`. */
+  readonly runId: string;
+  /** Name of the pipeline being run. */
+  readonly pipelineName: string;
+  /** Attempt number, from 1; greater than 1 when the run is a retry. */
+  readonly attempt: number;
+  /** Parameters given with `tau run NAME --params '{…}'`. */
+  readonly params: Readonly<Record<string, unknown>>;
+  /** When the last successful run of this pipeline finished, or null if none has. */
+  readonly lastSuccessfulRun: Date | null;
+  /** Structured logging into the run's log. */
+  readonly log: Logger;
+  /** Runs `fn` as a named step, recording its timing, row counts, metadata and error. */
+  step<T>(name: string, fn: (step: Step) => T | Promise<T>): Promise<T>;
+  /** The value of a declared secret. */
+  secret(name: string): string;
+}
+
+/** Formats log arguments the way `console.log` would. */
+export function formatArgs(args: unknown[]): string {
+  return args.map((a) => typeof a === "string" ? a : Deno.inspect(a, { colors: false, depth: 6 }))
+    .join(" ");
+}
+
+/** The stack of steps currently executing (innermost last), used to tag logs and errors. */
+export const activeSteps: string[] = [];
+
+export function logEvent(level: string, message: unknown, fields?: Record<string, unknown>): void {
+  const text = formatArgs([message]);
+  emit({
+    type: "log",
+    ts: now(),
+    level,
+    step: activeSteps.at(-1) ?? null,
+    message: fields ? `${text} ${safeJson(fields)}` : text,
+  });
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return formatArgs([value]);
+  }
+}
+
+export interface ContextInit {
+  runId: string;
+  pipelineName: string;
+  attempt: number;
+  params: Record<string, unknown>;
+  lastSuccessfulRun: string | null;
+  secrets: string[];
+}
+
+/** Builds the context handed to the pipeline function. */
+export function createContext(init: ContextInit): PipelineContext {
+  const log = Object.assign(
+    (message: unknown, fields?: Record<string, unknown>) => logEvent("info", message, fields),
+    {
+      debug: (m: unknown, f?: Record<string, unknown>) => logEvent("debug", m, f),
+      info: (m: unknown, f?: Record<string, unknown>) => logEvent("info", m, f),
+      warn: (m: unknown, f?: Record<string, unknown>) => logEvent("warn", m, f),
+      error: (m: unknown, f?: Record<string, unknown>) => logEvent("error", m, f),
+    },
+  );
+  const declared = new Set(init.secrets);
+  let stepSeq = 0;
+
+  return Object.freeze({
+    runId: init.runId,
+    pipelineName: init.pipelineName,
+    attempt: init.attempt,
+    params: Object.freeze({ ...init.params }),
+    lastSuccessfulRun: init.lastSuccessfulRun ? new Date(init.lastSuccessfulRun) : null,
+    log,
+    secret(name: string): string {
+      if (!declared.has(name)) throw new SecretNotDeclaredError(name);
+      const value = Deno.env.get(name);
+      if (value === undefined) throw new SecretNotSetError(name);
+      return value;
+    },
+    async step<T>(name: string, fn: (step: Step) => T | Promise<T>): Promise<T> {
+      const seq = stepSeq++;
+      const step: Step = { name, metadata: {} };
+      const started = performance.now();
+      emit({ type: "step_start", seq, name, ts: now() });
+      activeSteps.push(name);
+      try {
+        const value = await fn(step);
+        emit(stepEnd(seq, step, "success", started));
+        return value;
+      } catch (err) {
+        emit({ ...stepEnd(seq, step, "failed", started), error: describeError(err, name) });
+        throw err;
+      } finally {
+        activeSteps.splice(activeSteps.lastIndexOf(name), 1);
+      }
+    },
+  });
+}
+
+function stepEnd(seq: number, step: Step, status: string, started: number) {
+  return {
+    type: "step_end",
+    seq,
+    name: step.name,
+    status,
+    ts: now(),
+    duration_ms: Math.round(performance.now() - started),
+    rows_in: step.rowsIn ?? null,
+    rows_out: step.rowsOut ?? null,
+    metadata: jsonSafe(step.metadata),
+  };
+}
+
+/** Errors cross the channel as plain data; the parent classifies them. */
+export function describeError(err: unknown, step: string | null) {
+  if (err instanceof Error) {
+    // The innermost step that failed is recorded once, where the error was first seen.
+    const tagged = err as Error & { tauStep?: string };
+    tagged.tauStep ??= step ?? undefined;
+    return {
+      name: err.name,
+      message: err.message,
+      stack: err.stack ?? null,
+      step: tagged.tauStep ?? null,
+    };
+  }
+  return { name: "NonError", message: formatArgs([err]), stack: null, step };
+}
+
+function jsonSafe(value: unknown): unknown {
+  try {
+    return JSON.parse(JSON.stringify(value ?? {}));
+  } catch {
+    return { unserializable: formatArgs([value]) };
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The HTTP JSON API under /api/v1. `createApp()` returns a Hono app whose `fetch` serves
+ * `Deno.serve` and tests alike. One error handler maps every failure to `{"error": {...}}`.
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { TauError, toErrorBody } from "../core/errors.ts";
+import type { TauPaths } from "../config/paths.ts";
+import type { TauConfig } from "../config/config.ts";
+import type { Store } from "../store/mod.ts";
+import type { RunManager } from "../runner/run_manager.ts";
+import { bearerAuth } from "./auth.ts";
+import { pipelineRoutes } from "./pipelines.ts";
+import { runRoutes } from "./runs.ts";
+import { VERSION } from "../version.ts";
+
+export interface ApiDeps {
+  store: Store;
+  runs: RunManager;
+  paths: TauPaths;
+  config: TauConfig;
+  apiKeys: readonly string[];
+  daemon: { pid: number; host: string; port: number; startedAt: Date };
+}
+
+export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+export function createApp(deps: ApiDeps): Hono {
+  const app = new Hono();
+  const api = new Hono();
+  api.use("*", bearerAuth(deps.apiKeys));
+  api.use(
+    "*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new TauError(
+          "payload_too_large",
+          `Request body is larger than ${MAX_BODY_BYTES} bytes`,
+        );
+      },
+    }),
+  );
+  api.get("/status", async (c) => {
+    const stats = await deps.store.stats();
+    return c.json({
+      status: "ok",
+      version: VERSION,
+      pid: deps.daemon.pid,
+      host: deps.daemon.host,
+      port: deps.daemon.port,
+      home: deps.paths.home,
+      uptime_s: Math.round((Date.now() - deps.daemon.startedAt.getTime()) / 1000),
+      store: "sqlite",
+      pipelines: stats.pipelines,
+      runs: stats.runs,
+      active_runs: deps.runs.activeCount,
+      sandbox: {
+        layers: { deno_permissions: true, module_graph_check: true, os_boundary: false },
+        deno: Deno.version.deno,
+      },
+    });
+  });
+  api.route("/pipelines", pipelineRoutes(deps));
+  api.route("/", runRoutes(deps));
+  app.route("/api/v1", api);
+
+  app.notFound((c) =>
+    c.json({
+      error: {
+        code: "not_found",
+        message: `No route ${c.req.method} ${new URL(c.req.url).pathname}`,
+      },
+    }, 404)
+  );
+  app.onError((err, c) => {
+    if (err instanceof HTTPException && !(err.cause instanceof TauError)) {
+      return c.json({ error: { code: "invalid_request", message: err.message } }, err.status);
+    }
+    const tauError = err instanceof TauError
+      ? err
+      : err.cause instanceof TauError
+      ? err.cause
+      : null;
+    if (!tauError) console.error("taud: unexpected error", err);
+    const status = tauError?.status ?? 500;
+    return c.json({ error: toErrorBody(tauError ?? err) }, status as 400);
+  });
+  return app;
+}
+
+/** Reads a JSON body, turning malformed JSON into a clear error. */
+export async function jsonBody(req: { text(): Promise<string> }): Promise<unknown> {
+  const text = await req.text();
+  if (text.trim() === "") return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new TauError("invalid_request", "Request body is not valid JSON");
+  }
+}

@@ -1,0 +1,167 @@
+/** Routes for deployed pipelines: deploy, list, show, code, undeploy, and starting runs. */
+import { Hono } from "hono";
+import { z } from "zod";
+import { TauError } from "../core/errors.ts";
+import { deployPipeline } from "../deploy/deploy.ts";
+import type { PipelineMetadata } from "../metadata/schema.ts";
+import { showPermissions } from "../runner/run_permissions.ts";
+import type { Json, PipelineRecord } from "../store/mod.ts";
+import { type ApiDeps, jsonBody } from "./app.ts";
+import { runSummary } from "./views.ts";
+import { inspectRun, parseBody } from "./runs.ts";
+
+const deployBody = z.strictObject({
+  code: z.string(),
+  filename: z.string().min(1).max(255),
+  source_path: z.string().max(4096).nullable().optional(),
+  name: z.string().optional(),
+  schedule: z.string().optional(),
+  force: z.boolean().optional(),
+});
+
+const runBody = z.strictObject({
+  params: z.record(z.string(), z.unknown()).optional(),
+  wait_ms: z.number().int().min(0).max(60_000).optional(),
+});
+
+export function pipelineRoutes(deps: ApiDeps): Hono {
+  const { store, paths, runs } = deps;
+  const app = new Hono();
+  const mustGet = async (name: string): Promise<PipelineRecord> => {
+    const pipeline = await store.getPipeline(name);
+    if (!pipeline) {
+      throw new TauError("not_found", `No pipeline named ${name}`, {
+        hint: "list deployed pipelines with tau list, or deploy one with tau deploy FILE",
+      });
+    }
+    return pipeline;
+  };
+  const lastRun = async (name: string) => {
+    const [run] = await store.listRuns(name, { limit: 1 });
+    return run ? runSummary(run) : null;
+  };
+  const permissionsOf = (p: PipelineRecord) =>
+    showPermissions(paths, p.metadata as unknown as PipelineMetadata, {
+      daemonPort: deps.daemon.port,
+      heapMb: deps.config.sandbox.heap_mb,
+    });
+
+  app.post("/", async (c) => {
+    const body = parseBody(deployBody, await jsonBody(c.req));
+    const result = await deployPipeline(store, paths, {
+      code: body.code,
+      filename: body.filename,
+      source_path: body.source_path ?? null,
+      ...(body.name !== undefined ? { name: body.name } : {}),
+      ...(body.schedule !== undefined ? { schedule: body.schedule } : {}),
+      ...(body.force !== undefined ? { force: body.force } : {}),
+    });
+    const pipeline = await mustGet(result.pipeline);
+    return c.json({
+      deployed: result.pipeline,
+      version: result.version,
+      hash: result.hash,
+      unchanged: result.unchanged,
+      schedule: pipeline.schedule,
+      metadata: result.metadata,
+      permissions: permissionsOf(pipeline),
+    }, result.unchanged ? 200 : 201);
+  });
+
+  app.get("/", async (c) => {
+    const pipelines = await store.listPipelines();
+    const items = await Promise.all(pipelines.map(async (p) => {
+      const m = p.metadata as unknown as PipelineMetadata;
+      return {
+        name: p.name,
+        description: m.description,
+        version: p.current_version,
+        schedule: p.schedule,
+        tags: m.tags,
+        updated_at: p.updated_at,
+        last_run: await lastRun(p.name),
+      };
+    }));
+    return c.json({ pipelines: items, count: items.length });
+  });
+
+  app.get("/:name", async (c) => {
+    const p = await mustGet(c.req.param("name"));
+    const version = await store.getVersion(p.name, p.current_version);
+    return c.json({
+      name: p.name,
+      description: (p.metadata as unknown as PipelineMetadata).description,
+      current_version: p.current_version,
+      hash: version?.hash ?? null,
+      filename: version?.filename ?? null,
+      source_path: p.source_path,
+      schedule: p.schedule,
+      metadata: p.metadata,
+      permissions: permissionsOf(p),
+      created_at: p.created_at,
+      updated_at: p.updated_at,
+      last_run: await lastRun(p.name),
+    });
+  });
+
+  app.get("/:name/code", async (c) => {
+    const p = await mustGet(c.req.param("name"));
+    const wanted = c.req.query("version");
+    const number = wanted === undefined ? p.current_version : Number(wanted);
+    const version = Number.isInteger(number) ? await store.getVersion(p.name, number) : null;
+    if (!version) {
+      throw new TauError("not_found", `Pipeline ${p.name} has no version ${wanted}`, {
+        hint: `the current version is ${p.current_version}`,
+      });
+    }
+    return c.json({
+      pipeline: p.name,
+      version: version.version,
+      filename: version.filename,
+      hash: version.hash,
+      created_at: version.created_at,
+      code: version.code,
+    });
+  });
+
+  app.delete("/:name", async (c) => {
+    const p = await mustGet(c.req.param("name"));
+    for (const run of await store.listRunsByStatus(["queued", "running"])) {
+      if (run.pipeline === p.name) await runs.cancel(run.run_id).catch(() => {});
+    }
+    await store.deletePipeline(p.name);
+    await Deno.remove(`${paths.code}/${p.name}`, { recursive: true }).catch(() => {});
+    return c.json({ undeployed: p.name, versions: p.current_version });
+  });
+
+  app.post("/:name/runs", async (c) => {
+    const name = c.req.param("name");
+    const body = parseBody(runBody, await jsonBody(c.req));
+    const run = await runs.submit(name, { params: (body.params ?? {}) as Record<string, Json> });
+    if (body.wait_ms) await runs.waitFor(run.run_id, body.wait_ms);
+    return c.json(await inspectRun(store, run.run_id), 201);
+  });
+
+  app.get("/:name/runs", async (c) => {
+    const p = await mustGet(c.req.param("name"));
+    const last = Number(c.req.query("last") ?? 20);
+    if (!Number.isInteger(last) || last < 1 || last > 1000) {
+      throw new TauError("invalid_params", "--last must be an integer from 1 to 1000");
+    }
+    const list = await store.listRuns(p.name, { limit: last });
+    return c.json({ pipeline: p.name, runs: list.map(runSummary), count: list.length });
+  });
+
+  app.get("/:name/runs/last", async (c) => {
+    const p = await mustGet(c.req.param("name"));
+    const [run] = await store.listRuns(p.name, { limit: 1 });
+    if (!run) {
+      throw new TauError("not_found", `Pipeline ${p.name} has not run yet`, {
+        hint: `start one with tau run ${p.name}`,
+      });
+    }
+    return c.json(await inspectRun(store, run.run_id));
+  });
+
+  return app;
+}

@@ -1,0 +1,58 @@
+/** The JSON shapes the API returns (documented in README.md, "CLI reference"). */
+import type { LogRecord, RunRecord, StepRecord } from "../store/mod.ts";
+
+export function runSummary(run: RunRecord) {
+  return {
+    run_id: run.run_id,
+    pipeline: run.pipeline,
+    version: run.version,
+    status: run.status,
+    trigger: run.trigger,
+    attempt: run.attempt,
+    created_at: run.created_at,
+    started_at: run.started_at,
+    finished_at: run.finished_at,
+    duration_ms: run.duration_ms,
+    error: run.error ? { kind: run.error.kind, message: run.error.message } : null,
+  };
+}
+
+export function logView(log: LogRecord) {
+  return {
+    seq: log.seq,
+    ts: log.ts,
+    attempt: log.attempt,
+    level: log.level,
+    step: log.step,
+    message: log.message,
+  };
+}
+
+export function stepView(step: StepRecord) {
+  return {
+    name: step.name,
+    status: step.status,
+    started_at: step.started_at,
+    finished_at: step.finished_at,
+    duration_ms: step.duration_ms,
+    rows_in: step.rows_in,
+    rows_out: step.rows_out,
+    metadata: step.metadata,
+    error: step.error,
+  };
+}
+
+export function runDetail(
+  run: RunRecord,
+  steps: StepRecord[],
+  logs: LogRecord[],
+  logsTruncated: boolean,
+) {
+  const { pid: _pid, ...rest } = run;
+  return {
+    ...rest,
+    steps: steps.map(stepView),
+    logs: logs.map(logView),
+    logs_truncated: logsTruncated,
+  };
+}

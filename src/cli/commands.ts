@@ -1,0 +1,240 @@
+/** Each CLI command: its flags, and what it asks the daemon. Every one returns one JSON value. */
+import { basename, resolve } from "node:path";
+import { TauError } from "../core/errors.ts";
+import { VERSION } from "../version.ts";
+import type { Client } from "./client.ts";
+
+export interface CommandSpec {
+  usage: string;
+  description: string;
+  options?: Record<string, { type: "string" | "boolean"; multiple?: boolean }>;
+  run(
+    ctx: { client: () => Promise<Client>; args: string[]; flags: Record<string, unknown> },
+  ): Promise<unknown>;
+}
+
+const WAIT_SLICE_MS = 25_000;
+
+function one(args: string[], what: string, usage: string): string {
+  if (args.length !== 1 || !args[0]) {
+    throw new TauError("invalid_params", `Expected exactly one ${what}`, {
+      hint: `usage: ${usage}`,
+    });
+  }
+  return args[0];
+}
+
+function enc(name: string): string {
+  return encodeURIComponent(name);
+}
+
+function positiveInt(value: unknown, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new TauError("invalid_params", `${flag} must be a positive integer`);
+  }
+  return n;
+}
+
+/** Polls a run until it ends; each request waits server-side, so this costs no busy loop. */
+async function waitForRun(client: Client, runId: string, initial: { status?: string }) {
+  let run = initial as { status?: string };
+  while (run.status === "queued" || run.status === "running") {
+    run = await client.request("GET", `/runs/${enc(runId)}?wait_ms=${WAIT_SLICE_MS}`) as {
+      status?: string;
+    };
+  }
+  return run;
+}
+
+export const COMMANDS: Record<string, CommandSpec> = {
+  deploy: {
+    usage: "tau deploy <file> [--name NAME] [--schedule CRON] [--force]",
+    description: "Validate a pipeline file and deploy it as a new version",
+    options: { name: { type: "string" }, schedule: { type: "string" }, force: { type: "boolean" } },
+    async run({ client, args, flags }) {
+      const file = one(args, "pipeline file", this.usage);
+      let code: string;
+      try {
+        code = await Deno.readTextFile(file);
+      } catch (err) {
+        throw new TauError("invalid_params", `Cannot read ${file}: ${(err as Error).message}`, {
+          hint: "pass the path of a .ts pipeline file",
+        });
+      }
+      return (await client()).request("POST", "/pipelines", {
+        code,
+        filename: basename(file),
+        source_path: resolve(file),
+        ...(flags.name !== undefined ? { name: flags.name } : {}),
+        ...(flags.schedule !== undefined ? { schedule: flags.schedule } : {}),
+        ...(flags.force ? { force: true } : {}),
+      });
+    },
+  },
+  undeploy: {
+    usage: "tau undeploy <name>",
+    description: "Remove a pipeline with its versions and run history",
+    async run({ client, args }) {
+      return (await client()).request(
+        "DELETE",
+        `/pipelines/${enc(one(args, "pipeline name", this.usage))}`,
+      );
+    },
+  },
+  list: {
+    usage: "tau list",
+    description: "List deployed pipelines with their last run",
+    async run({ client }) {
+      return (await client()).request("GET", "/pipelines");
+    },
+  },
+  show: {
+    usage: "tau show <name>",
+    description: "Metadata, current version and the exact permission set a run gets",
+    async run({ client, args }) {
+      return (await client()).request(
+        "GET",
+        `/pipelines/${enc(one(args, "pipeline name", this.usage))}`,
+      );
+    },
+  },
+  code: {
+    usage: "tau code <name> [--version N]",
+    description: "The deployed source of a pipeline",
+    options: { version: { type: "string" } },
+    async run({ client, args, flags }) {
+      const name = one(args, "pipeline name", this.usage);
+      const version = positiveInt(flags.version, "--version");
+      return (await client()).request(
+        "GET",
+        `/pipelines/${enc(name)}/code${version ? `?version=${version}` : ""}`,
+      );
+    },
+  },
+  run: {
+    usage: "tau run <name> [--params JSON] [--no-wait]",
+    description: "Run a pipeline; waits for the result unless --no-wait",
+    options: { params: { type: "string" }, "no-wait": { type: "boolean" } },
+    async run({ client, args, flags }) {
+      const name = one(args, "pipeline name", this.usage);
+      let params: unknown = {};
+      if (flags.params !== undefined) {
+        try {
+          params = JSON.parse(String(flags.params));
+        } catch (err) {
+          throw new TauError(
+            "invalid_params",
+            `--params is not valid JSON: ${(err as Error).message}`,
+            {
+              hint: `pass an object, e.g. --params '{"date": "2026-01-01"}'`,
+            },
+          );
+        }
+        if (typeof params !== "object" || params === null || Array.isArray(params)) {
+          throw new TauError("invalid_params", "--params must be a JSON object", {
+            hint: `e.g. --params '{"date": "2026-01-01"}'`,
+          });
+        }
+      }
+      const c = await client();
+      const wait = !flags["no-wait"];
+      const run = await c.request("POST", `/pipelines/${enc(name)}/runs`, {
+        params,
+        ...(wait ? { wait_ms: WAIT_SLICE_MS } : {}),
+      }) as { run_id: string; status?: string };
+      return wait ? waitForRun(c, run.run_id, run) : run;
+    },
+  },
+  runs: {
+    usage: "tau runs <name> [--last N]",
+    description: "Recent runs of a pipeline, newest first",
+    options: { last: { type: "string" } },
+    async run({ client, args, flags }) {
+      const name = one(args, "pipeline name", this.usage);
+      const last = positiveInt(flags.last, "--last") ?? 10;
+      return (await client()).request("GET", `/pipelines/${enc(name)}/runs?last=${last}`);
+    },
+  },
+  inspect: {
+    usage: "tau inspect <name> --last-run | --run ID",
+    description: "The full record of a run: status, steps, result, error, permissions, logs",
+    options: { "last-run": { type: "boolean" }, run: { type: "string" } },
+    async run({ client, args, flags }) {
+      const name = one(args, "pipeline name", this.usage);
+      const c = await client();
+      if (flags.run !== undefined) {
+        const run = await c.request("GET", `/runs/${enc(String(flags.run))}`) as {
+          pipeline?: string;
+        };
+        if (run.pipeline !== name) {
+          throw new TauError("not_found", `Run ${flags.run} does not belong to ${name}`, {
+            hint: `list its runs with tau runs ${name}`,
+          });
+        }
+        return run;
+      }
+      return c.request("GET", `/pipelines/${enc(name)}/runs/last`);
+    },
+  },
+  logs: {
+    usage: "tau logs <name> [--run ID]",
+    description: "Log lines of a run (the last run by default)",
+    options: { run: { type: "string" } },
+    async run({ client, args, flags }) {
+      const name = one(args, "pipeline name", this.usage);
+      const c = await client();
+      const runId = flags.run !== undefined
+        ? String(flags.run)
+        : (await c.request("GET", `/pipelines/${enc(name)}/runs/last`) as { run_id: string })
+          .run_id;
+      const logs = await c.request("GET", `/runs/${enc(runId)}/logs`) as { pipeline?: string };
+      if (logs.pipeline !== name) {
+        throw new TauError("not_found", `Run ${runId} does not belong to ${name}`, {
+          hint: `list its runs with tau runs ${name}`,
+        });
+      }
+      return logs;
+    },
+  },
+  errors: {
+    usage: "tau errors [--limit N]",
+    description: "Recent failed and timed-out runs across pipelines",
+    options: { limit: { type: "string" } },
+    async run({ client, flags }) {
+      const limit = positiveInt(flags.limit, "--limit") ?? 20;
+      return (await client()).request("GET", `/errors?limit=${limit}`);
+    },
+  },
+  cancel: {
+    usage: "tau cancel <run_id>",
+    description: "Kill a queued or running run",
+    async run({ client, args }) {
+      return (await client()).request(
+        "POST",
+        `/runs/${enc(one(args, "run id", this.usage))}/cancel`,
+      );
+    },
+  },
+  status: {
+    usage: "tau status",
+    description: "Daemon health, counts, and which sandbox layers are active",
+    async run({ client }) {
+      const c = await client();
+      return { url: c.baseUrl, ...(await c.request("GET", "/status") as object) };
+    },
+  },
+  version: {
+    usage: "tau version",
+    description: "Versions of the CLI and of Deno",
+    run() {
+      return Promise.resolve({
+        tau: VERSION,
+        deno: Deno.version.deno,
+        v8: Deno.version.v8,
+        typescript: Deno.version.typescript,
+      });
+    },
+  },
+};

@@ -1,0 +1,124 @@
+/**
+ * `tau.toml`: found at TAU_CONFIG, else ./tau.toml, else $TAU_HOME/tau.toml; optional.
+ * `${VAR}` and `${VAR:-default}` are interpolated from the daemon's environment; errors name
+ * the key (and the line, for syntax errors).
+ */
+import { parse, TomlError } from "smol-toml";
+import { z } from "zod";
+import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { TauError } from "../core/errors.ts";
+
+const port = z.number().int().min(0).max(65535);
+
+export const configSchema = z.strictObject({
+  daemon: z.strictObject({
+    host: z.string().min(1).default("127.0.0.1"),
+    port: port.default(8400),
+  }).prefault({}),
+  database: z.strictObject({ url: z.string().optional() }).prefault({}),
+  auth: z.strictObject({ api_key: z.string().min(16).optional() }).prefault({}),
+  scheduler: z.strictObject({
+    timezone: z.string().default("UTC"),
+    max_concurrent: z.number().int().min(1).max(1000).default(10),
+  }).prefault({}),
+  sandbox: z.strictObject({
+    heap_mb: z.number().int().min(16).max(16384).default(512),
+    max_output_bytes: z.number().int().min(1024).default(10 * 1024 * 1024),
+  }).prefault({}),
+  connections: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+  ai: z.record(z.string(), z.unknown()).default({}),
+});
+
+export type TauConfig = z.infer<typeof configSchema>;
+
+type Env = { get(name: string): string | undefined };
+
+/** Replaces `${VAR}` / `${VAR:-default}` in every string of a parsed TOML document. */
+export function interpolate(value: unknown, env: Env, path = ""): unknown {
+  if (typeof value === "string") {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, name, fallback) => {
+      const found = env.get(name);
+      if (found !== undefined && found !== "") return found;
+      if (fallback !== undefined) return fallback;
+      throw new TauError(
+        "invalid_config",
+        `tau.toml: ${path} refers to \${${name}}, which is not set`,
+        {
+          hint: `export ${name}=… before starting taud, or write \${${name}:-default}`,
+        },
+      );
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, `${path}[${i}]`));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, interpolate(v, env, path ? `${path}.${k}` : k)]),
+    );
+  }
+  return value;
+}
+
+export function findConfigFile(home: string, env: Env = Deno.env, cwd = Deno.cwd()): string | null {
+  const explicit = env.get("TAU_CONFIG");
+  if (explicit) return explicit;
+  for (const candidate of [join(cwd, "tau.toml"), join(home, "tau.toml")]) {
+    if (existsSync(candidate)) return candidate;
+  }
+  return null;
+}
+
+/** Parses and validates a tau.toml document. */
+export function parseConfig(text: string, env: Env = Deno.env, file = "tau.toml"): TauConfig {
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (err) {
+    const line = err instanceof TomlError ? ` (line ${err.line}, column ${err.column})` : "";
+    const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
+    throw new TauError("invalid_config", `${file}: syntax error${line}: ${message}`, {
+      hint: "fix the TOML syntax; see tau.toml.example",
+    });
+  }
+  const parsed = configSchema.safeParse(interpolate(doc, env));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = issue?.path.map(String).join(".") || "(root)";
+    throw new TauError("invalid_config", `${file}: ${key}: ${issue?.message}`, {
+      hint: "see tau.toml.example for the accepted keys",
+      details: parsed.error.issues.map((i) => ({ key: i.path.join("."), message: i.message })),
+    });
+  }
+  const tzError = timezoneError(parsed.data.scheduler.timezone);
+  if (tzError) {
+    throw new TauError("invalid_config", `${file}: scheduler.timezone: ${tzError}`);
+  }
+  return parsed.data;
+}
+
+function timezoneError(timezone: string): string | undefined {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: timezone });
+    return undefined;
+  } catch {
+    return `unknown time zone ${JSON.stringify(timezone)}`;
+  }
+}
+
+/** Loads the config in effect for a TAU_HOME (defaults when there is no file). */
+export async function loadConfig(home: string, env: Env = Deno.env): Promise<TauConfig> {
+  const file = findConfigFile(home, env);
+  let config = configSchema.parse({});
+  if (file) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(file);
+    } catch (err) {
+      throw new TauError("invalid_config", `Cannot read config file ${file}: ${String(err)}`);
+    }
+    config = parseConfig(text, env, file);
+  }
+  const envPort = env.get("TAU_PORT");
+  if (envPort) config.daemon.port = Number(envPort);
+  return config;
+}

@@ -1,0 +1,35 @@
+/** Creates TAU_HOME on first start: folders, the local API key (mode 0600), the import map. */
+import { existsSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+import type { TauPaths } from "./paths.ts";
+
+export async function prepareHome(paths: TauPaths): Promise<void> {
+  await Deno.mkdir(paths.home, { recursive: true, mode: 0o700 });
+  for (const dir of [paths.code, paths.runs, paths.staging, paths.denoDir]) {
+    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  }
+  await ensureApiKey(paths);
+  const sdk = pathToFileURL(paths.sdkDir).href;
+  const importMap = {
+    imports: { "tau": `${sdk}mod.ts`, "tau/": sdk },
+  };
+  await Deno.writeTextFile(paths.importMap, JSON.stringify(importMap, null, 2) + "\n");
+}
+
+/** Returns the local API key, creating it (0600) if missing. */
+export async function ensureApiKey(paths: TauPaths): Promise<string> {
+  if (existsSync(paths.apiKey)) return (await Deno.readTextFile(paths.apiKey)).trim();
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  const key = "tau_sk_" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  await Deno.writeTextFile(paths.apiKey, key + "\n", { mode: 0o600, createNew: true });
+  await Deno.chmod(paths.apiKey, 0o600);
+  return key;
+}
+
+export async function readApiKey(paths: TauPaths): Promise<string | undefined> {
+  try {
+    return (await Deno.readTextFile(paths.apiKey)).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,51 @@
+/** Where Tau keeps its state (DESIGN.md "State and configuration"). */
+import { join } from "node:path";
+import { homedir } from "node:os";
+import { fileURLToPath } from "node:url";
+
+export interface TauPaths {
+  home: string;
+  database: string;
+  apiKey: string;
+  pidFile: string;
+  stateFile: string;
+  logFile: string;
+  /** Deployed code, one folder per pipeline version. */
+  code: string;
+  /** Per-run folders (scratch + DENO_DIR), removed when the run ends. */
+  runs: string;
+  /** Deploy-time analysis folders. */
+  staging: string;
+  /** The trusted side's own module cache for deploy-time checks. */
+  denoDir: string;
+  importMap: string;
+  /** The SDK pipelines import as `tau`. */
+  sdkDir: string;
+}
+
+export const SDK_DIR = fileURLToPath(new URL("../../sdk/", import.meta.url));
+
+export function resolveHome(env: { get(name: string): string | undefined } = Deno.env): string {
+  return env.get("TAU_HOME") || join(homedir(), ".tau");
+}
+
+export function tauPaths(home: string): TauPaths {
+  return {
+    home,
+    database: join(home, "tau.db"),
+    apiKey: join(home, "api_key"),
+    pidFile: join(home, "taud.pid"),
+    stateFile: join(home, "taud.json"),
+    logFile: join(home, "taud.log"),
+    code: join(home, "code"),
+    runs: join(home, "runs"),
+    staging: join(home, "staging"),
+    denoDir: join(home, "deno"),
+    importMap: join(home, "import_map.json"),
+    sdkDir: SDK_DIR,
+  };
+}
+
+export function versionDir(paths: TauPaths, pipeline: string, version: number): string {
+  return join(paths.code, pipeline, `v${version}`);
+}

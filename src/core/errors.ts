@@ -1,0 +1,66 @@
+/**
+ * The one error type of the trusted side. Every failure an agent can see carries a stable
+ * `code`, a sentence-case `message`, and where possible a `hint` that says what to do next.
+ * `src/api/app.ts` maps it to an HTTP status; the CLI maps it to `{"error": …}` and exit 1.
+ */
+
+/** Stable error codes and the HTTP status each maps to. */
+export const ERROR_STATUS = {
+  invalid_request: 400,
+  invalid_params: 400,
+  invalid_pipeline: 422,
+  invalid_config: 422,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  name_conflict: 409,
+  conflict: 409,
+  payload_too_large: 413,
+  daemon_unreachable: 503,
+  internal: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface ErrorBody {
+  code: string;
+  message: string;
+  hint?: string;
+  details?: unknown;
+}
+
+export class TauError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly details: unknown;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { hint?: string; details?: unknown; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = "TauError";
+    this.code = code;
+    this.hint = options.hint;
+    this.details = options.details;
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+
+  toJSON(): ErrorBody {
+    const body: ErrorBody = { code: this.code, message: this.message };
+    if (this.hint) body.hint = this.hint;
+    if (this.details !== undefined) body.details = this.details;
+    return body;
+  }
+}
+
+/** Turns anything thrown into the wire shape, hiding internals of unexpected errors. */
+export function toErrorBody(err: unknown): ErrorBody {
+  if (err instanceof TauError) return err.toJSON();
+  const message = err instanceof Error ? err.message : String(err);
+  return { code: "internal", message: `Internal error: ${message}` };
+}

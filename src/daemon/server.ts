@@ -1,0 +1,117 @@
+/**
+ * The daemon in the foreground: opens the store, recovers runs a previous daemon left behind,
+ * serves the API, and shuts down gracefully on the first SIGTERM/SIGINT (forcefully on the
+ * second).
+ */
+import { loadConfig } from "../config/config.ts";
+import { ensureApiKey, prepareHome } from "../config/home.ts";
+import { tauPaths } from "../config/paths.ts";
+import { TauError } from "../core/errors.ts";
+import { openStore } from "../store/mod.ts";
+import { RunManager } from "../runner/run_manager.ts";
+import { createApp } from "../api/app.ts";
+import { writeState } from "./state.ts";
+
+export interface ServeOptions {
+  home: string;
+  host?: string;
+  port?: number;
+  /** Write daemon logs here instead of stderr. */
+  logFile?: string;
+}
+
+export async function serveDaemon(options: ServeOptions): Promise<void> {
+  const paths = tauPaths(options.home);
+  const config = await loadConfig(options.home);
+  const host = options.host ?? config.daemon.host;
+  const requestedPort = options.port ?? config.daemon.port;
+  await prepareHome(paths);
+  const apiKey = await ensureApiKey(paths);
+  const store = await openStore({ path: paths.database });
+
+  const controller = new AbortController();
+  let server: Deno.HttpServer<Deno.NetAddr>;
+  const startedAt = new Date();
+  const daemon = { pid: Deno.pid, host, port: requestedPort, startedAt };
+  // The run manager needs the real port (to deny it to runs) before the first run starts.
+  const runs = new RunManager({
+    onError: (runId, err) => log("run_error", { run_id: runId, error: String(err) }),
+    store,
+    paths,
+    get daemonPort() {
+      return daemon.port;
+    },
+    heapMb: config.sandbox.heap_mb,
+    maxOutputBytes: config.sandbox.max_output_bytes,
+  });
+  const app = createApp({
+    store,
+    runs,
+    paths,
+    config,
+    apiKeys: [apiKey, ...(config.auth.api_key ? [config.auth.api_key] : [])],
+    daemon,
+  });
+  try {
+    server = Deno.serve({
+      hostname: host,
+      port: requestedPort,
+      signal: controller.signal,
+      onListen: () => {},
+    }, app.fetch);
+  } catch (err) {
+    await store.close();
+    if (err instanceof Deno.errors.AddrInUse) {
+      throw new TauError("conflict", `Port ${requestedPort} on ${host} is already in use`, {
+        hint: "stop the other process or start taud with --port N",
+      });
+    }
+    throw err;
+  }
+  daemon.port = server.addr.port;
+  const recovered = await runs.recover();
+  await writeState(paths, {
+    pid: Deno.pid,
+    host,
+    port: daemon.port,
+    home: paths.home,
+    started_at: startedAt.toISOString(),
+  });
+  if (options.logFile) setLogFile(options.logFile);
+  log("started", { pid: Deno.pid, host, port: daemon.port, home: paths.home, recovered });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) {
+      log("forced exit", { signal });
+      Deno.exit(1);
+    }
+    stopping = true;
+    log("stopping", { signal });
+    controller.abort();
+    await runs.shutdown();
+    await server.finished;
+    await store.close();
+    await Deno.remove(paths.stateFile).catch(() => {});
+    await Deno.remove(paths.pidFile).catch(() => {});
+    log("stopped", {});
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGTERM", () => void stop("SIGTERM"));
+  Deno.addSignalListener("SIGINT", () => void stop("SIGINT"));
+  await server.finished;
+}
+
+let logFile: Deno.FsFile | null = null;
+
+/** Sends daemon log lines to a file instead of stderr (background mode). */
+export function setLogFile(path: string): void {
+  logFile = Deno.openSync(path, { create: true, append: true });
+}
+
+/** Daemon log lines: one JSON object per line on stderr, or the log file in background mode. */
+export function log(event: string, fields: Record<string, unknown>): void {
+  const line = JSON.stringify({ ts: new Date().toISOString(), event, ...fields }) + "\n";
+  if (logFile) logFile.writeSync(new TextEncoder().encode(line));
+  else console.error(line.trimEnd());
+}

@@ -1,0 +1,126 @@
+/**
+ * Deploy-time analysis of an untrusted pipeline file, in three steps: the module graph check,
+ * a type-check, and reading its declared config by loading it in a child with no permissions.
+ * Top-level code of the file never runs on the trusted side.
+ */
+import { join } from "node:path";
+import { TauError } from "../core/errors.ts";
+import type { TauPaths } from "../config/paths.ts";
+import { runDenoProcess } from "../sandbox/deno_process.ts";
+import { LineParser } from "../protocol/line_parser.ts";
+import { checkModuleGraph, firstLines } from "./graph_check.ts";
+
+export const ENTRY_SOURCE = `import { run, start } from "tau/_harness.ts";
+const init = await start();
+await run(await import("./pipeline.ts"), init);
+`;
+
+const DESCRIBE_SOURCE = `import { describe } from "tau/_harness.ts";
+await describe(() => import("./pipeline.ts"));
+`;
+
+/** Analyzes staged code; returns the raw config object the pipeline declared. */
+export async function analyzePipeline(paths: TauPaths, code: string): Promise<unknown> {
+  const dir = await Deno.makeTempDir({ dir: paths.staging, prefix: "deploy_" });
+  try {
+    const file = join(dir, "pipeline.ts");
+    await Deno.writeTextFile(file, code);
+    await Deno.writeTextFile(join(dir, "describe.ts"), DESCRIBE_SOURCE);
+    await checkModuleGraph({
+      file,
+      importMap: paths.importMap,
+      sdkDir: paths.sdkDir,
+      denoDir: paths.denoDir,
+    });
+    const [, config] = await Promise.all([typeCheck(paths, file), describe(paths, dir)]);
+    return config;
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+async function typeCheck(paths: TauPaths, file: string): Promise<void> {
+  const result = await runDenoProcess({
+    args: [
+      "check",
+      "--no-config",
+      "--no-lock",
+      "--no-remote",
+      "--no-npm",
+      "--quiet",
+      `--import-map=${paths.importMap}`,
+      file,
+    ],
+    env: { DENO_DIR: paths.denoDir, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+    timeoutMs: 60_000,
+  });
+  if (result.code !== 0) {
+    throw new TauError(
+      "invalid_pipeline",
+      `The pipeline does not type-check:\n${firstLines(result.stderr, 20)}`,
+      {
+        hint: "fix the type errors; line numbers refer to your pipeline file",
+      },
+    );
+  }
+}
+
+/** Loads the module in a child with no permissions at all and reads its config. */
+async function describe(paths: TauPaths, dir: string): Promise<unknown> {
+  const nonce = crypto.randomUUID();
+  const denoDir = join(dir, "deno");
+  const result = await runDenoProcess({
+    args: [
+      "run",
+      "--no-prompt",
+      "--no-config",
+      "--no-lock",
+      "--no-check",
+      "--no-remote",
+      "--no-npm",
+      "--cached-only",
+      `--import-map=${paths.importMap}`,
+      "--v8-flags=--max-old-space-size=128",
+      join(dir, "describe.ts"),
+    ],
+    env: { DENO_DIR: denoDir, HOME: dir, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+    cwd: dir,
+    stdin: JSON.stringify({ nonce }) + "\n",
+    timeoutMs: 10_000,
+    maxOutputBytes: 2 * 1024 * 1024,
+  });
+  if (result.timedOut) {
+    throw new TauError("invalid_pipeline", "Loading the pipeline file took longer than 10 s", {
+      hint: "move work out of top-level code into the pipeline function",
+    });
+  }
+  const parser = new LineParser(nonce);
+  for (const line of [...parser.push(result.stdout), ...parser.end()]) {
+    if (line.kind !== "event") continue;
+    if (line.event.type === "describe") return line.event.config;
+    if (line.event.type === "error") {
+      const { name, message } = line.event.error;
+      if (name === "NotAPipeline") {
+        throw new TauError("invalid_pipeline", "The file's default export is not a pipeline", {
+          hint:
+            'write `export default pipeline({ name: "…" }, async (ctx) => { … })` with pipeline from "tau"',
+        });
+      }
+      throw new TauError(
+        "invalid_pipeline",
+        `Loading the pipeline file failed: ${name}: ${message}`,
+        {
+          hint:
+            "top-level code runs with no permissions at deploy; keep I/O inside the pipeline function",
+        },
+      );
+    }
+  }
+  throw new TauError(
+    "invalid_pipeline",
+    `Loading the pipeline file failed (exit code ${result.code})`,
+    {
+      hint: firstLines(result.stderr) || "the file must export a pipeline as its default export",
+    },
+  );
+}

@@ -1,0 +1,115 @@
+/** `tau deploy`: analyze, validate, store a new version, and write its code files. */
+import { TauError } from "../core/errors.ts";
+import { sha256Hex } from "../core/ids.ts";
+import type { TauPaths } from "../config/paths.ts";
+import {
+  cronError,
+  type PipelineMetadata,
+  pipelineName,
+  validatePipelineConfig,
+} from "../metadata/schema.ts";
+import type { Json, Store } from "../store/mod.ts";
+import { analyzePipeline } from "./analyze.ts";
+import { materializeVersion } from "./code_files.ts";
+
+export const MAX_CODE_BYTES = 1024 * 1024;
+
+export interface DeployRequest {
+  code: string;
+  filename: string;
+  source_path?: string | null;
+  name?: string;
+  schedule?: string;
+  force?: boolean;
+}
+
+export interface DeployResult {
+  pipeline: string;
+  version: number;
+  hash: string;
+  unchanged: boolean;
+  metadata: PipelineMetadata;
+}
+
+export async function deployPipeline(
+  store: Store,
+  paths: TauPaths,
+  request: DeployRequest,
+): Promise<DeployResult> {
+  if (new TextEncoder().encode(request.code).length > MAX_CODE_BYTES) {
+    throw new TauError("payload_too_large", `Pipeline file is larger than ${MAX_CODE_BYTES} bytes`);
+  }
+  if (request.name !== undefined && !pipelineName.safeParse(request.name).success) {
+    throw new TauError("invalid_params", `Invalid --name ${JSON.stringify(request.name)}`, {
+      hint: "a name starts with a letter and holds only letters, digits, '_' or '-'",
+    });
+  }
+  if (request.schedule !== undefined) {
+    const error = cronError(request.schedule);
+    if (error) {
+      throw new TauError(
+        "invalid_params",
+        `Invalid --schedule ${JSON.stringify(request.schedule)}: ${error}`,
+        {
+          hint: 'use a 5-field cron expression such as "0 6 * * *"',
+        },
+      );
+    }
+  }
+
+  const raw = await analyzePipeline(paths, request.code);
+  const overridden = typeof raw === "object" && raw !== null
+    ? {
+      ...raw,
+      ...(request.name !== undefined ? { name: request.name } : {}),
+      ...(request.schedule !== undefined ? { schedule: request.schedule, every: undefined } : {}),
+    }
+    : raw;
+  const validated = validatePipelineConfig(overridden);
+  if (!validated.ok) {
+    const first = validated.issues[0];
+    throw new TauError(
+      "invalid_pipeline",
+      `Invalid pipeline config: ${first?.field}: ${first?.message}`,
+      {
+        hint: "fix the named field in the pipeline({...}) config",
+        details: { issues: validated.issues },
+      },
+    );
+  }
+  const metadata = validated.metadata;
+
+  const existing = await store.getPipeline(metadata.name);
+  const source = request.source_path ?? null;
+  if (
+    existing && !request.force && existing.source_path && source && existing.source_path !== source
+  ) {
+    throw new TauError(
+      "name_conflict",
+      `A pipeline named ${metadata.name} is already deployed from ${existing.source_path}`,
+      {
+        hint:
+          `rename one of them, deploy with --name, or replace it with tau deploy ${request.filename} --force`,
+      },
+    );
+  }
+
+  const hash = await sha256Hex(request.code);
+  const outcome = await store.deploy({
+    name: metadata.name,
+    code: request.code,
+    hash,
+    filename: request.filename,
+    source_path: source,
+    schedule: metadata.schedule,
+    metadata: metadata as unknown as Record<string, Json>,
+  });
+  await materializeVersion(paths, outcome.version);
+  return {
+    pipeline: metadata.name,
+    version: outcome.version.version,
+    hash,
+    unchanged: outcome.unchanged,
+    metadata,
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * Layer 2 of the sandbox: Deno loads static imports (and literal dynamic ones, including
+ * `with { type: "text" }`) without asking the permission system, so before a pipeline is
+ * accepted its whole module graph is resolved and every module must be the pipeline file
+ * itself, part of the SDK, a `node:` built-in, or an approved npm package.
+ */
+import { pathToFileURL } from "node:url";
+import { TauError } from "../core/errors.ts";
+import { runDenoProcess, stripAnsi } from "../sandbox/deno_process.ts";
+
+export interface GraphCheckOptions {
+  /** The staged pipeline file. */
+  file: string;
+  importMap: string;
+  sdkDir: string;
+  denoDir: string;
+  /** npm packages (`name@version`) pipelines may import. */
+  approvedNpm?: readonly string[];
+}
+
+interface InfoModule {
+  specifier: string;
+  kind?: string;
+  error?: string;
+}
+
+interface InfoOutput {
+  modules?: InfoModule[];
+  roots?: string[];
+}
+
+/** Resolves the module graph of a staged pipeline and refuses any module outside the rules. */
+export async function checkModuleGraph(options: GraphCheckOptions): Promise<void> {
+  const result = await runDenoProcess({
+    args: [
+      "info",
+      "--json",
+      "--no-config",
+      "--no-lock",
+      "--no-remote",
+      "--no-npm",
+      `--import-map=${options.importMap}`,
+      options.file,
+    ],
+    env: { DENO_DIR: options.denoDir, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+    timeoutMs: 30_000,
+  });
+  if (result.code !== 0) {
+    throw new TauError(
+      "invalid_pipeline",
+      `Cannot resolve the pipeline's imports: ${firstLines(result.stderr)}`,
+      {
+        hint: "fix the import or syntax error reported above",
+      },
+    );
+  }
+  let info: InfoOutput;
+  try {
+    info = JSON.parse(result.stdout);
+  } catch {
+    throw new TauError("internal", "deno info returned output that is not JSON");
+  }
+  const refused = refusedModules(info.modules ?? [], options);
+  if (refused.length > 0) {
+    const list = refused.map((r) => `${r.specifier} (${r.reason})`).join(", ");
+    throw new TauError(
+      "invalid_pipeline",
+      `The pipeline imports modules outside the sandbox: ${list}`,
+      {
+        hint:
+          'a pipeline may import only "tau" (and tau/…), node: built-ins and approved packages; read data through ctx.connection() or files in its scratch folder at run time',
+        details: { refused },
+      },
+    );
+  }
+}
+
+/** Pure part of the check, for unit tests: which modules break the rules, and why. */
+export function refusedModules(
+  modules: InfoModule[],
+  options: Pick<GraphCheckOptions, "file" | "sdkDir" | "approvedNpm">,
+): { specifier: string; reason: string }[] {
+  const self = pathToFileURL(options.file).href;
+  const sdk = pathToFileURL(options.sdkDir).href.replace(/\/?$/, "/");
+  const approved = new Set(options.approvedNpm ?? []);
+  const refused: { specifier: string; reason: string }[] = [];
+  for (const m of modules) {
+    const spec = m.specifier;
+    if (m.error) {
+      refused.push({
+        specifier: spec,
+        reason: stripAnsi(m.error).split("\n")[0] ?? "unresolvable",
+      });
+    } else if (spec === self || spec.startsWith(sdk)) {
+      continue;
+    } else if (spec.startsWith("node:")) {
+      continue;
+    } else if (spec.startsWith("npm:")) {
+      const pkg = spec.slice(4).replace(/^\//, "");
+      if (!approved.has(pkg)) refused.push({ specifier: spec, reason: "npm package not approved" });
+    } else if (spec.startsWith("file:")) {
+      refused.push({ specifier: spec, reason: "file outside the pipeline" });
+    } else {
+      refused.push({ specifier: spec, reason: "remote or unknown module" });
+    }
+  }
+  return refused;
+}
+
+export function firstLines(text: string, count = 6): string {
+  return stripAnsi(text).trim().split("\n").slice(0, count).join("\n");
+}

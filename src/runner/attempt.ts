@@ -1,0 +1,256 @@
+/**
+ * One attempt of a run: a `deno run` child with the generated permissions, its stdout parsed as
+ * untrusted protocol, its status decided here from the exit code, the timeout, the output cap
+ * and the validated final event — never by the child alone.
+ */
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { TauPaths } from "../config/paths.ts";
+import type { PipelineMetadata } from "../metadata/schema.ts";
+import type { ChildError } from "../protocol/events.ts";
+import { LineParser } from "../protocol/line_parser.ts";
+import { buildRunLaunch } from "../sandbox/permissions.ts";
+import type { Json, RunError, RunStatus, Store } from "../store/mod.ts";
+import { classifyChildError, systemErrors } from "./classify.ts";
+import { LogWriter } from "./log_writer.ts";
+import type { Redactor } from "./redact.ts";
+
+export interface AttemptSpec {
+  runId: string;
+  attempt: number;
+  pipeline: string;
+  filename: string;
+  entry: string;
+  metadata: PipelineMetadata;
+  params: Record<string, Json>;
+  lastSuccessfulRun: string | null;
+  secretValues: Record<string, string>;
+  redact: Redactor;
+  firstLogSeq: number;
+  daemonPort: number;
+  heapMb: number;
+  maxOutputBytes: number;
+  signal: AbortSignal;
+  onStart?: (pid: number) => void;
+}
+
+export interface AttemptOutcome {
+  status: RunStatus;
+  result: Json;
+  error: RunError | null;
+  nextLogSeq: number;
+}
+
+export async function runAttempt(
+  store: Store,
+  paths: TauPaths,
+  spec: AttemptSpec,
+): Promise<AttemptOutcome> {
+  const runDir = join(paths.runs, `${spec.runId}-${spec.attempt}`);
+  const scratchDir = join(runDir, "scratch");
+  const denoDir = join(runDir, "deno");
+  await Deno.mkdir(scratchDir, { recursive: true, mode: 0o700 });
+  const logs = new LogWriter(store, spec.runId, spec.attempt, spec.firstLogSeq);
+  try {
+    return await supervise(store, spec, logs, { scratchDir, denoDir, importMap: paths.importMap });
+  } finally {
+    await logs.flush();
+    await Deno.remove(runDir, { recursive: true }).catch(() => {});
+  }
+}
+
+async function supervise(
+  store: Store,
+  spec: AttemptSpec,
+  logs: LogWriter,
+  dirs: { scratchDir: string; denoDir: string; importMap: string },
+): Promise<AttemptOutcome> {
+  const launch = buildRunLaunch(
+    { net: spec.metadata.net, secrets: spec.metadata.secrets },
+    { ...dirs, entry: spec.entry, daemonPort: spec.daemonPort, heapMb: spec.heapMb },
+    spec.secretValues,
+  );
+  const nonce = crypto.randomUUID();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: launch.args,
+    env: launch.env,
+    clearEnv: true,
+    cwd: dirs.scratchDir,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  spec.onStart?.(child.pid);
+
+  let ended: "timeout" | "cancelled" | "output_limit" | null = null;
+  const kill = (reason: typeof ended) => {
+    ended ??= reason;
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already exited */ }
+  };
+  const timer = setTimeout(() => kill("timeout"), spec.metadata.timeout_ms);
+  const onAbort = () => kill("cancelled");
+  spec.signal.addEventListener("abort", onAbort, { once: true });
+  if (spec.signal.aborted) onAbort();
+
+  const writer = child.stdin.getWriter();
+  const init = {
+    nonce,
+    run_id: spec.runId,
+    pipeline: spec.pipeline,
+    attempt: spec.attempt,
+    params: spec.params,
+    last_successful_run: spec.lastSuccessfulRun,
+    secrets: spec.metadata.secrets,
+  };
+  await writer.write(new TextEncoder().encode(JSON.stringify(init) + "\n")).catch(() => {});
+  await writer.close().catch(() => {});
+
+  let outputBytes = 0;
+  // Returns false once the cap is passed: the rest is drained but not stored.
+  const countOutput = (chunk: Uint8Array) => {
+    outputBytes += chunk.length;
+    if (outputBytes <= spec.maxOutputBytes) return true;
+    kill("output_limit");
+    return false;
+  };
+  const redact = spec.redact;
+  const stepStarts = new Map<number, string>();
+  let result: { value: Json } | null = null;
+  let childError: ChildError | null = null;
+  const stderrTail: string[] = [];
+
+  const readStdout = consumeLines(
+    child.stdout,
+    new LineParser(nonce),
+    countOutput,
+    async (line) => {
+      if (line.kind === "text") return logs.write("stdout", redact(line.text));
+      if (line.kind === "invalid") {
+        return logs.write(
+          "system",
+          redact(`${line.reason}: ${line.text}`),
+        );
+      }
+      const event = line.event;
+      switch (event.type) {
+        case "log":
+          return logs.write(event.level, redact(event.message), event.step, event.ts);
+        case "step_start":
+          stepStarts.set(event.seq, event.ts);
+          return await store.saveStep({
+            run_id: spec.runId,
+            attempt: spec.attempt,
+            seq: event.seq,
+            name: redact(event.name),
+            status: "running",
+            started_at: event.ts,
+            finished_at: null,
+            duration_ms: null,
+            rows_in: null,
+            rows_out: null,
+            metadata: {},
+            error: null,
+          });
+        case "step_end":
+          return await store.saveStep({
+            run_id: spec.runId,
+            attempt: spec.attempt,
+            seq: event.seq,
+            name: redact(event.name),
+            status: event.status,
+            started_at: stepStarts.get(event.seq) ?? event.ts,
+            finished_at: event.ts,
+            duration_ms: Math.round(event.duration_ms),
+            rows_in: event.rows_in,
+            rows_out: event.rows_out,
+            metadata: redact(event.metadata as Record<string, Json>),
+            error: event.error
+              ? redact(classifyChildError(event.error, classifyContext(spec)))
+              : null,
+          });
+        case "result":
+          if (result === null && childError === null) {
+            result = {
+              value: redact(event.value as Json),
+            };
+          } else logs.write("system", "a second final event was ignored");
+          return;
+        case "error":
+          if (result === null && childError === null) childError = event.error;
+          return;
+        default:
+          logs.write("system", `unexpected event ${event.type} ignored`);
+      }
+    },
+  );
+  const readStderr = consumeLines(
+    child.stderr,
+    new LineParser(crypto.randomUUID()),
+    countOutput,
+    (line) => {
+      const text = line.kind === "text" ? line.text : line.kind === "invalid" ? line.text : "";
+      stderrTail.push(text);
+      if (stderrTail.length > 40) stderrTail.shift();
+      logs.write("stderr", redact(text));
+    },
+  );
+  const [status] = await Promise.all([child.status, readStdout, readStderr]);
+  clearTimeout(timer);
+  spec.signal.removeEventListener("abort", onAbort);
+
+  const outcome = (
+    status: RunStatus,
+    error: RunError | null,
+    value: Json = null,
+  ): AttemptOutcome => ({
+    status,
+    result: value,
+    error: error ? redact(error) : null,
+    nextLogSeq: logs.nextSeq,
+  });
+  if (ended === "cancelled") return outcome("cancelled", systemErrors.cancelled());
+  if (ended === "timeout") {
+    return outcome("timed_out", systemErrors.timeout(spec.metadata.timeout_ms));
+  }
+  if (ended === "output_limit") {
+    return outcome("failed", systemErrors.outputLimit(spec.maxOutputBytes));
+  }
+  const finalResult = result as { value: Json } | null;
+  const finalError = childError as ChildError | null;
+  if (status.code === 0 && finalResult && !finalError) {
+    return outcome("success", null, finalResult.value);
+  }
+  if (finalError) return outcome("failed", classifyChildError(finalError, classifyContext(spec)));
+  if (status.code === 0) return outcome("failed", systemErrors.noResult(status.code));
+  return outcome(
+    "failed",
+    systemErrors.crashed(status.code, status.signal, redact(stderrTail.join("\n"))),
+  );
+}
+
+function classifyContext(spec: AttemptSpec) {
+  return {
+    codeUrl: pathToFileURL(join(spec.entry, "..", "pipeline.ts")).href,
+    filename: spec.filename,
+  };
+}
+
+type ParsedLine = ReturnType<LineParser["push"]>[number];
+
+async function consumeLines(
+  stream: ReadableStream<Uint8Array>,
+  parser: LineParser,
+  accept: (chunk: Uint8Array) => boolean,
+  onLine: (line: ParsedLine) => void | Promise<void>,
+): Promise<void> {
+  const decoder = new TextDecoder();
+  let open = true;
+  for await (const chunk of stream) {
+    open = open && accept(chunk);
+    if (!open) continue;
+    for (const line of parser.push(decoder.decode(chunk, { stream: true }))) await onLine(line);
+  }
+  if (open) { for (const line of parser.end()) await onLine(line); }
+}

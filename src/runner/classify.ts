@@ -1,0 +1,137 @@
+/**
+ * Turns what a child reported (untrusted, already schema-checked) into the structured error an
+ * agent reads: a `kind`, the failing step, the line and column in the pipeline file, and a hint.
+ */
+import type { ChildError } from "../protocol/events.ts";
+import type { RunError } from "../store/mod.ts";
+
+export interface ClassifyContext {
+  /** file:// URL of the deployed pipeline.ts the child imported. */
+  codeUrl: string;
+  /** The name the author knows the file by (e.g. `hello_pipeline.ts`). */
+  filename: string;
+}
+
+const DENIED = /Requires (\w+) access to "([^"]*)"/;
+
+const PERMISSION_HINTS: Record<string, (target: string) => string> = {
+  net: (t) =>
+    `declare the host in the pipeline config: net: [${
+      JSON.stringify(t)
+    }], or declare the connection that owns it in connections`,
+  env: (t) => `declare it: secrets: [${JSON.stringify(t)}], and read it with ctx.secret()`,
+  read: () =>
+    "a run may only read and write its scratch folder (the working directory, Deno.cwd()); load data through a connection instead",
+  write: () => "a run may only write inside its scratch folder (the working directory, Deno.cwd())",
+  run: () => "pipelines can never start subprocesses",
+  ffi: () => "pipelines can never load native libraries",
+  sys: () => "pipelines can never read system information",
+  import: () => "pipelines can never import remote modules at run time",
+};
+
+export function classifyChildError(error: ChildError, context: ClassifyContext): RunError {
+  const message = rewritePaths(error.message, context);
+  const stack = error.stack ? rewritePaths(error.stack, context) : null;
+  const base = { message, step: error.step, stack, location: locate(error.stack, context) };
+  const denied = DENIED.exec(error.message);
+  if (denied || error.name === "NotCapable" || error.name === "PermissionDenied") {
+    const permission = denied?.[1] ?? null;
+    const target = denied?.[2] ?? null;
+    return {
+      kind: "permission_denied",
+      ...base,
+      permission,
+      target,
+      hint: permission && PERMISSION_HINTS[permission]
+        ? PERMISSION_HINTS[permission](target ?? "")
+        : "declare what the pipeline needs in its config",
+    };
+  }
+  switch (error.name) {
+    case "SecretNotDeclaredError":
+      return {
+        kind: "undeclared_secret",
+        ...base,
+        hint: "add the name to secrets: [...] in the pipeline config",
+      };
+    case "SecretNotSetError":
+      return {
+        kind: "secret_not_set",
+        ...base,
+        hint: "export the variable in the environment that starts taud, then restart it",
+      };
+    case "InvalidResult":
+      return {
+        kind: "invalid_output",
+        ...base,
+        hint: "return plain JSON data (objects, arrays, strings, numbers, booleans, null)",
+      };
+    case "NotAPipeline":
+      return { kind: "invalid_pipeline", ...base, hint: "export default pipeline({...}, fn)" };
+    default:
+      return { kind: "exception", ...base, hint: hintForException(error) };
+  }
+}
+
+function hintForException(error: ChildError): string {
+  if (error.name === "TypeError" && /is not a function|undefined/.test(error.message)) {
+    return "check the value named in the message at the given location";
+  }
+  return "read the message and stack; the location points into your pipeline file";
+}
+
+/** The first stack frame inside the pipeline file, as `{file, line, column}`. */
+export function locate(stack: string | null, context: ClassifyContext): RunError["location"] {
+  if (!stack) return null;
+  const escaped = context.codeUrl.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const match = new RegExp(`${escaped}:(\\d+):(\\d+)`).exec(stack);
+  if (!match) return null;
+  return { file: context.filename, line: Number(match[1]), column: Number(match[2]) };
+}
+
+/** Shows the author's file name instead of Tau's internal path to the deployed copy. */
+function rewritePaths(text: string, context: ClassifyContext): string {
+  return text.split(context.codeUrl).join(context.filename);
+}
+
+/** Errors the parent decides on its own (the child could not or did not report them). */
+export const systemErrors = {
+  timeout: (ms: number): RunError => ({
+    kind: "timeout",
+    message: `The run exceeded its timeout of ${formatMs(ms)} and was killed`,
+    hint: 'make the pipeline faster or raise timeout in its config (e.g. timeout: "30m")',
+  }),
+  cancelled: (): RunError => ({ kind: "cancelled", message: "The run was cancelled" }),
+  outputLimit: (bytes: number): RunError => ({
+    kind: "output_limit",
+    message: `The run printed more than ${bytes} bytes and was killed`,
+    hint: "log less: summarize rows instead of printing them",
+  }),
+  noResult: (code: number): RunError => ({
+    kind: "invalid_output",
+    message: `The run's process exited with code ${code} without reporting a result`,
+    hint: "do not call Deno.exit() in a pipeline; return from the pipeline function instead",
+  }),
+  crashed: (code: number, signal: string | null, stderr: string): RunError => {
+    const oom = /out of memory|heap limit/i.test(stderr);
+    return {
+      kind: oom ? "memory_limit" : "crashed",
+      message: oom
+        ? "The run ran out of memory (V8 heap limit) and was killed"
+        : `The run's process ended with ${signal ? `signal ${signal}` : `exit code ${code}`}`,
+      stack: stderr.slice(-4000) || null,
+      hint: oom
+        ? "process data in batches instead of holding it all in memory"
+        : "see the stack and the run's logs for what the process printed",
+    };
+  },
+  daemonStopped: (): RunError => ({
+    kind: "daemon_restart",
+    message: "The daemon stopped while this run was running",
+    hint: "run it again with tau run",
+  }),
+};
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}

@@ -1,0 +1,320 @@
+/**
+ * Owns every run of this daemon: creates the record, runs attempts with retries and backoff,
+ * cancels, lets callers wait for the end, and puts runs left behind by a dead daemon into a
+ * truthful state on start.
+ */
+import { TauError } from "../core/errors.ts";
+import { newRunId } from "../core/ids.ts";
+import type { TauPaths } from "../config/paths.ts";
+import { materializeVersion } from "../deploy/code_files.ts";
+import type { PipelineMetadata } from "../metadata/schema.ts";
+import type { AttemptRecord, Json, RunRecord, RunStatus, Store } from "../store/mod.ts";
+import { TERMINAL_STATUSES } from "../store/mod.ts";
+import { runAttempt } from "./attempt.ts";
+import { systemErrors } from "./classify.ts";
+import { makeRedactor } from "./redact.ts";
+import { showPermissions } from "./run_permissions.ts";
+
+export interface RunManagerOptions {
+  store: Store;
+  paths: TauPaths;
+  daemonPort: number;
+  heapMb: number;
+  maxOutputBytes: number;
+  /** Where declared secrets are read from. @default {Deno.env} */
+  env?: { get(name: string): string | undefined };
+  /** Called when a run could not be executed at all (a bug or a store failure). */
+  onError?: (runId: string, err: unknown) => void;
+}
+
+const MAX_BACKOFF_MS = 10 * 60 * 1000;
+
+export class RunManager {
+  readonly #o: RunManagerOptions;
+  readonly #active = new Map<string, AbortController>();
+  readonly #done = new EventTarget();
+  readonly #tasks = new Set<Promise<void>>();
+
+  constructor(options: RunManagerOptions) {
+    this.#o = options;
+  }
+
+  get activeCount(): number {
+    return this.#active.size;
+  }
+
+  /** Creates a run of the pipeline's current version and starts it. */
+  async submit(
+    name: string,
+    options: { params?: Record<string, Json>; trigger?: string } = {},
+  ): Promise<RunRecord> {
+    const { store, paths } = this.#o;
+    const pipeline = await store.getPipeline(name);
+    if (!pipeline) throw notFound(name);
+    const metadata = pipeline.metadata as unknown as PipelineMetadata;
+    const runId = newRunId();
+    const run = await store.createRun({
+      run_id: runId,
+      pipeline: name,
+      version: pipeline.current_version,
+      trigger: options.trigger ?? "manual",
+      params: options.params ?? {},
+      max_attempts: metadata.retries + 1,
+      permissions: showPermissions(paths, metadata, { ...this.#o, runId }) as unknown as Json,
+    });
+    this.#start(runId);
+    return run;
+  }
+
+  /** Kills a running run (or drops a queued one); resolves with the final record. */
+  async cancel(runId: string): Promise<RunRecord> {
+    const run = await this.#o.store.getRun(runId);
+    if (!run) {
+      throw new TauError("not_found", `No run ${runId}`, { hint: "list runs with tau runs NAME" });
+    }
+    if (TERMINAL_STATUSES.includes(run.status)) {
+      throw new TauError("conflict", `Run ${runId} already finished with status ${run.status}`);
+    }
+    const controller = this.#active.get(runId);
+    if (controller) {
+      controller.abort("cancel");
+      await this.waitFor(runId, 30_000);
+    } else {
+      await this.#finish(run, "cancelled", null, systemErrors.cancelled(), run.attempts);
+    }
+    return (await this.#o.store.getRun(runId)) as RunRecord;
+  }
+
+  /** Resolves when the run reaches a final status, or after `timeoutMs`. */
+  async waitFor(runId: string, timeoutMs: number): Promise<void> {
+    const isDone = async () => {
+      const run = await this.#o.store.getRun(runId);
+      return !run || TERMINAL_STATUSES.includes(run.status);
+    };
+    if (await isDone()) return;
+    await new Promise<void>((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        this.#done.removeEventListener(runId, finish);
+        resolve();
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      this.#done.addEventListener(runId, finish);
+    });
+  }
+
+  /**
+   * After a crash: runs still marked `running` belong to a dead daemon. Their child (if it
+   * survived) is killed and the run fails with kind `daemon_restart`; queued runs start again.
+   */
+  async recover(): Promise<{ failed: string[]; restarted: string[] }> {
+    const { store } = this.#o;
+    const failed: string[] = [];
+    const restarted: string[] = [];
+    for (const run of await store.listRunsByStatus(["running", "queued"])) {
+      if (run.status === "queued") {
+        restarted.push(run.run_id);
+        this.#start(run.run_id);
+        continue;
+      }
+      if (run.pid) killOrphan(run.pid, run.run_id);
+      const attempts = run.attempts.map((a) =>
+        a.status === "running"
+          ? { ...a, status: "failed" as const, error: systemErrors.daemonStopped() }
+          : a
+      );
+      await this.#finish(run, "failed", null, systemErrors.daemonStopped(), attempts);
+      failed.push(run.run_id);
+    }
+    return { failed, restarted };
+  }
+
+  /** Stops every active run (they end as failed/daemon_restart) and waits for them. */
+  async shutdown(): Promise<void> {
+    for (const controller of this.#active.values()) controller.abort("shutdown");
+    await Promise.allSettled([...this.#tasks]);
+  }
+
+  #start(runId: string): void {
+    const task = this.#execute(runId).catch((err) => {
+      (this.#o.onError ?? ((id, e) => console.error(`taud: run ${id} failed to execute:`, e)))(
+        runId,
+        err,
+      );
+    }).finally(() => this.#tasks.delete(task));
+    this.#tasks.add(task);
+  }
+
+  async #execute(runId: string): Promise<void> {
+    const { store, paths } = this.#o;
+    let run = await store.getRun(runId);
+    if (!run || run.status !== "queued") return;
+    const version = await store.getVersion(run.pipeline, run.version);
+    if (!version) {
+      await this.#finish(run, "failed", null, {
+        kind: "internal",
+        message: `Version ${run.version} of ${run.pipeline} is missing`,
+      }, run.attempts);
+      return;
+    }
+    const metadata = version.metadata as unknown as PipelineMetadata;
+    const controller = new AbortController();
+    this.#active.set(runId, controller);
+    try {
+      const entry = await materializeVersion(paths, version);
+      const secretValues = readSecrets(metadata.secrets, this.#o.env ?? Deno.env);
+      const redact = makeRedactor(secretValues);
+      const lastSuccess = await store.lastSuccessfulRun(run.pipeline);
+      const attempts: AttemptRecord[] = [...run.attempts];
+      const tail = await store.listLogs(runId, { tail: 1 });
+      let logSeq = (tail[0]?.seq ?? -1) + 1;
+      const startedAt = run.started_at ?? new Date().toISOString();
+      let last: { status: RunStatus; result: Json; error: RunRecord["error"] } = {
+        status: "failed",
+        result: null,
+        error: null,
+      };
+
+      for (let attempt = run.attempt + 1; attempt <= run.max_attempts; attempt++) {
+        const attemptStart = new Date();
+        const current: AttemptRecord = {
+          attempt,
+          status: "running",
+          started_at: attemptStart.toISOString(),
+          finished_at: null,
+          duration_ms: null,
+          error: null,
+        };
+        run = await store.updateRun(runId, {
+          status: "running",
+          attempt,
+          started_at: startedAt,
+          attempts: [...attempts, current],
+        }) ?? run;
+        const outcome = await runAttempt(store, paths, {
+          runId,
+          attempt,
+          pipeline: run.pipeline,
+          filename: version.filename,
+          entry,
+          metadata,
+          params: run.params,
+          lastSuccessfulRun: lastSuccess?.finished_at ?? null,
+          secretValues,
+          redact,
+          firstLogSeq: logSeq,
+          daemonPort: this.#o.daemonPort,
+          heapMb: this.#o.heapMb,
+          maxOutputBytes: this.#o.maxOutputBytes,
+          signal: controller.signal,
+          onStart: (pid) => void store.updateRun(runId, { pid }),
+        });
+        logSeq = outcome.nextLogSeq;
+        const finished = new Date();
+        attempts.push({
+          ...current,
+          status: outcome.status,
+          finished_at: finished.toISOString(),
+          duration_ms: finished.getTime() - attemptStart.getTime(),
+          error: outcome.error,
+        });
+        last = outcome;
+        const retryable = outcome.status === "failed" || outcome.status === "timed_out";
+        if (!retryable || attempt === run.max_attempts || controller.signal.aborted) break;
+        const delay = backoff(metadata.retry_delay_ms, attempt);
+        await store.appendLogs([{
+          run_id: runId,
+          attempt,
+          seq: logSeq++,
+          ts: new Date().toISOString(),
+          level: "system",
+          step: null,
+          message: `attempt ${attempt} ended ${outcome.status}; retrying in ${delay} ms`,
+        }]);
+        await store.updateRun(runId, { attempts, pid: null });
+        if (!(await sleep(delay, controller.signal))) break;
+      }
+
+      if (controller.signal.aborted) {
+        const shutdown = controller.signal.reason === "shutdown";
+        last = shutdown
+          ? { status: "failed", result: null, error: systemErrors.daemonStopped() }
+          : { status: "cancelled", result: null, error: systemErrors.cancelled() };
+        const lastAttempt = attempts.at(-1);
+        if (lastAttempt && lastAttempt.status !== last.status) {
+          attempts.splice(-1, 1, { ...lastAttempt, status: last.status, error: last.error });
+        }
+      }
+      await this.#finish(run, last.status, last.result, last.error, attempts, startedAt);
+    } finally {
+      this.#active.delete(runId);
+    }
+  }
+
+  async #finish(
+    run: RunRecord,
+    status: RunStatus,
+    result: Json,
+    error: RunRecord["error"],
+    attempts: AttemptRecord[],
+    startedAt = run.started_at,
+  ): Promise<void> {
+    const finishedAt = new Date();
+    await this.#o.store.updateRun(run.run_id, {
+      status,
+      result,
+      error,
+      attempts,
+      pid: null,
+      finished_at: finishedAt.toISOString(),
+      duration_ms: startedAt ? finishedAt.getTime() - new Date(startedAt).getTime() : null,
+    });
+    this.#done.dispatchEvent(new Event(run.run_id));
+  }
+}
+
+function notFound(name: string): TauError {
+  return new TauError("not_found", `No pipeline named ${name}`, {
+    hint: "list deployed pipelines with tau list, or deploy one with tau deploy FILE",
+  });
+}
+
+function readSecrets(names: string[], env: { get(name: string): string | undefined }) {
+  const values: Record<string, string> = {};
+  for (const name of names) {
+    const value = env.get(name);
+    if (value !== undefined) values[name] = value;
+  }
+  return values;
+}
+
+/** Exponential backoff with ±20% jitter, capped at ten minutes. */
+export function backoff(baseMs: number, attempt: number, random = Math.random): number {
+  const exp = Math.min(baseMs * 2 ** (attempt - 1), MAX_BACKOFF_MS);
+  return Math.round(exp * (0.8 + 0.4 * random()));
+}
+
+/** Resolves true after `ms`, or false as soon as the signal aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Kills a child left by a dead daemon, but only if that pid is still one of our runs. */
+function killOrphan(pid: number, runId: string): void {
+  try {
+    const cmdline = Deno.readTextFileSync(`/proc/${pid}/cmdline`);
+    if (!cmdline.includes(`${runId}-`)) return;
+    Deno.kill(pid, "SIGKILL");
+  } catch { /* gone, or not on Linux */ }
+}

@@ -1,0 +1,30 @@
+/** The permission set shown to users for a pipeline or a run (no secret values, ever). */
+import { join } from "node:path";
+import type { TauPaths } from "../config/paths.ts";
+import type { PipelineMetadata } from "../metadata/schema.ts";
+import { buildRunLaunch, type PermissionSet } from "../sandbox/permissions.ts";
+
+export interface ShownPermissions extends PermissionSet {
+  /** The exact `deno` arguments a run is started with. */
+  flags: string[];
+}
+
+export function showPermissions(
+  paths: TauPaths,
+  metadata: PipelineMetadata,
+  options: { daemonPort: number; heapMb: number; runId?: string; entry?: string },
+): ShownPermissions {
+  const runDir = join(paths.runs, `${options.runId ?? "<run_id>"}-<attempt>`);
+  const launch = buildRunLaunch(
+    { net: metadata.net, secrets: metadata.secrets },
+    {
+      scratchDir: join(runDir, "scratch"),
+      denoDir: join(runDir, "deno"),
+      importMap: paths.importMap,
+      entry: options.entry ?? join(paths.code, metadata.name, "v<version>", "entry.ts"),
+      daemonPort: options.daemonPort,
+      heapMb: options.heapMb,
+    },
+  );
+  return { ...launch.permissions, flags: launch.args };
+}

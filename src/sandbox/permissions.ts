@@ -1,0 +1,117 @@
+/**
+ * The one place a run's Deno permissions are decided. Pure: the same metadata and options
+ * always give the same flags, so `tau show` can print exactly what a run will get, and the
+ * unit tests can pin it down. Nothing here ever grants run, sys, ffi, import or all.
+ */
+
+export interface PermissionInput {
+  /** Hosts (`host` or `host:port`) the pipeline declared in `net`. */
+  net: readonly string[];
+  /** Environment variable names the pipeline declared in `secrets`. */
+  secrets: readonly string[];
+  /** Hosts granted by the pipeline's declared connections (derived from tau.toml). */
+  connectionHosts?: readonly string[];
+}
+
+export interface SandboxOptions {
+  /** The per-run folder the child may read and write; nothing else on disk. */
+  scratchDir: string;
+  /** Per-run DENO_DIR, removed after the run (holds localStorage, caches, code cache). */
+  denoDir: string;
+  /** Import map resolving `tau` to the SDK. */
+  importMap: string;
+  /** Generated entry file of the deployed version. */
+  entry: string;
+  /** The daemon's own port: always denied, whatever the pipeline declares. */
+  daemonPort: number;
+  /**
+   * V8 old-space limit of the child, in MiB.
+   * @default {512}
+   */
+  heapMb?: number;
+}
+
+/** The permission set as shown to users (`tau show`, `tau inspect`). */
+export interface PermissionSet {
+  net: string[];
+  deny_net: string[];
+  env: string[];
+  read: string[];
+  write: string[];
+  run: false;
+  ffi: false;
+  sys: false;
+  import: false;
+  heap_mb: number;
+}
+
+export interface RunLaunch {
+  permissions: PermissionSet;
+  /** Arguments after the `deno` executable. */
+  args: string[];
+  /** The child's whole environment (it is spawned with a cleared environment). */
+  env: Record<string, string>;
+}
+
+/** Addresses no run may reach even if a declared name resolves there (cloud metadata). */
+const ALWAYS_DENIED = ["169.254.0.0/16", "metadata.google.internal"];
+
+export function daemonAddresses(port: number): string[] {
+  return ["127.0.0.1", "localhost", "0.0.0.0", "[::1]"].map((host) => `${host}:${port}`);
+}
+
+/** Builds the child's flags and environment from what the pipeline declared. */
+export function buildRunLaunch(
+  input: PermissionInput,
+  options: SandboxOptions,
+  secretValues: Readonly<Record<string, string>> = {},
+): RunLaunch {
+  const net = [...new Set([...(input.connectionHosts ?? []), ...input.net])].sort();
+  const env = [...new Set(input.secrets)].sort();
+  const heapMb = options.heapMb ?? 512;
+  const permissions: PermissionSet = {
+    net,
+    deny_net: [...daemonAddresses(options.daemonPort), ...ALWAYS_DENIED],
+    env,
+    read: [options.scratchDir],
+    write: [options.scratchDir],
+    run: false,
+    ffi: false,
+    sys: false,
+    import: false,
+    heap_mb: heapMb,
+  };
+
+  const args = [
+    "run",
+    "--no-prompt",
+    "--no-config",
+    "--no-lock",
+    "--no-check",
+    "--no-remote",
+    "--no-npm",
+    "--cached-only",
+    `--import-map=${options.importMap}`,
+    `--allow-read=${options.scratchDir}`,
+    `--allow-write=${options.scratchDir}`,
+    ...(net.length > 0 ? [`--allow-net=${net.join(",")}`] : []),
+    `--deny-net=${permissions.deny_net.join(",")}`,
+    ...(env.length > 0 ? [`--allow-env=${env.join(",")}`] : []),
+    `--v8-flags=--max-old-space-size=${heapMb}`,
+    options.entry,
+  ];
+
+  const childEnv: Record<string, string> = {
+    HOME: options.scratchDir,
+    TMPDIR: options.scratchDir,
+    DENO_DIR: options.denoDir,
+    DENO_NO_UPDATE_CHECK: "1",
+    DENO_NO_PACKAGE_JSON: "1",
+    NO_COLOR: "1",
+  };
+  for (const name of env) {
+    const value = secretValues[name];
+    if (value !== undefined) childEnv[name] = value;
+  }
+  return { permissions, args, env: childEnv };
+}

@@ -1,0 +1,104 @@
+/**
+ * Forward-only schema migrations for the SQLite store. Append new entries with the next
+ * version number; never edit or reorder an applied one. `SqliteStore.migrate()` applies each
+ * pending entry in its own `BEGIN IMMEDIATE` transaction that first records the version in
+ * `schema_migrations`, so concurrent migrators serialize on the write lock and skip what
+ * another process already applied.
+ */
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * Created before any migration runs (the bookkeeping row is inserted before the migration's
+ * own SQL). Migration 1 repeats it with IF NOT EXISTS so the schema reads complete.
+ */
+export const SCHEMA_MIGRATIONS_DDL = `
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  version    INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL,
+  applied_at TEXT NOT NULL
+);`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "initial_schema",
+    sql: `
+${SCHEMA_MIGRATIONS_DDL}
+
+CREATE TABLE pipelines (
+  name            TEXT PRIMARY KEY,
+  current_version INTEGER NOT NULL,
+  source_path     TEXT,
+  schedule        TEXT,
+  metadata        TEXT NOT NULL DEFAULT '{}',
+  created_at      TEXT NOT NULL,
+  updated_at      TEXT NOT NULL
+);
+
+CREATE TABLE pipeline_versions (
+  pipeline   TEXT NOT NULL REFERENCES pipelines(name) ON DELETE CASCADE,
+  version    INTEGER NOT NULL,
+  hash       TEXT NOT NULL,
+  filename   TEXT NOT NULL,
+  code       TEXT NOT NULL,
+  metadata   TEXT NOT NULL DEFAULT '{}',
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (pipeline, version)
+);
+
+CREATE TABLE runs (
+  run_id       TEXT PRIMARY KEY,
+  pipeline     TEXT NOT NULL REFERENCES pipelines(name) ON DELETE CASCADE,
+  version      INTEGER NOT NULL,
+  status       TEXT NOT NULL,
+  trigger      TEXT NOT NULL,
+  params       TEXT NOT NULL DEFAULT '{}',
+  attempt      INTEGER NOT NULL DEFAULT 0,
+  max_attempts INTEGER NOT NULL DEFAULT 1,
+  created_at   TEXT NOT NULL,
+  started_at   TEXT,
+  finished_at  TEXT,
+  duration_ms  INTEGER,
+  result       TEXT,
+  error        TEXT,
+  permissions  TEXT,
+  attempts     TEXT NOT NULL DEFAULT '[]',
+  pid          INTEGER
+);
+CREATE INDEX runs_pipeline_created ON runs (pipeline, created_at);
+CREATE INDEX runs_status ON runs (status);
+
+CREATE TABLE steps (
+  run_id      TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+  attempt     INTEGER NOT NULL,
+  seq         INTEGER NOT NULL,
+  name        TEXT NOT NULL,
+  status      TEXT NOT NULL,
+  started_at  TEXT NOT NULL,
+  finished_at TEXT,
+  duration_ms INTEGER,
+  rows_in     INTEGER,
+  rows_out    INTEGER,
+  metadata    TEXT NOT NULL DEFAULT '{}',
+  error       TEXT,
+  PRIMARY KEY (run_id, attempt, seq)
+);
+
+CREATE TABLE logs (
+  run_id  TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+  attempt INTEGER NOT NULL,
+  seq     INTEGER NOT NULL,
+  ts      TEXT NOT NULL,
+  level   TEXT NOT NULL,
+  step    TEXT,
+  message TEXT NOT NULL,
+  PRIMARY KEY (run_id, seq)
+);
+`,
+  },
+];

@@ -1,0 +1,468 @@
+// node:sqlite is synchronous, but the Store interface is async so a PostgreSQL store can
+// implement it later; the methods below are `async` only to return promises (and turn throws
+// into rejections), so they have nothing to await.
+// deno-lint-ignore-file require-await
+
+/**
+ * The SQLite implementation of `Store`, on `node:sqlite`. One file, WAL mode, so the daemon
+ * and short-lived CLI processes can share it. JSON columns are TEXT, parsed on read.
+ */
+
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { TauError } from "../../core/errors.ts";
+import {
+  type DeployInput,
+  type DeployOutcome,
+  type Json,
+  type LogRecord,
+  type NewRun,
+  type PipelineRecord,
+  type PipelineVersion,
+  type RunPatch,
+  type RunRecord,
+  type RunStatus,
+  type StepRecord,
+  type Store,
+  type StoreStats,
+  TERMINAL_STATUSES,
+} from "../types.ts";
+import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from "./migrations.ts";
+
+type Param = null | number | string;
+
+const ALL_STATUSES: readonly RunStatus[] = ["queued", "running", ...TERMINAL_STATUSES];
+const DEFAULT_LIMIT = 20;
+const BUSY_TIMEOUT_MS = 5000;
+
+/** The only columns `updateRun` may set, in a fixed order (the SQL is cached per key set). */
+const PATCH_COLUMNS = [
+  "status",
+  "attempt",
+  "started_at",
+  "finished_at",
+  "duration_ms",
+  "result",
+  "error",
+  "permissions",
+  "attempts",
+  "pid",
+] as const satisfies readonly (keyof RunPatch)[];
+const JSON_COLUMNS: ReadonlySet<string> = new Set(["result", "error", "permissions", "attempts"]);
+
+// Raw row shapes as SQLite returns them (JSON columns still text).
+interface PipelineRow {
+  name: string;
+  current_version: number;
+  source_path: string | null;
+  schedule: string | null;
+  metadata: string;
+  created_at: string;
+  updated_at: string;
+}
+interface VersionRow {
+  pipeline: string;
+  version: number;
+  hash: string;
+  filename: string;
+  code: string;
+  metadata: string;
+  created_at: string;
+}
+type RunRow = Omit<RunRecord, "params" | "result" | "error" | "permissions" | "attempts"> & {
+  params: string;
+  result: string | null;
+  error: string | null;
+  permissions: string | null;
+  attempts: string;
+};
+type StepRow = Omit<StepRecord, "metadata" | "error"> & { metadata: string; error: string | null };
+
+/** Blocks the thread; only used in the (synchronous) constructor's rare lock retry. */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function encode(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
+}
+
+function decode<T>(text: string | null): T | null {
+  return text === null ? null : JSON.parse(text) as T;
+}
+
+/** A LIMIT value: a non-negative integer, or -1 ("no limit" to SQLite) for +Infinity. */
+function count(n: number): number {
+  if (n === Infinity) return -1;
+  return Number.isFinite(n) ? Math.max(0, Math.trunc(n)) : 0;
+}
+
+function toPipeline(row: PipelineRow): PipelineRecord {
+  return { ...row, metadata: decode<Record<string, Json>>(row.metadata) ?? {} };
+}
+
+function toVersion(row: VersionRow): PipelineVersion {
+  return { ...row, metadata: decode<Record<string, Json>>(row.metadata) ?? {} };
+}
+
+function toRun(row: RunRow): RunRecord {
+  return {
+    ...row,
+    params: decode(row.params) ?? {},
+    result: decode<Json>(row.result),
+    error: decode(row.error),
+    permissions: decode<Json>(row.permissions),
+    attempts: decode(row.attempts) ?? [],
+  };
+}
+
+function toStep(row: StepRow): StepRecord {
+  return { ...row, metadata: decode(row.metadata) ?? {}, error: decode(row.error) };
+}
+
+export class SqliteStore implements Store {
+  readonly path: string;
+  #db: DatabaseSync;
+  #statements = new Map<string, StatementSync>();
+  #closed = false;
+
+  /** Opens (creating if needed) the database at `path`, or ":memory:". Call `migrate()` next. */
+  constructor(path: string) {
+    this.path = path;
+    this.#db = new DatabaseSync(path);
+    try {
+      // busy_timeout first, so the statements below wait on another process's lock.
+      this.#db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      this.#enableWal();
+      this.#db.exec("PRAGMA foreign_keys = ON");
+      this.#db.exec("PRAGMA synchronous = NORMAL");
+    } catch (err) {
+      this.#db.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Switches to WAL, retrying while locked: when several processes open a new file at once,
+   * the switch can fail with "database is locked" without waiting on busy_timeout.
+   */
+  #enableWal(): void {
+    const deadline = Date.now() + BUSY_TIMEOUT_MS;
+    for (let delay = 5;; delay = Math.min(delay * 2, 100)) {
+      try {
+        this.#db.exec("PRAGMA journal_mode = WAL");
+        return;
+      } catch (err) {
+        const locked = err instanceof Error && /database is locked/.test(err.message);
+        if (!locked || Date.now() > deadline) throw err;
+        sleepSync(delay);
+      }
+    }
+  }
+
+  /** A statement prepared on first use and reused afterwards. */
+  #stmt(sql: string): StatementSync {
+    let stmt = this.#statements.get(sql);
+    if (!stmt) {
+      stmt = this.#db.prepare(sql);
+      this.#statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  /** Runs `fn` in a write transaction. `fn` must be synchronous (no await inside). */
+  #tx<T>(fn: () => T): T {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const out = fn();
+      this.#db.exec("COMMIT");
+      return out;
+    } catch (err) {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      throw err;
+    }
+  }
+
+  async migrate(): Promise<void> {
+    this.#db.exec(SCHEMA_MIGRATIONS_DDL);
+    const applied = new Set(
+      this.#db.prepare("SELECT version FROM schema_migrations").all().map((r) => r.version),
+    );
+    const latest = MIGRATIONS.at(-1)?.version ?? 0;
+    const newest = Math.max(0, ...[...applied].map(Number));
+    if (newest > latest) {
+      throw new TauError(
+        "internal",
+        `The database ${this.path} has schema version ${newest}; this Tau knows up to ${latest}`,
+        { hint: "Upgrade Tau, or point it at another database" },
+      );
+    }
+    for (const migration of MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      this.#tx(() => {
+        // Claim the version first: if another process applied it since we looked, the
+        // insert is ignored and we skip its SQL.
+        const { changes } = this.#db
+          .prepare(
+            "INSERT OR IGNORE INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+          )
+          .run(migration.version, migration.name, new Date().toISOString());
+        if (Number(changes) === 1) this.#db.exec(migration.sql);
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#statements.clear();
+    this.#db.close();
+  }
+
+  // --- pipelines ---
+
+  async deploy(input: DeployInput): Promise<DeployOutcome> {
+    return this.#tx(() => {
+      const now = new Date().toISOString();
+      const metadata = JSON.stringify(input.metadata);
+      const existing = this.#getPipeline(input.name);
+      const current = existing ? this.#getVersion(input.name, existing.current_version) : null;
+
+      if (existing && current && current.hash === input.hash) {
+        this.#stmt(
+          "UPDATE pipelines SET source_path = ?, schedule = ?, metadata = ?, updated_at = ? WHERE name = ?",
+        ).run(input.source_path, input.schedule, metadata, now, input.name);
+        return { pipeline: this.#mustPipeline(input.name), version: current, unchanged: true };
+      }
+
+      const version = existing ? existing.current_version + 1 : 1;
+      // Upsert the pipeline first: the version row's foreign key needs it.
+      this.#stmt(
+        `INSERT INTO pipelines (name, current_version, source_path, schedule, metadata, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET current_version = excluded.current_version,
+           source_path = excluded.source_path, schedule = excluded.schedule,
+           metadata = excluded.metadata, updated_at = excluded.updated_at`,
+      ).run(input.name, version, input.source_path, input.schedule, metadata, now, now);
+      this.#stmt(
+        `INSERT INTO pipeline_versions (pipeline, version, hash, filename, code, metadata, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ).run(input.name, version, input.hash, input.filename, input.code, metadata, now);
+
+      const stored = this.#getVersion(input.name, version);
+      if (!stored) throw new TauError("internal", `Version ${version} of ${input.name} vanished`);
+      return { pipeline: this.#mustPipeline(input.name), version: stored, unchanged: false };
+    });
+  }
+
+  #getPipeline(name: string): PipelineRecord | null {
+    const row = this.#stmt("SELECT * FROM pipelines WHERE name = ?").get(name);
+    return row ? toPipeline(row as unknown as PipelineRow) : null;
+  }
+
+  #mustPipeline(name: string): PipelineRecord {
+    const pipeline = this.#getPipeline(name);
+    if (!pipeline) throw new TauError("internal", `Pipeline ${name} vanished`);
+    return pipeline;
+  }
+
+  #getVersion(name: string, version: number): PipelineVersion | null {
+    const row = this.#stmt("SELECT * FROM pipeline_versions WHERE pipeline = ? AND version = ?")
+      .get(name, version);
+    return row ? toVersion(row as unknown as VersionRow) : null;
+  }
+
+  async getPipeline(name: string): Promise<PipelineRecord | null> {
+    return this.#getPipeline(name);
+  }
+
+  async listPipelines(): Promise<PipelineRecord[]> {
+    const rows = this.#stmt("SELECT * FROM pipelines ORDER BY name").all();
+    return rows.map((row) => toPipeline(row as unknown as PipelineRow));
+  }
+
+  async getVersion(name: string, version: number): Promise<PipelineVersion | null> {
+    return this.#getVersion(name, version);
+  }
+
+  async deletePipeline(name: string): Promise<boolean> {
+    // Versions, runs, and (through runs) steps and logs go by ON DELETE CASCADE.
+    const { changes } = this.#stmt("DELETE FROM pipelines WHERE name = ?").run(name);
+    return Number(changes) > 0;
+  }
+
+  // --- runs ---
+
+  #getRun(runId: string): RunRecord | null {
+    const row = this.#stmt("SELECT * FROM runs WHERE run_id = ?").get(runId);
+    return row ? toRun(row as unknown as RunRow) : null;
+  }
+
+  #runs(sql: string, ...params: Param[]): RunRecord[] {
+    return this.#stmt(sql).all(...params).map((row) => toRun(row as unknown as RunRow));
+  }
+
+  async createRun(run: NewRun): Promise<RunRecord> {
+    try {
+      const row = this.#stmt(
+        `INSERT INTO runs (run_id, pipeline, version, status, trigger, params, attempt, max_attempts,
+           created_at, result, error, permissions, attempts, pid)
+         VALUES (?, ?, ?, 'queued', ?, ?, 0, ?, ?, NULL, NULL, ?, '[]', NULL) RETURNING *`,
+      ).get(
+        run.run_id,
+        run.pipeline,
+        run.version,
+        run.trigger,
+        JSON.stringify(run.params),
+        run.max_attempts,
+        new Date().toISOString(),
+        encode(run.permissions),
+      );
+      return toRun(row as unknown as RunRow);
+    } catch (err) {
+      if (err instanceof Error && /FOREIGN KEY constraint failed/.test(err.message)) {
+        throw new TauError("not_found", `Pipeline ${run.pipeline} does not exist`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  async updateRun(runId: string, patch: RunPatch): Promise<RunRecord | null> {
+    const sets: string[] = [];
+    const values: Param[] = [];
+    for (const column of PATCH_COLUMNS) {
+      const value = patch[column];
+      if (value === undefined) continue;
+      sets.push(`${column} = ?`); // column comes from the whitelist, never from the caller
+      values.push(JSON_COLUMNS.has(column) ? encode(value) : value as Param);
+    }
+    if (sets.length === 0) return this.#getRun(runId);
+    const row = this.#stmt(`UPDATE runs SET ${sets.join(", ")} WHERE run_id = ? RETURNING *`)
+      .get(...values, runId);
+    return row ? toRun(row as unknown as RunRow) : null;
+  }
+
+  async getRun(runId: string): Promise<RunRecord | null> {
+    return this.#getRun(runId);
+  }
+
+  async listRuns(pipeline: string, options: { limit?: number } = {}): Promise<RunRecord[]> {
+    return this.#runs(
+      "SELECT * FROM runs WHERE pipeline = ? ORDER BY created_at DESC, run_id DESC LIMIT ?",
+      pipeline,
+      count(options.limit ?? DEFAULT_LIMIT),
+    );
+  }
+
+  async listRunsByStatus(statuses: RunStatus[]): Promise<RunRecord[]> {
+    if (statuses.length === 0) return [];
+    // One statement for any number of statuses: the list travels as a JSON array.
+    return this.#runs(
+      `SELECT * FROM runs WHERE status IN (SELECT value FROM json_each(?))
+       ORDER BY created_at ASC, run_id ASC`,
+      JSON.stringify(statuses),
+    );
+  }
+
+  async lastSuccessfulRun(pipeline: string): Promise<RunRecord | null> {
+    const [run] = this.#runs(
+      `SELECT * FROM runs WHERE pipeline = ? AND status = 'success'
+       ORDER BY created_at DESC, run_id DESC LIMIT 1`,
+      pipeline,
+    );
+    return run ?? null;
+  }
+
+  async listErrors(options: { limit?: number } = {}): Promise<RunRecord[]> {
+    return this.#runs(
+      `SELECT * FROM runs WHERE status IN ('failed', 'timed_out')
+       ORDER BY created_at DESC, run_id DESC LIMIT ?`,
+      count(options.limit ?? DEFAULT_LIMIT),
+    );
+  }
+
+  // --- steps and logs ---
+
+  async saveStep(step: StepRecord): Promise<void> {
+    this.#stmt(
+      `INSERT INTO steps (run_id, attempt, seq, name, status, started_at, finished_at, duration_ms,
+         rows_in, rows_out, metadata, error)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (run_id, attempt, seq) DO UPDATE SET name = excluded.name,
+         status = excluded.status, started_at = excluded.started_at,
+         finished_at = excluded.finished_at, duration_ms = excluded.duration_ms,
+         rows_in = excluded.rows_in, rows_out = excluded.rows_out,
+         metadata = excluded.metadata, error = excluded.error`,
+    ).run(
+      step.run_id,
+      step.attempt,
+      step.seq,
+      step.name,
+      step.status,
+      step.started_at,
+      step.finished_at,
+      step.duration_ms,
+      step.rows_in,
+      step.rows_out,
+      JSON.stringify(step.metadata),
+      encode(step.error),
+    );
+  }
+
+  async listSteps(runId: string, attempt?: number): Promise<StepRecord[]> {
+    const rows = attempt === undefined
+      ? this.#stmt("SELECT * FROM steps WHERE run_id = ? ORDER BY attempt, seq").all(runId)
+      : this.#stmt("SELECT * FROM steps WHERE run_id = ? AND attempt = ? ORDER BY seq")
+        .all(runId, attempt);
+    return rows.map((row) => toStep(row as unknown as StepRow));
+  }
+
+  async appendLogs(logs: LogRecord[]): Promise<void> {
+    if (logs.length === 0) return;
+    // OR IGNORE: (run_id, seq) identifies a line, so re-sending a batch is harmless.
+    const insert = this.#stmt(
+      `INSERT OR IGNORE INTO logs (run_id, attempt, seq, ts, level, step, message)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.#tx(() => {
+      for (const log of logs) {
+        insert.run(log.run_id, log.attempt, log.seq, log.ts, log.level, log.step, log.message);
+      }
+    });
+  }
+
+  /**
+   * `afterSeq` keeps lines with a greater seq; `tail` keeps the last N of those; `limit` caps
+   * the count (with `tail`, the last min(tail, limit) lines). Always ascending seq.
+   */
+  async listLogs(
+    runId: string,
+    options: { afterSeq?: number; limit?: number; tail?: number } = {},
+  ): Promise<LogRecord[]> {
+    const after = options.afterSeq ?? -1;
+    const columns = "run_id, attempt, seq, ts, level, step, message";
+    let rows;
+    if (options.tail !== undefined) {
+      const n = count(Math.min(options.tail, options.limit ?? Infinity));
+      rows = this.#stmt(
+        `SELECT * FROM (SELECT ${columns} FROM logs WHERE run_id = ? AND seq > ?
+           ORDER BY seq DESC LIMIT ?) ORDER BY seq ASC`,
+      ).all(runId, after, n);
+    } else {
+      const n = options.limit === undefined ? -1 : count(options.limit);
+      rows = this.#stmt(
+        `SELECT ${columns} FROM logs WHERE run_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?`,
+      ).all(runId, after, n);
+    }
+    return rows.map((row) => ({ ...row }) as unknown as LogRecord);
+  }
+
+  async stats(): Promise<StoreStats> {
+    const pipelines = this.#stmt("SELECT count(*) AS n FROM pipelines").get() as { n: number };
+    const runs = Object.fromEntries(ALL_STATUSES.map((s) => [s, 0])) as Record<RunStatus, number>;
+    const rows = this.#stmt("SELECT status, count(*) AS n FROM runs GROUP BY status").all();
+    for (const row of rows as unknown as { status: string; n: number }[]) {
+      if (row.status in runs) runs[row.status as RunStatus] = row.n;
+    }
+    return { pipelines: pipelines.n, runs };
+  }
+}
