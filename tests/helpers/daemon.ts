@@ -1,0 +1,118 @@
+/**
+ * End-to-end helpers: a real `taud --foreground` on a free port with a temporary TAU_HOME, and
+ * the real `tau` CLI run as a subprocess against it.
+ */
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const TAUD = `${ROOT}src/daemon/main.ts`;
+export const TAU = `${ROOT}src/cli/main.ts`;
+export const FIXTURES = `${ROOT}tests/fixtures/`;
+export const EXAMPLES = `${ROOT}examples/`;
+
+export interface CliResult {
+  code: number;
+  // deno-lint-ignore no-explicit-any
+  json: any;
+  stdout: string;
+}
+
+export interface TestDaemon {
+  home: string;
+  port: number;
+  process: Deno.ChildProcess;
+  env: Record<string, string>;
+  tau(...args: string[]): Promise<CliResult>;
+  /** Deploys a fixture file (tests/fixtures/NAME) and fails loudly if it does not deploy. */
+  deploy(fixture: string, ...args: string[]): Promise<CliResult>;
+  stop(): Promise<void>;
+  kill(): Promise<void>;
+  restart(): Promise<void>;
+}
+
+export async function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", TAU, ...args],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  let json: unknown;
+  try {
+    json = JSON.parse(stdout);
+  } catch {
+    throw new Error(
+      `tau ${args.join(" ")} printed no JSON (exit ${out.code}):\n${stdout}\n${
+        new TextDecoder().decode(out.stderr)
+      }`,
+    );
+  }
+  return { code: out.code, json, stdout };
+}
+
+async function launch(home: string, extraEnv: Record<string, string>, port = 0) {
+  const process = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", TAUD, "--foreground", `--port=${port}`],
+    env: { TAU_HOME: home, ...extraEnv },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const stateFile = `${home}/taud.json`;
+  const deadline = Date.now() + 20_000;
+  let stderr = "";
+  const reader = process.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      stderr += value;
+    }
+  })();
+  while (Date.now() < deadline) {
+    try {
+      const state = JSON.parse(await Deno.readTextFile(stateFile));
+      if (state.pid === process.pid) return { process, port: state.port as number };
+    } catch { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  process.kill("SIGKILL");
+  throw new Error(`taud did not start:\n${stderr}`);
+}
+
+export async function startDaemon(extraEnv: Record<string, string> = {}): Promise<TestDaemon> {
+  const home = await Deno.makeTempDir({ prefix: "tau_test_" });
+  let { process, port } = await launch(home, extraEnv);
+  const env = { TAU_HOME: home, NO_COLOR: "1" };
+  const daemon: TestDaemon = {
+    home,
+    get port() {
+      return port;
+    },
+    get process() {
+      return process;
+    },
+    env,
+    tau: (...args) => runCli(args, env),
+    async deploy(fixture, ...args) {
+      const result = await runCli(["deploy", `${FIXTURES}${fixture}`, ...args], env);
+      if (result.code !== 0) throw new Error(`deploy ${fixture} failed: ${result.stdout}`);
+      return result;
+    },
+    async stop() {
+      try {
+        process.kill("SIGTERM");
+      } catch { /* gone */ }
+      await process.status;
+      await Deno.remove(home, { recursive: true }).catch(() => {});
+    },
+    async kill() {
+      process.kill("SIGKILL");
+      await process.status;
+    },
+    async restart() {
+      ({ process, port } = await launch(home, extraEnv, port));
+    },
+  };
+  return daemon;
+}
