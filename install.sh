@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Sets Tau up on this machine: Deno from the npm registry (pinned), the project's modules from
+# deno.lock, `tau` and `taud` commands on PATH; then starts the daemon and runs the example.
+#
+#   ./install.sh               install, start taud, deploy and run examples/hello_pipeline.ts
+#   ./install.sh --deps-only   install Deno and the modules only (what CI uses)
+set -euo pipefail
+DENO_VERSION=2.9.6
+ROOT="$(cd "$(dirname "$0")" && pwd)"
+cd "$ROOT"
+
+have_deno() { command -v deno >/dev/null 2>&1 && [ "$(deno --version | head -1 | cut -d' ' -f2)" = "$DENO_VERSION" ]; }
+
+if ! have_deno; then
+  echo "installing deno@$DENO_VERSION from the npm registry" >&2
+  if ! npm install -g --silent "deno@$DENO_VERSION" >&2; then
+    # No write access to the global prefix: install under the user's home instead.
+    prefix="${XDG_DATA_HOME:-$HOME/.local/share}/tau/deno"
+    npm install --silent --prefix "$prefix" "deno@$DENO_VERSION" >&2
+    export PATH="$prefix/node_modules/.bin:$PATH"
+  fi
+fi
+have_deno || { echo "deno $DENO_VERSION is not on PATH after install" >&2; exit 1; }
+dirname "$(command -v deno)" > .tau-deno-path
+
+# The project's modules, exactly as locked.
+deno install --frozen --quiet >&2
+
+[ "${1:-}" = "--deps-only" ] && exit 0
+
+# `tau` and `taud` wrappers.
+bin="${TAU_BIN_DIR:-$HOME/.local/bin}"
+[ -w /usr/local/bin ] && [ -z "${TAU_BIN_DIR:-}" ] && bin=/usr/local/bin
+mkdir -p "$bin"
+deno_bin="$(command -v deno)"
+for cmd in tau taud; do
+  entry="$ROOT/src/cli/main.ts"
+  [ "$cmd" = taud ] && entry="$ROOT/src/daemon/main.ts"
+  printf '#!/bin/sh\nexec "%s" run -A --quiet "%s" "$@"\n' "$deno_bin" "$entry" > "$bin/$cmd"
+  chmod +x "$bin/$cmd"
+done
+echo "installed tau and taud into $bin" >&2
+case ":$PATH:" in *":$bin:"*) ;; *) echo "add $bin to your PATH" >&2; export PATH="$bin:$PATH" ;; esac
+
+# Start the daemon and run the example end to end.
+"$bin/taud" >&2
+"$bin/tau" deploy "$ROOT/examples/hello_pipeline.ts" >/dev/null
+"$bin/tau" run hello_world

@@ -1,0 +1,88 @@
+import { assert, assertEquals } from "../../tests/helpers/assert.ts";
+import { validatePipelineConfig } from "./schema.ts";
+
+function issuesOf(raw: unknown) {
+  const result = validatePipelineConfig(raw);
+  assert.ok(!result.ok, "expected validation to fail");
+  return result.issues;
+}
+
+Deno.test("a minimal config gets defaults in snake_case", () => {
+  const result = validatePipelineConfig({ name: "etl_orders" });
+  assert.ok(result.ok);
+  assertEquals(result.metadata, {
+    name: "etl_orders",
+    description: null,
+    schedule: null,
+    every: null,
+    depends_on: [],
+    connections: [],
+    secrets: [],
+    net: [],
+    retries: 0,
+    retry_delay_ms: 2000,
+    timeout_ms: 3_600_000,
+    tags: [],
+  });
+});
+
+Deno.test("a full config is converted", () => {
+  const result = validatePipelineConfig({
+    name: "etl",
+    description: "d",
+    schedule: "0 6 * * *",
+    dependsOn: ["a", "b"],
+    connections: ["warehouse"],
+    secrets: ["STRIPE_KEY"],
+    net: ["api.stripe.com", "db.internal:5432", "[::1]:80"],
+    retries: 2,
+    retryDelay: "500ms",
+    timeout: "10m",
+    tags: ["x"],
+  });
+  assert.ok(result.ok);
+  assertEquals(result.metadata.timeout_ms, 600_000);
+  assertEquals(result.metadata.retry_delay_ms, 500);
+  assertEquals(result.metadata.depends_on, ["a", "b"]);
+  assertEquals(result.metadata.net, ["api.stripe.com", "db.internal:5432", "[::1]:80"]);
+});
+
+Deno.test("errors name the field", () => {
+  assertEquals(issuesOf({ name: "x", schedule: "61 * * * *" })[0]?.field, "schedule");
+  assertEquals(issuesOf({ name: "x", timeout: "ten minutes" })[0]?.field, "timeout");
+  assertEquals(issuesOf({ name: "x", retries: -1 })[0]?.field, "retries");
+  assertEquals(issuesOf({ name: "1bad" })[0]?.field, "name");
+  assertEquals(issuesOf({ name: "x", net: ["https://evil.example/x"] })[0]?.field, "net.0");
+  assertEquals(issuesOf({ name: "x", net: ["*.example.com"] })[0]?.field, "net.0");
+  assertEquals(issuesOf({ name: "x", secrets: ["A", "A"] })[0]?.field, "secrets");
+  assertEquals(issuesOf({ name: "x", schedule: "* * * * *", every: 5 })[0]?.field, "schedule");
+});
+
+Deno.test("unknown keys are refused, naming the key", () => {
+  const issues = issuesOf({ name: "x", secret: ["A"] });
+  assert.ok(issues.some((i) => i.message.includes("secret")), JSON.stringify(issues));
+});
+
+Deno.test("reserved environment names cannot be declared as secrets", () => {
+  for (const name of ["TAU_API_KEY", "DENO_DIR", "HOME", "PATH", "TMPDIR", "deno_dir"]) {
+    assertEquals(issuesOf({ name: "x", secrets: [name] })[0]?.field, "secrets.0", name);
+  }
+});
+
+Deno.test("durations accept numbers of seconds and unit strings", () => {
+  for (
+    const [value, ms] of [[30, 30_000], ["30s", 30_000], ["2h", 7_200_000], ["250ms", 250], [
+      "1d",
+      86_400_000,
+    ]] as const
+  ) {
+    const result = validatePipelineConfig({ name: "x", timeout: value });
+    assert.ok(result.ok);
+    assertEquals(result.metadata.timeout_ms, ms);
+  }
+});
+
+Deno.test("a config that is not an object is refused", () => {
+  assertEquals(issuesOf("nope")[0]?.field, "(config)");
+  assertEquals(issuesOf(null)[0]?.field, "(config)");
+});

@@ -1,0 +1,31 @@
+import { assertEquals } from "../../tests/helpers/assert.ts";
+import { classifyChildError } from "./classify.ts";
+
+const context = { codeUrl: "file:///h/.tau/code/p/v3/pipeline.ts", filename: "my_pipeline.ts" };
+
+Deno.test("a denied permission names the permission, the target and how to declare it", () => {
+  const error = classifyChildError({
+    name: "NotCapable",
+    message: 'Requires net access to "evil.example:443", run again with the --allow-net flag',
+    stack: "NotCapable: Requires net access\n    at fn (file:///h/.tau/code/p/v3/pipeline.ts:12:7)",
+    step: "extract",
+  }, context);
+  assertEquals(error.kind, "permission_denied");
+  assertEquals(error.permission, "net");
+  assertEquals(error.target, "evil.example:443");
+  assertEquals(error.step, "extract");
+  assertEquals(error.location, { file: "my_pipeline.ts", line: 12, column: 7 });
+  assertEquals(error.stack?.includes("my_pipeline.ts:12:7"), true);
+  assertEquals(error.hint?.includes('net: ["evil.example:443"]'), true);
+});
+
+Deno.test("ordinary exceptions keep their message and find no location outside the file", () => {
+  const error = classifyChildError({
+    name: "Error",
+    message: "boom",
+    stack: "Error: boom\n    at x (ext:core/1:1)",
+    step: null,
+  }, context);
+  assertEquals(error.kind, "exception");
+  assertEquals(error.location, null);
+});

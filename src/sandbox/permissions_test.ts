@@ -1,0 +1,111 @@
+import { assert, assertEquals } from "../../tests/helpers/assert.ts";
+import { buildRunLaunch, type SandboxOptions } from "./permissions.ts";
+
+const options: SandboxOptions = {
+  scratchDir: "/home/t/.tau/runs/r1-1/scratch",
+  denoDir: "/home/t/.tau/runs/r1-1/deno",
+  importMap: "/home/t/.tau/import_map.json",
+  entry: "/home/t/.tau/code/p/v1/entry.ts",
+  daemonPort: 8400,
+};
+
+const FORBIDDEN =
+  /^(-A|--allow-all|--allow-run|--allow-sys|--allow-ffi|--allow-import|-P|--inspect|--allow-hrtime)/;
+
+Deno.test("a pipeline that declares nothing gets no network and no environment", () => {
+  const { args, permissions, env } = buildRunLaunch({ net: [], secrets: [] }, options);
+  assert.ok(!args.some((a) => a.startsWith("--allow-net")));
+  assert.ok(!args.some((a) => a.startsWith("--allow-env")));
+  assertEquals(permissions.net, []);
+  assertEquals(permissions.env, []);
+  assertEquals(permissions.read, [options.scratchDir]);
+  assertEquals(permissions.write, [options.scratchDir]);
+  assertEquals(Object.keys(env).sort(), [
+    "DENO_DIR",
+    "DENO_NO_PACKAGE_JSON",
+    "DENO_NO_UPDATE_CHECK",
+    "HOME",
+    "NO_COLOR",
+    "TMPDIR",
+  ]);
+  assertEquals(env.DENO_DIR, options.denoDir);
+  assertEquals(env.HOME, options.scratchDir);
+});
+
+Deno.test("the exact flags: hardening flags, scratch-only files, the entry last", () => {
+  const { args } = buildRunLaunch({ net: ["api.example.com"], secrets: ["API_KEY"] }, options);
+  assertEquals(args, [
+    "run",
+    "--no-prompt",
+    "--no-config",
+    "--no-lock",
+    "--no-check",
+    "--no-remote",
+    "--no-npm",
+    "--cached-only",
+    "--import-map=/home/t/.tau/import_map.json",
+    "--allow-read=/home/t/.tau/runs/r1-1/scratch",
+    "--allow-write=/home/t/.tau/runs/r1-1/scratch",
+    "--allow-net=api.example.com",
+    "--deny-net=127.0.0.1:8400,localhost:8400,0.0.0.0:8400,[::1]:8400,169.254.0.0/16,metadata.google.internal",
+    "--allow-env=API_KEY",
+    "--v8-flags=--max-old-space-size=512",
+    "/home/t/.tau/code/p/v1/entry.ts",
+  ]);
+  assert.ok(!args.some((a) => FORBIDDEN.test(a)));
+});
+
+Deno.test("net is declared hosts plus connection hosts, deduplicated and sorted", () => {
+  const { permissions } = buildRunLaunch(
+    {
+      net: ["b.example:443", "a.example"],
+      secrets: [],
+      connectionHosts: ["db.internal:5432", "a.example"],
+    },
+    options,
+  );
+  assertEquals(permissions.net, ["a.example", "b.example:443", "db.internal:5432"]);
+});
+
+Deno.test("the daemon's port and cloud metadata are always denied", () => {
+  const { permissions } = buildRunLaunch({ net: ["localhost"], secrets: [] }, {
+    ...options,
+    daemonPort: 9123,
+  });
+  for (
+    const host of [
+      "127.0.0.1:9123",
+      "localhost:9123",
+      "[::1]:9123",
+      "0.0.0.0:9123",
+      "169.254.0.0/16",
+    ]
+  ) {
+    assert.ok(permissions.deny_net.includes(host), host);
+  }
+});
+
+Deno.test("only declared secrets reach the child's environment, with their values", () => {
+  const { env } = buildRunLaunch(
+    { net: [], secrets: ["A_KEY", "MISSING"] },
+    options,
+    { A_KEY: "value-a", NOT_DECLARED: "value-x" },
+  );
+  assertEquals(env.A_KEY, "value-a");
+  assert.ok(!("MISSING" in env));
+  assert.ok(!("NOT_DECLARED" in env));
+});
+
+Deno.test("the function is pure: same input, same output", () => {
+  const input = { net: ["x.example"], secrets: ["S"] };
+  assertEquals(buildRunLaunch(input, options), buildRunLaunch(input, options));
+});
+
+Deno.test("heap limit is configurable", () => {
+  const { args, permissions } = buildRunLaunch({ net: [], secrets: [] }, {
+    ...options,
+    heapMb: 64,
+  });
+  assert.ok(args.includes("--v8-flags=--max-old-space-size=64"));
+  assertEquals(permissions.heap_mb, 64);
+});
