@@ -2,7 +2,7 @@
  * The code that runs a pipeline inside the sandbox. The trusted side generates a tiny entry
  * file per deployed version:
  *
- * ```ts
+ * ```ts ignore
  * import { start, run } from "tau/_harness.ts";
  * const init = await start();
  * await run(await import("./pipeline.ts"), init);

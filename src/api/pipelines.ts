@@ -1,5 +1,7 @@
 /** Routes for deployed pipelines: deploy, list, show, code, undeploy, and starting runs. */
+import { join } from "node:path";
 import { Hono } from "hono";
+import { versionDir } from "../config/paths.ts";
 import { z } from "zod";
 import { TauError } from "../core/errors.ts";
 import { deployPipeline } from "../deploy/deploy.ts";
@@ -44,6 +46,7 @@ export function pipelineRoutes(deps: ApiDeps): Hono {
     showPermissions(paths, p.metadata as unknown as PipelineMetadata, {
       daemonPort: deps.daemon.port,
       heapMb: deps.config.sandbox.heap_mb,
+      entry: join(versionDir(paths, p.name, p.current_version), "entry.ts"),
     });
 
   app.post("/", async (c) => {

@@ -3,9 +3,10 @@
  * cancels, lets callers wait for the end, and puts runs left behind by a dead daemon into a
  * truthful state on start.
  */
+import { join } from "node:path";
 import { TauError } from "../core/errors.ts";
 import { newRunId } from "../core/ids.ts";
-import type { TauPaths } from "../config/paths.ts";
+import { type TauPaths, versionDir } from "../config/paths.ts";
 import { materializeVersion } from "../deploy/code_files.ts";
 import type { PipelineMetadata } from "../metadata/schema.ts";
 import type { AttemptRecord, Json, RunRecord, RunStatus, Store } from "../store/mod.ts";
@@ -53,6 +54,7 @@ export class RunManager {
     if (!pipeline) throw notFound(name);
     const metadata = pipeline.metadata as unknown as PipelineMetadata;
     const runId = newRunId();
+    const entry = join(versionDir(paths, name, pipeline.current_version), "entry.ts");
     const run = await store.createRun({
       run_id: runId,
       pipeline: name,
@@ -60,7 +62,11 @@ export class RunManager {
       trigger: options.trigger ?? "manual",
       params: options.params ?? {},
       max_attempts: metadata.retries + 1,
-      permissions: showPermissions(paths, metadata, { ...this.#o, runId }) as unknown as Json,
+      permissions: showPermissions(paths, metadata, {
+        ...this.#o,
+        runId,
+        entry,
+      }) as unknown as Json,
     });
     this.#start(runId);
     return run;

@@ -1,0 +1,37 @@
+import { assert, assertEquals } from "../../tests/helpers/assert.ts";
+import { TauError } from "../core/errors.ts";
+import { parseConfig } from "./config.ts";
+
+const env = (vars: Record<string, string>) => ({ get: (name: string) => vars[name] });
+
+Deno.test("defaults apply to an empty file", () => {
+  const config = parseConfig("", env({}));
+  assertEquals(config.daemon, { host: "127.0.0.1", port: 8400 });
+  assertEquals(config.scheduler.timezone, "UTC");
+});
+
+Deno.test("${VAR} and ${VAR:-default} are interpolated", () => {
+  const config = parseConfig(
+    '[connections.w]\ntype = "postgres"\ndsn = "${DSN}"\nschema = "${SCHEMA:-public}"\n',
+    env({ DSN: "postgres://x" }),
+  );
+  assertEquals(config.connections.w, { type: "postgres", dsn: "postgres://x", schema: "public" });
+});
+
+Deno.test("errors name the key, the missing variable, or the line", () => {
+  const message = (text: string) => {
+    try {
+      parseConfig(text, env({}));
+    } catch (err) {
+      assert.ok(err instanceof TauError);
+      assertEquals(err.code, "invalid_config");
+      return err.message;
+    }
+    throw new Error("expected an error");
+  };
+  assert.ok(message("[daemon]\nport = 99999\n").includes("daemon.port"));
+  assert.ok(message("[deamon]\nport = 1\n").includes("deamon"));
+  assert.ok(message('[connections.w]\ndsn = "${NOPE}"\n').includes("NOPE"));
+  assert.ok(message("[daemon\nport = 1\n").includes("line 1"));
+  assert.ok(message('[scheduler]\ntimezone = "Mars/Olympus"\n').includes("timezone"));
+});
