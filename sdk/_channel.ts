@@ -16,6 +16,8 @@ const encode = encoder.encode.bind(encoder);
 /** What the parent sends as the first line on stdin. */
 export interface InitMessage {
   nonce: string;
+  /** `warm`: load the modules (filling the compiler caches) and exit without running. */
+  mode?: "run" | "warm";
   run_id: string;
   pipeline: string;
   attempt: number;

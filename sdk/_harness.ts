@@ -37,6 +37,7 @@ export async function start(): Promise<InitMessage> {
 
 /** Runs the default export of the pipeline module and reports its result. Never returns. */
 export async function run(mod: { default?: unknown }, init: InitMessage): Promise<never> {
+  if (init.mode === "warm") return exit(0);
   const definition = mod.default;
   if (!isPipeline(definition)) {
     emit({ type: "error", error: notAPipeline() });

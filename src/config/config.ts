@@ -6,7 +6,7 @@
 import { parse, TomlError } from "smol-toml";
 import { z } from "zod";
 import { join } from "node:path";
-import { existsSync } from "node:fs";
+import { exists } from "../core/fs.ts";
 import { TauError } from "../core/errors.ts";
 
 const port = z.number().int().min(0).max(65535);
@@ -59,11 +59,15 @@ export function interpolate(value: unknown, env: Env, path = ""): unknown {
   return value;
 }
 
-export function findConfigFile(home: string, env: Env = Deno.env, cwd = Deno.cwd()): string | null {
+export async function findConfigFile(
+  home: string,
+  env: Env = Deno.env,
+  cwd = Deno.cwd(),
+): Promise<string | null> {
   const explicit = env.get("TAU_CONFIG");
   if (explicit) return explicit;
   for (const candidate of [join(cwd, "tau.toml"), join(home, "tau.toml")]) {
-    if (existsSync(candidate)) return candidate;
+    if (await exists(candidate)) return candidate;
   }
   return null;
 }
@@ -107,7 +111,7 @@ function timezoneError(timezone: string): string | undefined {
 
 /** Loads the config in effect for a TAU_HOME (defaults when there is no file). */
 export async function loadConfig(home: string, env: Env = Deno.env): Promise<TauConfig> {
-  const file = findConfigFile(home, env);
+  const file = await findConfigFile(home, env);
   let config = configSchema.parse({});
   if (file) {
     let text: string;

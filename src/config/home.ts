@@ -1,5 +1,5 @@
 /** Creates TAU_HOME on first start: folders, the local API key (mode 0600), the import map. */
-import { existsSync } from "node:fs";
+import { exists } from "../core/fs.ts";
 import { pathToFileURL } from "node:url";
 import type { TauPaths } from "./paths.ts";
 
@@ -18,7 +18,7 @@ export async function prepareHome(paths: TauPaths): Promise<void> {
 
 /** Returns the local API key, creating it (0600) if missing. */
 export async function ensureApiKey(paths: TauPaths): Promise<string> {
-  if (existsSync(paths.apiKey)) return (await Deno.readTextFile(paths.apiKey)).trim();
+  if (await exists(paths.apiKey)) return (await Deno.readTextFile(paths.apiKey)).trim();
   const bytes = crypto.getRandomValues(new Uint8Array(24));
   const key = "tau_sk_" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   await Deno.writeTextFile(paths.apiKey, key + "\n", { mode: 0o600, createNew: true });

@@ -1,6 +1,6 @@
 /** Deployed code on disk: the store holds the truth; these files are what a run imports. */
 import { join } from "node:path";
-import { existsSync } from "node:fs";
+import { exists } from "../core/fs.ts";
 import { type TauPaths, versionDir } from "../config/paths.ts";
 import type { PipelineVersion } from "../store/mod.ts";
 import { ENTRY_SOURCE } from "./analyze.ts";
@@ -13,7 +13,7 @@ export async function materializeVersion(
   const dir = versionDir(paths, version.pipeline, version.version);
   const entry = join(dir, "entry.ts");
   const file = join(dir, "pipeline.ts");
-  if (existsSync(entry) && existsSync(file)) return entry;
+  if ((await exists(entry)) && (await exists(file))) return entry;
   await Deno.mkdir(dir, { recursive: true });
   await Deno.writeTextFile(file, version.code);
   await Deno.writeTextFile(entry, ENTRY_SOURCE);

@@ -10,6 +10,7 @@ import type { PipelineMetadata } from "../metadata/schema.ts";
 import type { ChildError } from "../protocol/events.ts";
 import { LineParser } from "../protocol/line_parser.ts";
 import { buildRunLaunch } from "../sandbox/permissions.ts";
+import { copyCaches, versionTemplate } from "../sandbox/deno_dir.ts";
 import type { Json, RunError, RunStatus, Store } from "../store/mod.ts";
 import { classifyChildError, systemErrors } from "./classify.ts";
 import { LogWriter } from "./log_writer.ts";
@@ -50,6 +51,8 @@ export async function runAttempt(
   const scratchDir = join(runDir, "scratch");
   const denoDir = join(runDir, "deno");
   await Deno.mkdir(scratchDir, { recursive: true, mode: 0o700 });
+  const template = await versionTemplate(join(spec.entry, ".."), spec.entry, paths.importMap);
+  if (template) await copyCaches(template, denoDir);
   const logs = new LogWriter(store, spec.runId, spec.attempt, spec.firstLogSeq);
   try {
     return await supervise(store, spec, logs, { scratchDir, denoDir, importMap: paths.importMap });

@@ -84,6 +84,13 @@ Deno.test("hostile pipelines are denied or contained while the daemon keeps serv
       assertEquals(second.json.result, { before: null });
     });
 
+    await t.step("localStorage written while warming the caches does not reach a run", async () => {
+      const first = await runHostile(d, "top_level_storage");
+      assertEquals(first.result, { before: null });
+      const second = await d.tau("run", "top_level_storage");
+      assertEquals(second.json.result, { before: null });
+    });
+
     await t.step("writing outside the scratch folder", async () => {
       const target = `${d.home}/pwned.txt`;
       const run = await runHostile(d, "write_outside", { path: target });

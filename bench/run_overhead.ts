@@ -1,0 +1,240 @@
+/**
+ * Per-run overhead of Tau: N sequential runs of a trivial pipeline through the API and through
+ * the real CLI, interleaved with N bare `deno run` of an equivalent file. Prints a table on
+ * stderr and one JSON document on stdout; exits 1 if any Tau run does not end in "success".
+ *
+ *   deno task bench [--runs N]
+ */
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const PIPELINE = "bench_trivial";
+const WARMUP = 3;
+const WAIT_MS = 25_000;
+const TERMINAL = ["success", "failed", "timed_out", "cancelled"];
+// Tau's sandbox flags minus permissions and import map; bare runs share one warm DENO_DIR.
+const BARE_FLAGS =
+  `--no-prompt --no-config --no-lock --no-check --no-remote --no-npm --cached-only`;
+
+const PIPELINE_SOURCE = `import { pipeline } from "tau";
+export default pipeline({ name: "${PIPELINE}" }, (ctx) => {
+  ctx.log("hi");
+  return { ok: true };
+});
+`;
+const BARE_SOURCE = `console.log(JSON.stringify({ type: "log", message: "hi" }));
+console.log(JSON.stringify({ type: "result", value: { ok: true } }));
+`;
+
+interface RunRecord {
+  run_id: string;
+  status: string;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  logs: { ts: string }[];
+}
+interface Series {
+  total_ms: number;
+  p50_ms: number;
+  p99_ms: number;
+}
+
+const { values } = parseArgs({ args: Deno.args, options: { runs: { type: "string" } } });
+const runs = Number(values.runs ?? 40);
+if (!Number.isInteger(runs) || runs < 1) throw new Error("--runs must be a positive integer");
+
+/** Nearest-rank percentile (with 40 samples, p99 is the slowest run). */
+function pct(xs: number[], p: number): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+const round = (x: number) => Math.round(x * 10) / 10;
+const summary = (xs: number[]): Series => ({
+  total_ms: round(xs.reduce((a, b) => a + b, 0)),
+  p50_ms: round(pct(xs, 50)),
+  p99_ms: round(pct(xs, 99)),
+});
+const ms = (iso: string | null | undefined) => (iso ? Date.parse(iso) : NaN);
+const cols = (xs: (string | number)[]) =>
+  xs.map((x) => (typeof x === "number" ? x.toFixed(1) : x).padStart(11)).join("");
+
+async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const t0 = performance.now();
+  const value = await fn();
+  return [performance.now() - t0, value];
+}
+
+function mustSucceed(run: RunRecord, via: string): RunRecord {
+  if (run.status !== "success") {
+    throw new Error(`${via} run ${run.run_id} ended ${run.status}: ${JSON.stringify(run)}`);
+  }
+  return run;
+}
+
+const tmp = await Deno.makeTempDir({ prefix: "tau_bench_" });
+const home = `${tmp}/home`;
+let daemon = null as Deno.ChildProcess | null;
+let daemonStderr = "";
+
+async function startDaemon(): Promise<number> {
+  await Deno.mkdir(home);
+  const child = daemon = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}src/daemon/main.ts`, "--foreground", "--port=0"],
+    cwd: ROOT,
+    env: { TAU_HOME: home },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  (async () => {
+    for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) {
+      daemonStderr += text;
+    }
+  })();
+  for (const deadline = Date.now() + 20_000; Date.now() < deadline;) {
+    try {
+      const state = JSON.parse(await Deno.readTextFile(`${home}/taud.json`));
+      if (state.pid === child.pid) return state.port as number;
+    } catch { /* not written yet */ }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error("taud did not start");
+}
+
+async function main() {
+  const port = await startDaemon();
+  const key = (await Deno.readTextFile(`${home}/api_key`)).trim();
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`http://127.0.0.1:${port}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const json = await res.json();
+    if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+
+  const pipelineFile = `${tmp}/${PIPELINE}.ts`;
+  const bareFile = `${tmp}/bare_trivial.ts`;
+  await Deno.writeTextFile(pipelineFile, PIPELINE_SOURCE);
+  await Deno.writeTextFile(bareFile, BARE_SOURCE);
+  await api("POST", "/pipelines", {
+    code: PIPELINE_SOURCE,
+    filename: `${PIPELINE}.ts`,
+    source_path: pipelineFile,
+  });
+
+  const bare = async () => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", ...BARE_FLAGS.split(" "), bareFile],
+      env: { DENO_DIR: `${tmp}/bare_deno_dir`, HOME: tmp, DENO_NO_UPDATE_CHECK: "1" },
+      clearEnv: true,
+    }).output();
+    if (out.code !== 0) throw new Error(`bare run failed: ${new TextDecoder().decode(out.stderr)}`);
+  };
+  const viaApi = async () => {
+    let run = await api("POST", `/pipelines/${PIPELINE}/runs`, { params: {}, wait_ms: WAIT_MS });
+    while (!TERMINAL.includes(run.status)) {
+      run = await api("GET", `/runs/${run.run_id}?wait_ms=${WAIT_MS}`);
+    }
+    return mustSucceed(run, "API");
+  };
+  const viaCli = async () => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${ROOT}src/cli/main.ts`, "run", PIPELINE],
+      cwd: ROOT,
+      env: { TAU_HOME: home, TAU_HOST: "", TAU_API_KEY: "", NO_COLOR: "1" },
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    if (out.code !== 0) throw new Error(`tau run exited ${out.code}: ${text}`);
+    return mustSucceed(JSON.parse(text), "CLI");
+  };
+
+  for (let i = 0; i < WARMUP; i++) {
+    await bare();
+    await viaApi();
+    await viaCli();
+  }
+
+  const times = { bare: [] as number[], api: [] as number[], cli: [] as number[] };
+  // Where an API run's time goes, from its record's timestamps (same clock, 1 ms resolution).
+  const phases: Record<string, number[]> = {};
+  const phase = (name: string, value: number) => (phases[name] ??= []).push(value);
+  const wallStart = performance.now();
+  for (let i = 0; i < runs; i++) {
+    times.bare.push((await timed(bare))[0]);
+    const sent = Date.now();
+    const [apiMs, run] = await timed(viaApi);
+    const received = Date.now();
+    times.api.push(apiMs);
+    const firstLog = ms(run.logs[0]?.ts);
+    phase("submit", ms(run.created_at) - sent);
+    phase("prepare", ms(run.started_at) - ms(run.created_at));
+    phase("spawn_to_first_log", firstLog - ms(run.started_at));
+    phase("first_log_to_finish", ms(run.finished_at) - firstLog);
+    phase("reply", received - ms(run.finished_at));
+    times.cli.push((await timed(viaCli))[0]);
+  }
+  const wallMs = performance.now() - wallStart;
+
+  const bareS = summary(times.bare), apiS = summary(times.api), cliS = summary(times.cli);
+  const ratio = (s: Series) => Math.round((s.p50_ms / bareS.p50_ms) * 100) / 100;
+  const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
+  const report = {
+    scenario: "sequential_trivial_runs",
+    runs,
+    warmup_runs: WARMUP,
+    wall_ms: round(wallMs),
+    bare_deno: bareS,
+    tau_api: apiS,
+    tau_cli: cliS,
+    overhead_ms: {
+      api_p50: round(apiS.p50_ms - bareS.p50_ms),
+      cli_p50: round(cliS.p50_ms - bareS.p50_ms),
+      cli_over_api_p50: round(cliS.p50_ms - apiS.p50_ms),
+    },
+    overhead_ratio: { api_p50: ratio(apiS), cli_p50: ratio(cliS) },
+    api_phases_p50_ms: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, pct(v, 50)])),
+    deno_version: Deno.version.deno,
+    machine: {
+      cpus: navigator.hardwareConcurrency,
+      cpu_model: cpuinfo.match(/model name\s*:\s*(.*)/)?.[1]?.trim() ?? null,
+      os: Deno.build.os,
+      arch: Deno.build.arch,
+      kernel: Deno.osRelease(),
+      memory_mb: Math.round(Deno.systemMemoryInfo().total / 2 ** 20),
+      loadavg: Deno.loadavg(),
+    },
+  };
+
+  console.error(`\n${runs} sequential runs per series, interleaved, after ${WARMUP} warm-up each`);
+  console.error(`${"series".padEnd(16)}${cols(["total ms", "p50 ms", "p99 ms"])}`);
+  const table: [string, Series][] = [["bare deno", bareS], ["tau API", apiS], ["tau CLI", cliS]];
+  for (const [name, s] of table) {
+    console.error(`${name.padEnd(16)}${cols([s.total_ms, s.p50_ms, s.p99_ms])}`);
+  }
+  const { overhead_ms: o, overhead_ratio: r } = report;
+  console.error(
+    `overhead p50: API +${o.api_p50} ms (x${r.api_p50}), CLI +${o.cli_p50} ms (x${r.cli_p50})`,
+  );
+  console.error(`API run phases p50 (ms): ${JSON.stringify(report.api_phases_p50_ms)}\n`);
+  console.log(JSON.stringify(report, null, 2));
+}
+
+try {
+  await main();
+} catch (err) {
+  console.error(`benchmark failed: ${err instanceof Error ? err.message : err}`);
+  if (daemonStderr) console.error(`taud stderr:\n${daemonStderr}`);
+  Deno.exitCode = 1;
+} finally {
+  if (daemon) {
+    try {
+      daemon.kill("SIGTERM");
+    } catch { /* already gone */ }
+    await daemon.status;
+  }
+  await Deno.remove(tmp, { recursive: true }).catch(() => {});
+}

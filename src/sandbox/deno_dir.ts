@@ -1,0 +1,107 @@
+/**
+ * Each run gets its own DENO_DIR, so nothing one run leaves there (localStorage, caches, code
+ * cache) reaches the next. A fresh empty one makes every run re-transpile the SDK and its
+ * pipeline (~7-10 ms); a read-only shared one costs ~150 ms per start (Deno's cache databases
+ * want to be writable). So each deployed version gets a warm *template*, made once by loading
+ * the module with no permissions at all, and each run starts from a private copy of the
+ * template's compiler caches only — never its origin storage (`location_data`), the one part
+ * that pipeline code itself can write.
+ */
+import { join } from "node:path";
+import { exists } from "../core/fs.ts";
+import { runDenoProcess } from "./deno_process.ts";
+
+/** Cache entries Deno's runtime writes from source alone; everything else stays behind. */
+const COPIED = /^(gen|v8_code_cache_v2|dep_analysis_cache_v2|node_analysis_cache_v2)(-wal|-shm)?$/;
+
+const warming = new Map<string, Promise<string | null>>();
+
+/**
+ * Returns the version's template DENO_DIR, creating it on first use; null if warming failed
+ * (the run then starts from an empty DENO_DIR, which is only slower).
+ */
+export function versionTemplate(
+  versionDir: string,
+  entry: string,
+  importMap: string,
+): Promise<string | null> {
+  const template = join(versionDir, "deno_template");
+  let pending = warming.get(template);
+  if (!pending) {
+    pending = warm(template, entry, importMap).finally(() => warming.delete(template));
+    warming.set(template, pending);
+  }
+  return pending;
+}
+
+async function warm(template: string, entry: string, importMap: string): Promise<string | null> {
+  if (await exists(join(template, ".ready"))) return template;
+  const building = `${template}.${crypto.randomUUID()}`;
+  const scratch = join(building, "scratch");
+  await Deno.mkdir(scratch, { recursive: true });
+  const init = {
+    nonce: crypto.randomUUID(),
+    mode: "warm",
+    run_id: "warm",
+    pipeline: "",
+    attempt: 0,
+    params: {},
+    last_successful_run: null,
+    secrets: [],
+  };
+  const result = await runDenoProcess({
+    args: [
+      "run",
+      "--no-prompt",
+      "--no-config",
+      "--no-lock",
+      "--no-check",
+      "--no-remote",
+      "--no-npm",
+      "--cached-only",
+      `--import-map=${importMap}`,
+      "--v8-flags=--max-old-space-size=128",
+      entry,
+    ],
+    env: {
+      DENO_DIR: join(building, "deno"),
+      HOME: scratch,
+      TMPDIR: scratch,
+      NO_COLOR: "1",
+      DENO_NO_UPDATE_CHECK: "1",
+    },
+    cwd: scratch,
+    stdin: JSON.stringify(init) + "\n",
+    timeoutMs: 10_000,
+    maxOutputBytes: 64 * 1024,
+  });
+  try {
+    if (result.code !== 0) return null;
+    await Deno.mkdir(template, { recursive: true });
+    await copyCaches(join(building, "deno"), template);
+    await Deno.writeTextFile(join(template, ".ready"), "");
+    return template;
+  } catch {
+    return null;
+  } finally {
+    await Deno.remove(building, { recursive: true }).catch(() => {});
+  }
+}
+
+/** Fills a run's empty DENO_DIR with a private copy of the template's compiler caches. */
+export async function copyCaches(template: string, target: string): Promise<void> {
+  await Deno.mkdir(target, { recursive: true });
+  for await (const entry of Deno.readDir(template)) {
+    if (!COPIED.test(entry.name)) continue;
+    await copyTree(join(template, entry.name), join(target, entry.name), entry.isDirectory);
+  }
+}
+
+async function copyTree(from: string, to: string, isDirectory: boolean): Promise<void> {
+  if (!isDirectory) return await Deno.copyFile(from, to);
+  await Deno.mkdir(to, { recursive: true });
+  for await (const entry of Deno.readDir(from)) {
+    if (entry.isSymlink) continue;
+    await copyTree(join(from, entry.name), join(to, entry.name), entry.isDirectory);
+  }
+}
