@@ -36,7 +36,7 @@ deno_bin="$(command -v deno)"
 for cmd in tau taud; do
   entry="$ROOT/src/cli/main.ts"
   [ "$cmd" = taud ] && entry="$ROOT/src/daemon/main.ts"
-  printf '#!/bin/sh\nexec "%s" run -A --quiet "%s" "$@"\n' "$deno_bin" "$entry" > "$bin/$cmd"
+  printf '#!/bin/sh\nexec "%s" run -A --quiet --config "%s" "%s" "$@"\n' "$deno_bin" "$ROOT/deno.json" "$entry" > "$bin/$cmd"
   chmod +x "$bin/$cmd"
 done
 echo "installed tau and taud into $bin" >&2

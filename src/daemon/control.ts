@@ -6,6 +6,7 @@ import type { TauPaths } from "../config/paths.ts";
 import { clientUrl, isAlive, readState } from "./state.ts";
 
 const MAIN = fileURLToPath(new URL("./main.ts", import.meta.url));
+const CONFIG = fileURLToPath(new URL("../../deno.json", import.meta.url));
 
 /** Starts `taud --foreground` detached; returns at once if a daemon of this home is up. */
 export async function startBackground(paths: TauPaths, args: string[]) {
@@ -23,7 +24,15 @@ export async function startBackground(paths: TauPaths, args: string[]) {
   await prepareHome(paths);
   await Deno.remove(paths.stateFile).catch(() => {});
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "--foreground", `--log-file=${paths.logFile}`, ...args],
+    args: [
+      "run",
+      "-A",
+      `--config=${CONFIG}`,
+      MAIN,
+      "--foreground",
+      `--log-file=${paths.logFile}`,
+      ...args,
+    ],
     stdin: "null",
     stdout: "null",
     stderr: "null",

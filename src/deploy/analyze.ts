@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { TauError } from "../core/errors.ts";
 import type { TauPaths } from "../config/paths.ts";
 import { runDenoProcess } from "../sandbox/deno_process.ts";
+import { baseChildEnv, zeroPermissionArgs } from "../sandbox/permissions.ts";
 import { LineParser } from "../protocol/line_parser.ts";
 import { checkModuleGraph, firstLines } from "./graph_check.ts";
 
@@ -70,20 +71,8 @@ async function describe(paths: TauPaths, dir: string): Promise<unknown> {
   const nonce = crypto.randomUUID();
   const denoDir = join(dir, "deno");
   const result = await runDenoProcess({
-    args: [
-      "run",
-      "--no-prompt",
-      "--no-config",
-      "--no-lock",
-      "--no-check",
-      "--no-remote",
-      "--no-npm",
-      "--cached-only",
-      `--import-map=${paths.importMap}`,
-      "--v8-flags=--max-old-space-size=128",
-      join(dir, "describe.ts"),
-    ],
-    env: { DENO_DIR: denoDir, HOME: dir, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+    args: zeroPermissionArgs(paths.importMap, join(dir, "describe.ts")),
+    env: baseChildEnv(dir, denoDir),
     cwd: dir,
     stdin: JSON.stringify({ nonce }) + "\n",
     timeoutMs: 10_000,

@@ -11,7 +11,7 @@ import type { ChildError } from "../protocol/events.ts";
 import { LineParser } from "../protocol/line_parser.ts";
 import { buildRunLaunch } from "../sandbox/permissions.ts";
 import { copyCaches, versionTemplate } from "../sandbox/deno_dir.ts";
-import type { Json, RunError, RunStatus, Store } from "../store/mod.ts";
+import type { Json, RunError, RunStatus, StepRecord, Store } from "../store/mod.ts";
 import { classifyChildError, systemErrors } from "./classify.ts";
 import { LogWriter } from "./log_writer.ts";
 import type { Redactor } from "./redact.ts";
@@ -120,6 +120,25 @@ async function supervise(
   };
   const redact = spec.redact;
   const stepStarts = new Map<number, string>();
+  const saveStep = (
+    seq: number,
+    name: string,
+    fields: Partial<StepRecord> & { started_at: string },
+  ) =>
+    store.saveStep({
+      run_id: spec.runId,
+      attempt: spec.attempt,
+      seq,
+      name: redact(name),
+      status: "running",
+      finished_at: null,
+      duration_ms: null,
+      rows_in: null,
+      rows_out: null,
+      metadata: {},
+      error: null,
+      ...fields,
+    });
   let result: { value: Json } | null = null;
   let childError: ChildError | null = null;
   const stderrTail: string[] = [];
@@ -142,26 +161,9 @@ async function supervise(
           return logs.write(event.level, redact(event.message), event.step, event.ts);
         case "step_start":
           stepStarts.set(event.seq, event.ts);
-          return await store.saveStep({
-            run_id: spec.runId,
-            attempt: spec.attempt,
-            seq: event.seq,
-            name: redact(event.name),
-            status: "running",
-            started_at: event.ts,
-            finished_at: null,
-            duration_ms: null,
-            rows_in: null,
-            rows_out: null,
-            metadata: {},
-            error: null,
-          });
+          return await saveStep(event.seq, event.name, { started_at: event.ts });
         case "step_end":
-          return await store.saveStep({
-            run_id: spec.runId,
-            attempt: spec.attempt,
-            seq: event.seq,
-            name: redact(event.name),
+          return await saveStep(event.seq, event.name, {
             status: event.status,
             started_at: stepStarts.get(event.seq) ?? event.ts,
             finished_at: event.ts,

@@ -10,6 +10,7 @@
 import { join } from "node:path";
 import { exists } from "../core/fs.ts";
 import { runDenoProcess } from "./deno_process.ts";
+import { baseChildEnv, zeroPermissionArgs } from "./permissions.ts";
 
 /** Cache entries Deno's runtime writes from source alone; everything else stays behind. */
 const COPIED = /^(gen|v8_code_cache_v2|dep_analysis_cache_v2|node_analysis_cache_v2)(-wal|-shm)?$/;
@@ -50,26 +51,8 @@ async function warm(template: string, entry: string, importMap: string): Promise
     secrets: [],
   };
   const result = await runDenoProcess({
-    args: [
-      "run",
-      "--no-prompt",
-      "--no-config",
-      "--no-lock",
-      "--no-check",
-      "--no-remote",
-      "--no-npm",
-      "--cached-only",
-      `--import-map=${importMap}`,
-      "--v8-flags=--max-old-space-size=128",
-      entry,
-    ],
-    env: {
-      DENO_DIR: join(building, "deno"),
-      HOME: scratch,
-      TMPDIR: scratch,
-      NO_COLOR: "1",
-      DENO_NO_UPDATE_CHECK: "1",
-    },
+    args: zeroPermissionArgs(importMap, entry),
+    env: baseChildEnv(scratch, join(building, "deno")),
     cwd: scratch,
     stdin: JSON.stringify(init) + "\n",
     timeoutMs: 10_000,

@@ -56,6 +56,40 @@ export interface RunLaunch {
 /** Addresses no run may reach even if a declared name resolves there (cloud metadata). */
 const ALWAYS_DENIED = ["169.254.0.0/16", "metadata.google.internal"];
 
+/** Flags every sandboxed child gets: no prompt, no config, no fetching, no type-check. */
+export const LOCKED_DOWN_FLAGS = [
+  "--no-prompt",
+  "--no-config",
+  "--no-lock",
+  "--no-check",
+  "--no-remote",
+  "--no-npm",
+  "--cached-only",
+] as const;
+
+/** The environment of a sandboxed child apart from secrets (it is spawned with clearEnv). */
+export function baseChildEnv(scratchDir: string, denoDir: string): Record<string, string> {
+  return {
+    HOME: scratchDir,
+    TMPDIR: scratchDir,
+    DENO_DIR: denoDir,
+    DENO_NO_UPDATE_CHECK: "1",
+    DENO_NO_PACKAGE_JSON: "1",
+    NO_COLOR: "1",
+  };
+}
+
+/** Arguments for a child with no permissions at all (deploy-time metadata, cache warm-up). */
+export function zeroPermissionArgs(importMap: string, entry: string, heapMb = 128): string[] {
+  return [
+    "run",
+    ...LOCKED_DOWN_FLAGS,
+    `--import-map=${importMap}`,
+    `--v8-flags=--max-old-space-size=${heapMb}`,
+    entry,
+  ];
+}
+
 export function daemonAddresses(port: number): string[] {
   return ["127.0.0.1", "localhost", "0.0.0.0", "[::1]"].map((host) => `${host}:${port}`);
 }
@@ -84,13 +118,7 @@ export function buildRunLaunch(
 
   const args = [
     "run",
-    "--no-prompt",
-    "--no-config",
-    "--no-lock",
-    "--no-check",
-    "--no-remote",
-    "--no-npm",
-    "--cached-only",
+    ...LOCKED_DOWN_FLAGS,
     `--import-map=${options.importMap}`,
     `--allow-read=${options.scratchDir}`,
     `--allow-write=${options.scratchDir}`,
@@ -101,14 +129,7 @@ export function buildRunLaunch(
     options.entry,
   ];
 
-  const childEnv: Record<string, string> = {
-    HOME: options.scratchDir,
-    TMPDIR: options.scratchDir,
-    DENO_DIR: options.denoDir,
-    DENO_NO_UPDATE_CHECK: "1",
-    DENO_NO_PACKAGE_JSON: "1",
-    NO_COLOR: "1",
-  };
+  const childEnv = baseChildEnv(options.scratchDir, options.denoDir);
   for (const name of env) {
     const value = secretValues[name];
     if (value !== undefined) childEnv[name] = value;
