@@ -1,11 +1,8 @@
-import assert from "node:assert/strict";
+import { assert, assertEquals } from "../../../tests/helpers/assert.ts";
 import { DatabaseSync } from "node:sqlite";
 import { type DeployInput, type LogRecord, openStore, type Store } from "../mod.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { SqliteStore } from "./sqlite_store.ts";
-
-const assertEquals = <T>(actual: unknown, expected: T, message?: string) =>
-  assert.deepStrictEqual(actual, expected, message);
 
 async function tempDbPath(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "tau_store_test_" });

@@ -1,0 +1,2 @@
+// deno-lint-ignore-file no-explicit-any
+export declare const stringify: any;

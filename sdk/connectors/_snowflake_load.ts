@@ -1,0 +1,170 @@
+/**
+ * `load` for Snowflake through the SQL API. Each API request runs in its own session, so the
+ * rows are staged in a real table beside the target (temporary tables would vanish between
+ * requests) with multi-row `INSERT … SELECT … FROM VALUES (?, …)` statements, and the target is
+ * changed by ONE statement, which Snowflake applies atomically:
+ *
+ * - append: `INSERT INTO t (…) SELECT … FROM t__tau_stage` (a transient table);
+ * - replace: the rows go into `t__tau_new`, then `ALTER TABLE t SWAP WITH t__tau_new`;
+ * - upsert: `MERGE INTO t USING t__tau_stage` on the merge keys.
+ *
+ * A failure before that statement leaves the target as it was; the staging table is dropped.
+ *
+ * @module
+ */
+import { type Binding, columnBinding, columnExpression } from "./_snowflake_rows.ts";
+import {
+  assertUniqueKeys,
+  batches,
+  createTableSql,
+  inferColumns,
+  type InferredColumn,
+  mergeKeys,
+  peekFirst,
+  quoteIdent,
+  quoteTable,
+} from "./_sql.ts";
+import { checkKeysPresent, modeOf, rowsPerInsert, sibling } from "./_warehouse.ts";
+import { ConnectorError, type LoadOptions, type Row, type RowSource } from "./types.ts";
+
+/** What `load` needs from the API client. */
+export interface SnowflakeWriter {
+  /** Runs one statement; `bindings` are keyed "1", "2", … for the `?` placeholders. */
+  run(sql: string, bindings?: Record<string, Binding>): Promise<void>;
+  /** Runs one query and returns its rows. */
+  query(sql: string): Promise<Row[]>;
+}
+
+const D = "snowflake";
+/** Bind variables per statement, and Snowflake's limit of rows in one VALUES clause. */
+const MAX_BINDINGS = 10_000;
+const MAX_VALUES_ROWS = 16_384;
+const id = (name: string) => quoteIdent(D, name);
+const q = (table: string) => quoteTable(D, table);
+
+/** `CREATE OR REPLACE [TRANSIENT] TABLE` with the inferred columns. */
+function createOrReplace(table: string, columns: InferredColumn[], transient: boolean): string {
+  const kind = transient ? "TRANSIENT TABLE" : "TABLE";
+  return createTableSql(D, table, columns).replace(
+    /^CREATE TABLE IF NOT EXISTS /,
+    `CREATE OR REPLACE ${kind} `,
+  );
+}
+
+/** Runs `load`; see the module documentation for the guarantees. */
+export async function loadSnowflake(
+  db: SnowflakeWriter,
+  source: RowSource,
+  options: LoadOptions,
+): Promise<number> {
+  const mode = modeOf(options);
+  const table = options.table;
+  const keys = mode === "upsert" ? mergeKeys(options.mergeKey, table) : [];
+  const { first, all } = await peekFirst(batches(source, 10_000));
+  if (first === null) {
+    // Nothing to infer columns from: replacing with no rows empties an existing table.
+    if (mode === "replace") await db.run(`TRUNCATE TABLE IF EXISTS ${q(table)}`);
+    return 0;
+  }
+  const columns = inferColumns(first);
+  checkKeysPresent(keys, columns, table);
+  const perInsert = Math.min(
+    rowsPerInsert(options, columns.length, 1_000, MAX_BINDINGS),
+    MAX_VALUES_ROWS,
+  );
+  const stage = sibling(table, mode === "replace" ? "__tau_new" : "__tau_stage");
+  const names = columns.map((c) => id(c.name)).join(", ");
+
+  try {
+    if (mode !== "replace") await db.run(createTableSql(D, table, columns));
+    await db.run(createOrReplace(stage, columns, mode !== "replace"));
+    let count = 0;
+    for await (const batch of all) {
+      if (keys.length > 0) assertUniqueKeys(batch, keys, table);
+      for (const [sql, bindings] of inserts(q(stage), columns, batch, perInsert)) {
+        await db.run(sql, bindings);
+      }
+      count += batch.length;
+    }
+    if (mode === "append") {
+      await db.run(`INSERT INTO ${q(table)} (${names}) SELECT ${names} FROM ${q(stage)}`);
+    } else if (mode === "replace") {
+      // SWAP needs both tables; a missing target is created empty first.
+      await db.run(createTableSql(D, table, columns));
+      await db.run(`ALTER TABLE ${q(table)} SWAP WITH ${q(stage)}`);
+    } else {
+      await refuseDuplicates(db, q(stage), keys, table);
+      await db.run(mergeSql(q(table), q(stage), columns, keys));
+    }
+    return count;
+  } finally {
+    // After a swap the stage holds the old rows; after a failure, a partial build.
+    await db.run(`DROP TABLE IF EXISTS ${q(stage)}`).catch(() => {});
+  }
+}
+
+/** Multi-row INSERTs for one batch: NULLs as literals, other values as `?` bindings. */
+function* inserts(
+  into: string,
+  columns: InferredColumn[],
+  rows: Row[],
+  perInsert: number,
+): Iterable<[string, Record<string, Binding>]> {
+  // VALUES cannot call PARSE_JSON and friends, so conversions happen in the SELECT list.
+  const select = columns.map((c, i) => columnExpression(c.kind, i + 1)).join(", ");
+  const head = `INSERT INTO ${into} (${columns.map((c) => id(c.name)).join(", ")}) ` +
+    `SELECT ${select} FROM VALUES `;
+  let tuples: string[] = [];
+  let bindings: Record<string, Binding> = {};
+  let n = 0;
+  for (const row of rows) {
+    const slots = columns.map((c) => {
+      const value = row[c.name];
+      if (value === null || value === undefined) return "NULL";
+      bindings[String(++n)] = columnBinding(c.kind, value);
+      return "?";
+    });
+    tuples.push(`(${slots.join(", ")})`);
+    if (tuples.length === perInsert) {
+      yield [head + tuples.join(", "), bindings];
+      tuples = [];
+      bindings = {};
+      n = 0;
+    }
+  }
+  if (tuples.length > 0) yield [head + tuples.join(", "), bindings];
+}
+
+/** Duplicates across batches are only visible once all rows are staged. */
+async function refuseDuplicates(
+  db: SnowflakeWriter,
+  staged: string,
+  keys: string[],
+  table: string,
+): Promise<void> {
+  const keyList = keys.map(id).join(", ");
+  const [duplicate] = await db.query(
+    `SELECT ${keyList} FROM ${staged} GROUP BY ${keyList} HAVING COUNT(*) > 1 LIMIT 1`,
+  );
+  if (duplicate) {
+    const values = JSON.stringify(keys.map((k) => duplicate[k] ?? null)).slice(1, -1);
+    throw new ConnectorError(
+      `Cannot upsert into ${table}: more than one row has ${keys.join(", ")} = ${values}`,
+    );
+  }
+}
+
+function mergeSql(target: string, staged: string, columns: InferredColumn[], keys: string[]) {
+  const on = keys.map((k) => `tgt.${id(k)} = src.${id(k)}`).join(" AND ");
+  const others = columns.filter((c) => !keys.includes(c.name));
+  const update = others.length === 0
+    ? ""
+    : ` WHEN MATCHED THEN UPDATE SET ${
+      others.map((c) => `${id(c.name)} = src.${id(c.name)}`).join(", ")
+    }`;
+  const names = columns.map((c) => id(c.name));
+  return `MERGE INTO ${target} AS tgt USING ${staged} AS src ON ${on}${update} ` +
+    `WHEN NOT MATCHED THEN INSERT (${names.join(", ")}) VALUES (${
+      names.map((n) => `src.${n}`).join(", ")
+    })`;
+}

@@ -1,0 +1,158 @@
+/**
+ * Plumbing shared by the HTTP warehouse connectors (ClickHouse, BigQuery, Snowflake): one
+ * `fetch` wrapper that `close()` can abort, a line splitter for streamed bodies, re-batching,
+ * and the checks and names every staged load uses.
+ *
+ * @module
+ */
+import { type InferredColumn, splitTable } from "./_sql.ts";
+import { ConnectorError, type LoadMode, type LoadOptions, type Row } from "./types.ts";
+
+/** The fetches of one connector; `close()` aborts those in flight and refuses new ones. */
+export class HttpSession {
+  #abort = new AbortController();
+  #closed = false;
+
+  /** `label` starts every error message (the connection name). */
+  constructor(readonly label: string) {}
+
+  /** `fetch` with the session's abort signal; network failures become ConnectorErrors. */
+  async fetch(url: URL, init: RequestInit): Promise<Response> {
+    if (this.#closed) throw new ConnectorError(`${this.label}: the connector is closed`);
+    try {
+      return await fetch(url, { ...init, signal: this.#abort.signal });
+    } catch (error) {
+      if (this.#closed) throw new ConnectorError(`${this.label}: the connector is closed`);
+      // The origin only: URLs never hold credentials, but paths and queries need not be shown.
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ConnectorError(`${this.label}: cannot reach ${url.origin}: ${reason}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /** Aborts requests in flight; later calls throw. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#abort.abort();
+  }
+}
+
+/** Reads a body as text, at most `limit` characters (error bodies can be large pages). */
+export async function readText(response: Response, limit = 4_000): Promise<string> {
+  const text = await response.text().catch(() => "");
+  return text.length > limit ? text.slice(0, limit) + "…" : text;
+}
+
+/** Splits a streamed UTF-8 body into lines (without `\n`/`\r\n`); empty lines are skipped. */
+export async function* lines(body: ReadableStream<Uint8Array>): AsyncIterable<string> {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let rest = "";
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      rest += value;
+      let start = 0;
+      for (let end = rest.indexOf("\n"); end !== -1; end = rest.indexOf("\n", start)) {
+        const line = rest.slice(start, end).replace(/\r$/, "");
+        start = end + 1;
+        if (line !== "") yield line;
+      }
+      rest = rest.slice(start);
+    }
+    if (rest.trim() !== "") yield rest;
+  } finally {
+    // Stopping early (a consumer's `break`) must release the connection.
+    await reader.cancel().catch(() => {});
+  }
+}
+
+/** Regroups rows arriving in pages of any size into batches of exactly `size` (the last may be smaller). */
+export async function* rebatch(pages: AsyncIterable<Row[]>, size: number): AsyncIterable<Row[]> {
+  let batch: Row[] = [];
+  for await (const page of pages) {
+    for (const row of page) {
+      batch.push(row);
+      if (batch.length === size) {
+        yield batch;
+        batch = [];
+      }
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/** `batchSize` of extract options, checked. */
+export function batchSizeOf(value: unknown, label: string, fallback = 10_000): number {
+  const size = value ?? fallback;
+  if (typeof size !== "number" || !Number.isInteger(size) || size < 1) {
+    throw new ConnectorError(`${label}: batchSize must be a positive integer`);
+  }
+  return size;
+}
+
+/** The query of extract options, checked. */
+export function queryOf(query: unknown, label: string): string {
+  if (typeof query !== "string" || query.trim() === "") {
+    throw new ConnectorError(`${label}: extract needs a query`);
+  }
+  return query;
+}
+
+/** The load mode, checked. */
+export function modeOf(options: LoadOptions): LoadMode {
+  const mode = options.mode ?? "append";
+  if (mode !== "append" && mode !== "replace" && mode !== "upsert") {
+    throw new ConnectorError(`Cannot load into ${options.table}: unknown mode "${mode}"`);
+  }
+  if (typeof options.table !== "string" || options.table.split(".").some((p) => p === "")) {
+    throw new ConnectorError(`Cannot load into ${options.table}: table must be a non-empty name`);
+  }
+  return mode;
+}
+
+/** Refuses merge keys that are not columns of the rows (the engine's error would be vaguer). */
+export function checkKeysPresent(keys: string[], columns: InferredColumn[], table: string): void {
+  const names = new Set(columns.map((c) => c.name));
+  for (const key of keys) {
+    if (!names.has(key)) {
+      throw new ConnectorError(
+        `Cannot upsert into ${table}: mergeKey column "${key}" is not in the rows`,
+      );
+    }
+  }
+}
+
+/** A table next to `table` in the same schema/dataset: `raw.users` → `raw.users__tau_stage`. */
+export function sibling(table: string, suffix: string): string {
+  const { schema, name } = splitTable(table);
+  return schema === null ? name + suffix : `${schema}.${name}${suffix}`;
+}
+
+/** Rows per INSERT: `batchSize` from load options, capped so one statement binds ≤ `maxParams`. */
+export function rowsPerInsert(
+  options: LoadOptions,
+  columns: number,
+  fallback: number,
+  maxParams: number,
+): number {
+  const wanted = batchSizeOf(options.batchSize, `Cannot load into ${options.table}`, fallback);
+  return Math.max(1, Math.min(wanted, Math.floor(maxParams / Math.max(columns, 1))));
+}
+
+/** A value as bound text: Dates as ISO 8601, objects as JSON; null and undefined give null. */
+export function textOf(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "string") return value;
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === "object" && !(value instanceof Uint8Array)) return JSON.stringify(value);
+  return String(value);
+}
+
+/** Integer text as a number when exact, else the text unchanged (BIGINT beyond 2^53). */
+export function exactInteger(text: string): number | string {
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : text;
+}

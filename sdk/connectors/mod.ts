@@ -1,0 +1,22 @@
+/**
+ * Connectors for inline use (`import { postgres } from "tau/connectors"`). Named connections
+ * from tau.toml are the recommended way (`await ctx.connection("warehouse")`): they grant the
+ * run its host and credentials without the pipeline holding them. An inline connector's host
+ * must be listed in the pipeline's `net`.
+ *
+ * Every connector has the same interface: `extract`, `extractStream`, `load`, `execute`.
+ * Drivers load lazily: a pipeline that uses only PostgreSQL never loads another driver.
+ *
+ * @module
+ */
+export type * from "./types.ts";
+export { ConnectorError } from "./types.ts";
+export { postgres, redshift } from "./postgres.ts";
+export { mysql } from "./mysql.ts";
+export { duckdb } from "./duckdb.ts";
+export { clickhouse } from "./clickhouse.ts";
+export { bigquery } from "./bigquery.ts";
+export { snowflake } from "./snowflake.ts";
+export { s3 } from "./s3.ts";
+export type { S3Connector, S3ExtractOptions, S3LoadOptions, S3Options } from "./s3.ts";
+export { http_api, httpApi } from "./http_api.ts";
