@@ -23,8 +23,10 @@ fi
 have_deno || { echo "deno $DENO_VERSION is not on PATH after install" >&2; exit 1; }
 dirname "$(command -v deno)" > .tau-deno-path
 
-# The project's modules, exactly as locked.
+# The project's modules, exactly as locked, and the npm drivers pipelines may use, cached once
+# per machine into the sandbox's own module cache.
 deno install --frozen --quiet >&2
+deno eval --quiet 'import { ensureSandboxCache } from "./src/sandbox/npm_cache.ts"; await ensureSandboxCache();' >&2
 
 [ "${1:-}" = "--deps-only" ] && exit 0
 

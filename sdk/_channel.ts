@@ -24,9 +24,16 @@ export interface InitMessage {
   params: Record<string, unknown>;
   last_successful_run: string | null;
   secrets: string[];
+  /** Declared connections: name → connector type and options (credentials included). */
+  connections?: Record<string, { type: string; options: Record<string, unknown> }>;
 }
 
 let prefix: string | undefined;
+let stdinReader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+let leftover = "";
+let nextId = 1;
+const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+let replyLoop: Promise<void> | undefined;
 
 /** Reads the init line from stdin. Must run before the pipeline module is imported. */
 export async function readInit(): Promise<InitMessage> {
@@ -38,8 +45,10 @@ export async function readInit(): Promise<InitMessage> {
     if (done) break;
     text += decoder.decode(value, { stream: true });
   }
-  reader.releaseLock();
   const end = text.indexOf("\n");
+  // The rest of stdin carries replies to requests; it is read when the first request is made.
+  stdinReader = reader;
+  leftover = end === -1 ? "" : text.slice(end + 1);
   const init = JSON.parse(end === -1 ? text : text.slice(0, end)) as InitMessage;
   prefix = `@tau:${init.nonce} `;
   return init;
@@ -54,4 +63,49 @@ export function emit(event: Record<string, unknown>): void {
 
 export function now(): string {
   return new Date().toISOString();
+}
+
+/** Raised in the run when the trusted side refuses or fails a request. */
+export class RequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RequestError";
+  }
+}
+
+/** Asks the trusted side to do something for this run (e.g. a DuckDB query); awaits the reply. */
+export function request(op: string, payload: unknown): Promise<unknown> {
+  const id = nextId++;
+  const reply = new Promise<unknown>((resolve, reject) => pending.set(id, { resolve, reject }));
+  replyLoop ??= readReplies();
+  emit({ type: "request", id, op, payload });
+  return reply;
+}
+
+async function readReplies(): Promise<void> {
+  if (!stdinReader) throw new Error("Tau channel used before init");
+  const decoder = new TextDecoder();
+  let buffer = leftover;
+  for (;;) {
+    for (let nl = buffer.indexOf("\n"); nl !== -1; nl = buffer.indexOf("\n")) {
+      const reply = JSON.parse(buffer.slice(0, nl)) as {
+        id: number;
+        ok: boolean;
+        value?: unknown;
+        error?: { message: string };
+      };
+      buffer = buffer.slice(nl + 1);
+      const waiter = pending.get(reply.id);
+      pending.delete(reply.id);
+      if (reply.ok) waiter?.resolve(reply.value);
+      else waiter?.reject(new RequestError(reply.error?.message ?? "request failed"));
+    }
+    const { value, done } = await stdinReader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+  }
+  for (const waiter of pending.values()) {
+    waiter.reject(new RequestError("The trusted side closed the channel"));
+  }
+  pending.clear();
 }

@@ -50,6 +50,9 @@ export async function run(mod: { default?: unknown }, init: InitMessage): Promis
     params: init.params,
     lastSuccessfulRun: init.last_successful_run,
     secrets: init.secrets,
+    ...(init.connections ? { connections: init.connections } : {}),
+    connect: async (name, spec) =>
+      (await import("./connectors/_named.ts")).connectNamed(name, spec),
   });
   let value: unknown;
   try {

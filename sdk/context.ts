@@ -1,4 +1,5 @@
 import { emit, now } from "./_channel.ts";
+import type { Connector } from "./connectors/types.ts";
 
 /** A step of a run: set its row counts and metadata while it executes. */
 export interface Step {
@@ -40,6 +41,18 @@ export class SecretNotSetError extends Error {
   }
 }
 
+/** Thrown by `ctx.connection()` for a name the pipeline did not declare in `connections`. */
+export class ConnectionNotDeclaredError extends Error {
+  constructor(name: string) {
+    super(
+      `Cannot use connection ${name}: it is not declared; add connections: [${
+        JSON.stringify(name)
+      }] to the pipeline config`,
+    );
+    this.name = "ConnectionNotDeclaredError";
+  }
+}
+
 /** What every pipeline function receives. */
 export interface PipelineContext {
   /** Id of this run, e.g. `run_lx2k3…`. */
@@ -58,6 +71,11 @@ export interface PipelineContext {
   step<T>(name: string, fn: (step: Step) => T | Promise<T>): Promise<T>;
   /** The value of a declared secret. */
   secret(name: string): string;
+  /**
+   * A declared named connection from tau.toml. Use with `await using` so it closes itself:
+   * `await using db = await ctx.connection("warehouse")`.
+   */
+  connection(name: string): Promise<Connector>;
 }
 
 /** Formats log arguments the way `console.log` would. */
@@ -95,6 +113,13 @@ export interface ContextInit {
   params: Record<string, unknown>;
   lastSuccessfulRun: string | null;
   secrets: string[];
+  connections?: Record<string, { type: string; options: Record<string, unknown> }>;
+  /** Builds a named connection's connector (given by the harness, so pipelines that use no
+   * connection never load connector code). */
+  connect?: (
+    name: string,
+    spec: { type: string; options: Record<string, unknown> },
+  ) => Promise<Connector>;
 }
 
 /** Builds the context handed to the pipeline function. */
@@ -118,6 +143,12 @@ export function createContext(init: ContextInit): PipelineContext {
     params: Object.freeze({ ...init.params }),
     lastSuccessfulRun: init.lastSuccessfulRun ? new Date(init.lastSuccessfulRun) : null,
     log,
+    async connection(name: string): Promise<Connector> {
+      const spec = init.connections?.[name];
+      if (!spec) throw new ConnectionNotDeclaredError(name);
+      if (!init.connect) throw new Error("Connections are not available outside a Tau run");
+      return await init.connect(name, spec);
+    },
     secret(name: string): string {
       if (!declared.has(name)) throw new SecretNotDeclaredError(name);
       const value = Deno.env.get(name);

@@ -16,5 +16,9 @@
 export { isPipeline, pipeline } from "./pipeline.ts";
 export type { Pipeline, PipelineFn } from "./pipeline.ts";
 export type { Duration, PipelineConfig } from "./config.ts";
-export { SecretNotDeclaredError, SecretNotSetError } from "./context.ts";
+export {
+  ConnectionNotDeclaredError,
+  SecretNotDeclaredError,
+  SecretNotSetError,
+} from "./context.ts";
 export type { Logger, PipelineContext, Step } from "./context.ts";

@@ -13,6 +13,8 @@ import type { RunManager } from "../runner/run_manager.ts";
 import { bearerAuth } from "./auth.ts";
 import { pipelineRoutes } from "./pipelines.ts";
 import { runRoutes } from "./runs.ts";
+import { connectionRoutes } from "./connections.ts";
+import type { Connection } from "../connections/registry.ts";
 import { VERSION } from "../version.ts";
 
 export interface ApiDeps {
@@ -21,6 +23,7 @@ export interface ApiDeps {
   paths: TauPaths;
   config: TauConfig;
   apiKeys: readonly string[];
+  connections: Map<string, Connection>;
   daemon: { pid: number; host: string; port: number; startedAt: Date };
 }
 
@@ -63,6 +66,7 @@ export function createApp(deps: ApiDeps): Hono {
     });
   });
   api.route("/pipelines", pipelineRoutes(deps));
+  api.route("/connections", connectionRoutes(deps));
   api.route("/", runRoutes(deps));
   app.route("/api/v1", api);
 

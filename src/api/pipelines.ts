@@ -11,6 +11,7 @@ import type { Json, PipelineRecord } from "../store/mod.ts";
 import { type ApiDeps, jsonBody } from "./app.ts";
 import { runSummary } from "./views.ts";
 import { inspectRun, parseBody } from "./runs.ts";
+import { connectionHosts } from "../connections/resolve.ts";
 
 const deployBody = z.strictObject({
   code: z.string(),
@@ -47,11 +48,16 @@ export function pipelineRoutes(deps: ApiDeps): Hono {
       daemonPort: deps.daemon.port,
       heapMb: deps.config.sandbox.heap_mb,
       entry: join(versionDir(paths, p.name, p.current_version), "entry.ts"),
+      ...grants(p),
     });
+  const grants = (p: PipelineRecord) => {
+    const m = p.metadata as unknown as PipelineMetadata;
+    return { connectionHosts: connectionHosts(m.connections, deps.connections) };
+  };
 
   app.post("/", async (c) => {
     const body = parseBody(deployBody, await jsonBody(c.req));
-    const result = await deployPipeline(store, paths, {
+    const result = await deployPipeline(store, paths, deps.connections, {
       code: body.code,
       filename: body.filename,
       source_path: body.source_path ?? null,

@@ -217,6 +217,24 @@ export const COMMANDS: Record<string, CommandSpec> = {
       );
     },
   },
+  connections: {
+    usage: "tau connections [--test NAME]",
+    description:
+      "Named connections from tau.toml (type, hosts a run is granted); --test connects for real",
+    options: { test: { type: "string" } },
+    async run({ client, args, flags }) {
+      if (args.length > 0) {
+        throw new TauError("invalid_params", "Unexpected argument", {
+          hint: `usage: ${this.usage}`,
+        });
+      }
+      const c = await client();
+      if (flags.test !== undefined) {
+        return c.request("POST", `/connections/${enc(String(flags.test))}/test`);
+      }
+      return c.request("GET", "/connections");
+    },
+  },
   status: {
     usage: "tau status",
     description: "Daemon health, counts, and which sandbox layers are active",

@@ -35,3 +35,11 @@ Deno.test("errors name the key, the missing variable, or the line", () => {
   assert.ok(message("[daemon\nport = 1\n").includes("line 1"));
   assert.ok(message('[scheduler]\ntimezone = "Mars/Olympus"\n').includes("timezone"));
 });
+
+Deno.test("tau.toml.example is valid, connections included", async () => {
+  const { parseConnections } = await import("../connections/registry.ts");
+  const text = await Deno.readTextFile(new URL("../../tau.toml.example", import.meta.url));
+  const config = parseConfig(text, env({}));
+  const connections = parseConnections(config.connections);
+  assert.ok(connections.size >= 8);
+});

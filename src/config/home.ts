@@ -1,5 +1,14 @@
 /** Creates TAU_HOME on first start: folders, the local API key (mode 0600), the import map. */
 import { exists } from "../core/fs.ts";
+import { approvedImports } from "../sandbox/npm_cache.ts";
+
+const TYPECHECK_STUBS: Record<string, string> = {
+  "postgres": "postgres.ts",
+  "mysql2/promise": "mysql2.ts",
+  "@aws-sdk/client-s3": "aws_s3.ts",
+  "csv-parse/stream": "csv_parse.ts",
+  "csv-stringify/sync": "csv_stringify.ts",
+};
 import { pathToFileURL } from "node:url";
 import type { TauPaths } from "./paths.ts";
 
@@ -11,9 +20,22 @@ export async function prepareHome(paths: TauPaths): Promise<void> {
   await ensureApiKey(paths);
   const sdk = pathToFileURL(paths.sdkDir).href;
   const importMap = {
-    imports: { "tau": `${sdk}mod.ts`, "tau/": sdk },
+    imports: {
+      "tau": `${sdk}mod.ts`,
+      "tau/connectors": `${sdk}connectors/mod.ts`,
+      "tau/": sdk,
+      ...(await approvedImports()),
+    },
   };
   await Deno.writeTextFile(paths.importMap, JSON.stringify(importMap, null, 2) + "\n");
+  // The deploy-time type-check sees the drivers through any-typed stand-ins (sdk/_typecheck).
+  const stubs = Object.fromEntries(
+    Object.keys(await approvedImports()).map((
+      name,
+    ) => [name, `${sdk}_typecheck/${TYPECHECK_STUBS[name]}`]),
+  );
+  const typecheckMap = { imports: { ...importMap.imports, ...stubs } };
+  await Deno.writeTextFile(paths.typecheckMap, JSON.stringify(typecheckMap, null, 2) + "\n");
 }
 
 /** Returns the local API key, creating it (0600) if missing. */

@@ -16,9 +16,14 @@ export interface TauPaths {
   runs: string;
   /** Deploy-time analysis folders. */
   staging: string;
-  /** The trusted side's own module cache for deploy-time checks. */
+  /**
+   * The module cache of deploy-time checks; the daemon points it at the shared sandbox cache
+   * (approved npm drivers only), whose `npm` folder every run's DENO_DIR links to.
+   */
   denoDir: string;
   importMap: string;
+  /** The import map of the deploy-time type-check (drivers as any-typed stand-ins). */
+  typecheckMap: string;
   /** The SDK pipelines import as `tau`. */
   sdkDir: string;
 }
@@ -42,6 +47,7 @@ export function tauPaths(home: string): TauPaths {
     staging: join(home, "staging"),
     denoDir: join(home, "deno"),
     importMap: join(home, "import_map.json"),
+    typecheckMap: join(home, "typecheck_map.json"),
     sdkDir: SDK_DIR,
   };
 }

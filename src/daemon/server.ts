@@ -11,6 +11,8 @@ import { openStore } from "../store/mod.ts";
 import { RunManager } from "../runner/run_manager.ts";
 import { createApp } from "../api/app.ts";
 import { writeState } from "./state.ts";
+import { ensureSandboxCache } from "../sandbox/npm_cache.ts";
+import { parseConnections } from "../connections/registry.ts";
 
 export interface ServeOptions {
   home: string;
@@ -21,10 +23,12 @@ export interface ServeOptions {
 }
 
 export async function serveDaemon(options: ServeOptions): Promise<void> {
-  const paths = tauPaths(options.home);
+  // Deploy-time tools and runs share one module cache holding only the approved npm drivers.
+  const paths = { ...tauPaths(options.home), denoDir: await ensureSandboxCache() };
   const config = await loadConfig(options.home);
   const host = options.host ?? config.daemon.host;
   const requestedPort = options.port ?? config.daemon.port;
+  const connections = parseConnections(config.connections);
   await prepareHome(paths);
   const apiKey = await ensureApiKey(paths);
   const store = await openStore({ path: paths.database });
@@ -43,6 +47,7 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     },
     heapMb: config.sandbox.heap_mb,
     maxOutputBytes: config.sandbox.max_output_bytes,
+    connections,
   });
   const app = createApp({
     store,
@@ -50,6 +55,7 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     paths,
     config,
     apiKeys: [apiKey, ...(config.auth.api_key ? [config.auth.api_key] : [])],
+    connections,
     daemon,
   });
   try {

@@ -6,10 +6,13 @@
 import { join } from "node:path";
 import { TauError } from "../core/errors.ts";
 import type { TauPaths } from "../config/paths.ts";
-import { runDenoProcess } from "../sandbox/deno_process.ts";
+import { pathToFileURL } from "node:url";
+import { runDenoProcess, stripAnsi } from "../sandbox/deno_process.ts";
 import { baseChildEnv, zeroPermissionArgs } from "../sandbox/permissions.ts";
 import { LineParser } from "../protocol/line_parser.ts";
-import { checkModuleGraph, firstLines } from "./graph_check.ts";
+import { checkModuleGraph, firstLines, toolEnv } from "./graph_check.ts";
+import { linkModuleCache } from "../sandbox/deno_dir.ts";
+import { approvedPackages } from "../sandbox/npm_cache.ts";
 
 export const ENTRY_SOURCE = `import { run, start } from "tau/_harness.ts";
 const init = await start();
@@ -21,55 +24,76 @@ await describe(() => import("./pipeline.ts"));
 `;
 
 /** Analyzes staged code; returns the raw config object the pipeline declared. */
-export async function analyzePipeline(paths: TauPaths, code: string): Promise<unknown> {
+export async function analyzePipeline(
+  paths: TauPaths,
+  code: string,
+  filename: string,
+): Promise<unknown> {
   const dir = await Deno.makeTempDir({ dir: paths.staging, prefix: "deploy_" });
   try {
     const file = join(dir, "pipeline.ts");
     await Deno.writeTextFile(file, code);
     await Deno.writeTextFile(join(dir, "describe.ts"), DESCRIBE_SOURCE);
+    // Order matters: the type-check is --cached-only (it can fetch nothing), so after it the
+    // graph check resolves only cached modules; only then may the file's top level run.
+    await typeCheck(paths, file, filename);
     await checkModuleGraph({
       file,
       importMap: paths.importMap,
       sdkDir: paths.sdkDir,
       denoDir: paths.denoDir,
+      approvedNpm: await approvedPackages(),
     });
-    const [, config] = await Promise.all([typeCheck(paths, file), describe(paths, dir)]);
-    return config;
+    return await describe(paths, dir);
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
 
-async function typeCheck(paths: TauPaths, file: string): Promise<void> {
+async function typeCheck(paths: TauPaths, file: string, filename: string): Promise<void> {
   const result = await runDenoProcess({
     args: [
       "check",
       "--no-config",
       "--no-lock",
       "--no-remote",
-      "--no-npm",
+      "--cached-only",
       "--quiet",
-      `--import-map=${paths.importMap}`,
+      `--import-map=${paths.typecheckMap}`,
       file,
     ],
-    env: { DENO_DIR: paths.denoDir, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+    env: toolEnv(paths.denoDir),
     timeoutMs: 60_000,
   });
-  if (result.code !== 0) {
+  if (result.code === 0) return;
+  const output = stripAnsi(result.stderr);
+  const url = pathToFileURL(file).href;
+  const diagnostics = output.split(/\n\s*\n/).filter((block) => /^TS\d+/m.test(block));
+  if (diagnostics.length === 0) {
+    // Not a type error: an import that cannot be resolved from the cache (nothing is fetched).
     throw new TauError(
       "invalid_pipeline",
-      `The pipeline does not type-check:\n${firstLines(result.stderr, 20)}`,
+      `Cannot resolve the pipeline's imports: ${firstLines(output)}`,
       {
-        hint: "fix the type errors; line numbers refer to your pipeline file",
+        hint: 'a pipeline may import only "tau", tau/…, node: built-ins and the approved drivers',
       },
     );
   }
+  // Only the author's own errors block a deploy; the SDK's internals are Tau's to keep clean.
+  const own = diagnostics.filter((block) => block.includes(url));
+  if (own.length === 0) return;
+  throw new TauError(
+    "invalid_pipeline",
+    `The pipeline does not type-check:\n${own.join("\n\n").split(url).join(filename)}`,
+    { hint: "fix the type errors at the lines shown", details: { errors: own.length } },
+  );
 }
 
 /** Loads the module in a child with no permissions at all and reads its config. */
 async function describe(paths: TauPaths, dir: string): Promise<unknown> {
   const nonce = crypto.randomUUID();
   const denoDir = join(dir, "deno");
+  await linkModuleCache(paths.denoDir, denoDir);
   const result = await runDenoProcess({
     args: zeroPermissionArgs(paths.importMap, join(dir, "describe.ts")),
     env: baseChildEnv(dir, denoDir),

@@ -11,6 +11,8 @@ import {
 import type { Json, Store } from "../store/mod.ts";
 import { analyzePipeline } from "./analyze.ts";
 import { materializeVersion } from "./code_files.ts";
+import type { Connection } from "../connections/registry.ts";
+import { unknownConnection } from "../connections/resolve.ts";
 
 export const MAX_CODE_BYTES = 1024 * 1024;
 
@@ -34,6 +36,7 @@ export interface DeployResult {
 export async function deployPipeline(
   store: Store,
   paths: TauPaths,
+  connections: Map<string, Connection>,
   request: DeployRequest,
 ): Promise<DeployResult> {
   if (new TextEncoder().encode(request.code).length > MAX_CODE_BYTES) {
@@ -57,7 +60,7 @@ export async function deployPipeline(
     }
   }
 
-  const raw = await analyzePipeline(paths, request.code);
+  const raw = await analyzePipeline(paths, request.code, request.filename);
   const overridden = typeof raw === "object" && raw !== null
     ? {
       ...raw,
@@ -78,6 +81,9 @@ export async function deployPipeline(
     );
   }
   const metadata = validated.metadata;
+  for (const name of metadata.connections) {
+    if (!connections.has(name)) throw unknownConnection(name, connections);
+  }
 
   const existing = await store.getPipeline(metadata.name);
   const source = request.source_path ?? null;

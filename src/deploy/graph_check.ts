@@ -7,6 +7,17 @@
 import { pathToFileURL } from "node:url";
 import { TauError } from "../core/errors.ts";
 import { runDenoProcess, stripAnsi } from "../sandbox/deno_process.ts";
+import { npmPackageOf } from "../sandbox/npm_cache.ts";
+import { LOCK_FILE } from "../sandbox/permissions.ts";
+
+/**
+ * Environment of deploy-time tools: the sandbox module cache. They never fetch a package:
+ * the type-check runs first with --cached-only, so by the time `deno info` resolves the graph
+ * every npm package in it is one already cached (an approved driver).
+ */
+export function toolEnv(denoDir: string): Record<string, string> {
+  return { DENO_DIR: denoDir, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" };
+}
 
 export interface GraphCheckOptions {
   /** The staged pipeline file. */
@@ -36,13 +47,13 @@ export async function checkModuleGraph(options: GraphCheckOptions): Promise<void
       "info",
       "--json",
       "--no-config",
-      "--no-lock",
+      `--lock=${LOCK_FILE}`,
+      "--frozen",
       "--no-remote",
-      "--no-npm",
       `--import-map=${options.importMap}`,
       options.file,
     ],
-    env: { DENO_DIR: options.denoDir, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+    env: toolEnv(options.denoDir),
     timeoutMs: 30_000,
   });
   if (result.code !== 0) {
@@ -96,8 +107,10 @@ export function refusedModules(
     } else if (spec.startsWith("node:")) {
       continue;
     } else if (spec.startsWith("npm:")) {
-      const pkg = spec.slice(4).replace(/^\//, "");
-      if (!approved.has(pkg)) refused.push({ specifier: spec, reason: "npm package not approved" });
+      const pkg = npmPackageOf(spec);
+      if (!pkg || !approved.has(pkg)) {
+        refused.push({ specifier: spec, reason: "npm package not approved" });
+      }
     } else if (spec.startsWith("file:")) {
       refused.push({ specifier: spec, reason: "file outside the pipeline" });
     } else {

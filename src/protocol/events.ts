@@ -47,6 +47,12 @@ export const eventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("result"), ts: timestamp, value: z.unknown() }),
   z.object({ type: z.literal("error"), error: childErrorSchema }),
   z.object({ type: z.literal("describe"), config: z.unknown() }),
+  z.object({
+    type: z.literal("request"),
+    id: z.number().int().min(1),
+    op: z.string().max(100),
+    payload: z.record(z.string(), z.unknown()),
+  }),
 ]);
 
 export type ChildEvent = z.infer<typeof eventSchema>;

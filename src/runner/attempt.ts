@@ -10,11 +10,12 @@ import type { PipelineMetadata } from "../metadata/schema.ts";
 import type { ChildError } from "../protocol/events.ts";
 import { LineParser } from "../protocol/line_parser.ts";
 import { buildRunLaunch } from "../sandbox/permissions.ts";
-import { copyCaches, versionTemplate } from "../sandbox/deno_dir.ts";
+import { copyCaches, linkModuleCache, versionTemplate } from "../sandbox/deno_dir.ts";
 import type { Json, RunError, RunStatus, StepRecord, Store } from "../store/mod.ts";
 import { classifyChildError, systemErrors } from "./classify.ts";
 import { LogWriter } from "./log_writer.ts";
 import type { Redactor } from "./redact.ts";
+import type { RequestHandler } from "../connections/run_requests.ts";
 
 export interface AttemptSpec {
   runId: string;
@@ -33,6 +34,12 @@ export interface AttemptSpec {
   maxOutputBytes: number;
   signal: AbortSignal;
   onStart?: (pid: number) => void;
+  /** Hosts of the declared connections. */
+  connectionHosts: string[];
+  /** Declared connections' connector options, sent in the init message only. */
+  connections: Record<string, { type: string; options: Record<string, unknown> }>;
+  /** Serves the run's requests (trusted-side engines), given its scratch folder. */
+  requests?: (scratchDir: string) => RequestHandler;
 }
 
 export interface AttemptOutcome {
@@ -51,12 +58,24 @@ export async function runAttempt(
   const scratchDir = join(runDir, "scratch");
   const denoDir = join(runDir, "deno");
   await Deno.mkdir(scratchDir, { recursive: true, mode: 0o700 });
-  const template = await versionTemplate(join(spec.entry, ".."), spec.entry, paths.importMap);
+  const template = await versionTemplate(
+    join(spec.entry, ".."),
+    spec.entry,
+    paths.importMap,
+    paths.denoDir,
+  );
   if (template) await copyCaches(template, denoDir);
+  await linkModuleCache(paths.denoDir, denoDir);
   const logs = new LogWriter(store, spec.runId, spec.attempt, spec.firstLogSeq);
+  const requests = spec.requests?.(scratchDir);
   try {
-    return await supervise(store, spec, logs, { scratchDir, denoDir, importMap: paths.importMap });
+    return await supervise(store, spec, logs, requests, {
+      scratchDir,
+      denoDir,
+      importMap: paths.importMap,
+    });
   } finally {
+    requests?.close();
     await logs.flush();
     await Deno.remove(runDir, { recursive: true }).catch(() => {});
   }
@@ -66,10 +85,15 @@ async function supervise(
   store: Store,
   spec: AttemptSpec,
   logs: LogWriter,
+  requests: RequestHandler | undefined,
   dirs: { scratchDir: string; denoDir: string; importMap: string },
 ): Promise<AttemptOutcome> {
   const launch = buildRunLaunch(
-    { net: spec.metadata.net, secrets: spec.metadata.secrets },
+    {
+      net: spec.metadata.net,
+      secrets: spec.metadata.secrets,
+      connectionHosts: spec.connectionHosts,
+    },
     { ...dirs, entry: spec.entry, daemonPort: spec.daemonPort, heapMb: spec.heapMb },
     spec.secretValues,
   );
@@ -106,9 +130,27 @@ async function supervise(
     params: spec.params,
     last_successful_run: spec.lastSuccessfulRun,
     secrets: spec.metadata.secrets,
+    connections: spec.connections,
   };
-  await writer.write(new TextEncoder().encode(JSON.stringify(init) + "\n")).catch(() => {});
-  await writer.close().catch(() => {});
+  // stdin stays open: replies to the run's requests travel on it, one JSON line each.
+  const encoder = new TextEncoder();
+  let replies = writer.write(encoder.encode(JSON.stringify(init) + "\n")).catch(() => {});
+  const reply = (message: unknown) => {
+    replies = replies.then(() => writer.write(encoder.encode(JSON.stringify(message) + "\n")))
+      .catch(() => {});
+  };
+  const serve = (id: number, op: string, payload: Record<string, unknown>) => {
+    if (!requests) return reply({ id, ok: false, error: { message: `Unknown request ${op}` } });
+    requests.handle(op, payload).then(
+      (value) => reply({ id, ok: true, value }),
+      (err) =>
+        reply({
+          id,
+          ok: false,
+          error: { message: redact(err instanceof Error ? err.message : String(err)) },
+        }),
+    );
+  };
 
   let outputBytes = 0;
   // Returns false once the cap is passed: the rest is drained but not stored.
@@ -185,6 +227,8 @@ async function supervise(
         case "error":
           if (result === null && childError === null) childError = event.error;
           return;
+        case "request":
+          return serve(event.id, event.op, event.payload);
         default:
           logs.write("system", `unexpected event ${event.type} ignored`);
       }
@@ -202,6 +246,8 @@ async function supervise(
     },
   );
   const [status] = await Promise.all([child.status, readStdout, readStderr]);
+  await replies;
+  await writer.close().catch(() => {});
   clearTimeout(timer);
   spec.signal.removeEventListener("abort", onAbort);
 

@@ -54,6 +54,12 @@ export function classifyChildError(error: ChildError, context: ClassifyContext):
         ...base,
         hint: "add the name to secrets: [...] in the pipeline config",
       };
+    case "ConnectionNotDeclaredError":
+      return {
+        kind: "undeclared_connection",
+        ...base,
+        hint: "add the name to connections: [...] in the pipeline config",
+      };
     case "SecretNotSetError":
       return {
         kind: "secret_not_set",

@@ -5,8 +5,11 @@ export const MIN_SECRET_LENGTH = 4;
 
 export type Redactor = <T>(value: T) => T;
 
-export function makeRedactor(secrets: Readonly<Record<string, string>>): Redactor {
-  const pairs = Object.entries(secrets)
+/** Builds a redactor from `label → value` pairs (a label may appear more than once). */
+export function makeRedactor(
+  secrets: Readonly<Record<string, string>> | [string, string][],
+): Redactor {
+  const pairs = (Array.isArray(secrets) ? secrets : Object.entries(secrets))
     .filter(([, value]) => value.length >= MIN_SECRET_LENGTH)
     // Longest first, so a secret containing another is replaced whole.
     .sort((a, b) => b[1].length - a[1].length);

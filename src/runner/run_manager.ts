@@ -15,6 +15,13 @@ import { runAttempt } from "./attempt.ts";
 import { systemErrors } from "./classify.ts";
 import { makeRedactor } from "./redact.ts";
 import { showPermissions } from "./run_permissions.ts";
+import type { Connection } from "../connections/registry.ts";
+import {
+  connectionHosts,
+  resolveConnections,
+  type ResolvedConnections,
+} from "../connections/resolve.ts";
+import { runRequests } from "../connections/run_requests.ts";
 
 export interface RunManagerOptions {
   store: Store;
@@ -24,6 +31,8 @@ export interface RunManagerOptions {
   maxOutputBytes: number;
   /** Where declared secrets are read from. @default {Deno.env} */
   env?: { get(name: string): string | undefined };
+  /** Named connections from tau.toml. @default {empty} */
+  connections?: Map<string, Connection>;
   /** Called when a run could not be executed at all (a bug or a store failure). */
   onError?: (runId: string, err: unknown) => void;
 }
@@ -64,6 +73,7 @@ export class RunManager {
       max_attempts: metadata.retries + 1,
       permissions: showPermissions(paths, metadata, {
         ...this.#o,
+        ...this.#connectionGrants(metadata),
         runId,
         entry,
       }) as unknown as Json,
@@ -141,6 +151,14 @@ export class RunManager {
     await Promise.allSettled([...this.#tasks]);
   }
 
+  #connectionGrants(metadata: PipelineMetadata) {
+    const hosts = connectionHosts(
+      metadata.connections,
+      this.#o.connections ?? new Map(),
+    );
+    return { connectionHosts: hosts };
+  }
+
   #start(runId: string): void {
     const task = this.#execute(runId).catch((err) => {
       (this.#o.onError ?? ((id, e) => console.error(`taud: run ${id} failed to execute:`, e)))(
@@ -169,7 +187,23 @@ export class RunManager {
     try {
       const entry = await materializeVersion(paths, version);
       const secretValues = readSecrets(metadata.secrets, this.#o.env ?? Deno.env);
-      const redact = makeRedactor(secretValues);
+      const registry = this.#o.connections ?? new Map<string, Connection>();
+      let connections: ResolvedConnections;
+      try {
+        connections = await resolveConnections(metadata.connections, registry, paths.home);
+      } catch (err) {
+        const error = err instanceof TauError ? err : new TauError("invalid_config", String(err));
+        await this.#finish(run, "failed", null, {
+          kind: "unknown_connection",
+          message: error.message,
+          hint: error.hint ?? null,
+        }, run.attempts);
+        return;
+      }
+      const redact = makeRedactor([
+        ...Object.entries(secretValues),
+        ...connections.redact.map((value): [string, string] => ["connection", value]),
+      ]);
       const lastSuccess = await store.lastSuccessfulRun(run.pipeline);
       const attempts: AttemptRecord[] = [...run.attempts];
       const tail = await store.listLogs(runId, { tail: 1 });
@@ -214,6 +248,10 @@ export class RunManager {
           maxOutputBytes: this.#o.maxOutputBytes,
           signal: controller.signal,
           onStart: (pid) => void store.updateRun(runId, { pid }),
+          connectionHosts: connections.hosts,
+          connections: connections.forRun,
+          requests: (scratchDir) =>
+            runRequests(metadata.connections, registry, paths.home, scratchDir),
         });
         logSeq = outcome.nextLogSeq;
         const finished = new Date();

@@ -12,11 +12,21 @@ export interface ShownPermissions extends PermissionSet {
 export function showPermissions(
   paths: TauPaths,
   metadata: PipelineMetadata,
-  options: { daemonPort: number; heapMb: number; runId?: string; entry?: string },
+  options: {
+    daemonPort: number;
+    heapMb: number;
+    runId?: string;
+    entry?: string;
+    connectionHosts?: string[];
+  },
 ): ShownPermissions {
   const runDir = join(paths.runs, `${options.runId ?? "<run_id>"}-<attempt>`);
   const launch = buildRunLaunch(
-    { net: metadata.net, secrets: metadata.secrets },
+    {
+      net: metadata.net,
+      secrets: metadata.secrets,
+      connectionHosts: options.connectionHosts ?? [],
+    },
     {
       scratchDir: join(runDir, "scratch"),
       denoDir: join(runDir, "deno"),

@@ -25,21 +25,28 @@ export function versionTemplate(
   versionDir: string,
   entry: string,
   importMap: string,
+  moduleCache: string,
 ): Promise<string | null> {
   const template = join(versionDir, "deno_template");
   let pending = warming.get(template);
   if (!pending) {
-    pending = warm(template, entry, importMap).finally(() => warming.delete(template));
+    pending = warm(template, entry, importMap, moduleCache).finally(() => warming.delete(template));
     warming.set(template, pending);
   }
   return pending;
 }
 
-async function warm(template: string, entry: string, importMap: string): Promise<string | null> {
+async function warm(
+  template: string,
+  entry: string,
+  importMap: string,
+  moduleCache: string,
+): Promise<string | null> {
   if (await exists(join(template, ".ready"))) return template;
   const building = `${template}.${crypto.randomUUID()}`;
   const scratch = join(building, "scratch");
   await Deno.mkdir(scratch, { recursive: true });
+  await linkModuleCache(moduleCache, join(building, "deno"));
   const init = {
     nonce: crypto.randomUUID(),
     mode: "warm",
@@ -68,6 +75,17 @@ async function warm(template: string, entry: string, importMap: string): Promise
     return null;
   } finally {
     await Deno.remove(building, { recursive: true }).catch(() => {});
+  }
+}
+
+/**
+ * Gives a child's DENO_DIR the approved npm packages: a link to the shared, read-only-in-use
+ * package folder (runs are `--cached-only` and have no write permission there).
+ */
+export async function linkModuleCache(moduleCache: string, denoDir: string): Promise<void> {
+  await Deno.mkdir(denoDir, { recursive: true });
+  if (await exists(join(moduleCache, "npm"))) {
+    await Deno.symlink(join(moduleCache, "npm"), join(denoDir, "npm"));
   }
 }
 

@@ -1,3 +1,5 @@
+import { fileURLToPath } from "node:url";
+
 /**
  * The one place a run's Deno permissions are decided. Pure: the same metadata and options
  * always give the same flags, so `tau show` can print exactly what a run will get, and the
@@ -36,6 +38,8 @@ export interface PermissionSet {
   net: string[];
   deny_net: string[];
   env: string[];
+  /** Env names drivers may probe; always unset in the child unless declared as secrets. */
+  env_unset: string[];
   read: string[];
   write: string[];
   run: false;
@@ -56,14 +60,31 @@ export interface RunLaunch {
 /** Addresses no run may reach even if a declared name resolves there (cloud metadata). */
 const ALWAYS_DENIED = ["169.254.0.0/16", "metadata.google.internal"];
 
+/** Tau's lockfile: npm packages resolve exactly as locked, and nothing else resolves. */
+export const LOCK_FILE = fileURLToPath(new URL("../../deno.lock", import.meta.url));
+
+/**
+ * Environment names the approved npm drivers read even when every option is passed
+ * explicitly (postgres.js: PG*; the AWS SDK: its Lambda and version-warning switches). Deno
+ * throws on reading an ungranted name, so they are granted — and the child's environment never
+ * holds them (it is built from scratch), so a read always finds them unset.
+ */
+export const DRIVER_ENV_PROBES = [
+  "AWS_LAMBDA_BENCHMARK_MODE",
+  "AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA",
+  "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED",
+  "PGAPPNAME",
+  "PGTARGETSESSIONATTRS",
+];
+
 /** Flags every sandboxed child gets: no prompt, no config, no fetching, no type-check. */
 export const LOCKED_DOWN_FLAGS = [
   "--no-prompt",
   "--no-config",
-  "--no-lock",
+  `--lock=${LOCK_FILE}`,
+  "--frozen",
   "--no-check",
   "--no-remote",
-  "--no-npm",
   "--cached-only",
 ] as const;
 
@@ -102,11 +123,13 @@ export function buildRunLaunch(
 ): RunLaunch {
   const net = [...new Set([...(input.connectionHosts ?? []), ...input.net])].sort();
   const env = [...new Set(input.secrets)].sort();
+  const probes = DRIVER_ENV_PROBES.filter((p) => !env.includes(p));
   const heapMb = options.heapMb ?? 512;
   const permissions: PermissionSet = {
     net,
     deny_net: [...daemonAddresses(options.daemonPort), ...ALWAYS_DENIED],
     env,
+    env_unset: probes,
     read: [options.scratchDir],
     write: [options.scratchDir],
     run: false,
@@ -124,7 +147,7 @@ export function buildRunLaunch(
     `--allow-write=${options.scratchDir}`,
     ...(net.length > 0 ? [`--allow-net=${net.join(",")}`] : []),
     `--deny-net=${permissions.deny_net.join(",")}`,
-    ...(env.length > 0 ? [`--allow-env=${env.join(",")}`] : []),
+    ...(env.length + probes.length > 0 ? [`--allow-env=${[...env, ...probes].join(",")}`] : []),
     `--v8-flags=--max-old-space-size=${heapMb}`,
     options.entry,
   ];

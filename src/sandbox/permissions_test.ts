@@ -1,5 +1,10 @@
 import { assert, assertEquals } from "../../tests/helpers/assert.ts";
-import { buildRunLaunch, type SandboxOptions } from "./permissions.ts";
+import {
+  buildRunLaunch,
+  DRIVER_ENV_PROBES,
+  LOCK_FILE,
+  type SandboxOptions,
+} from "./permissions.ts";
 
 const options: SandboxOptions = {
   scratchDir: "/home/t/.tau/runs/r1-1/scratch",
@@ -15,9 +20,13 @@ const FORBIDDEN =
 Deno.test("a pipeline that declares nothing gets no network and no environment", () => {
   const { args, permissions, env } = buildRunLaunch({ net: [], secrets: [] }, options);
   assert.ok(!args.some((a) => a.startsWith("--allow-net")));
-  assert.ok(!args.some((a) => a.startsWith("--allow-env")));
+  // Only the drivers' probes, which are never set in the child's environment.
+  assertEquals(args.filter((a) => a.startsWith("--allow-env")), [
+    `--allow-env=${DRIVER_ENV_PROBES.join(",")}`,
+  ]);
   assertEquals(permissions.net, []);
   assertEquals(permissions.env, []);
+  assertEquals(permissions.env_unset, DRIVER_ENV_PROBES);
   assertEquals(permissions.read, [options.scratchDir]);
   assertEquals(permissions.write, [options.scratchDir]);
   assertEquals(Object.keys(env).sort(), [
@@ -38,17 +47,17 @@ Deno.test("the exact flags: hardening flags, scratch-only files, the entry last"
     "run",
     "--no-prompt",
     "--no-config",
-    "--no-lock",
+    `--lock=${LOCK_FILE}`,
+    "--frozen",
     "--no-check",
     "--no-remote",
-    "--no-npm",
     "--cached-only",
     "--import-map=/home/t/.tau/import_map.json",
     "--allow-read=/home/t/.tau/runs/r1-1/scratch",
     "--allow-write=/home/t/.tau/runs/r1-1/scratch",
     "--allow-net=api.example.com",
     "--deny-net=127.0.0.1:8400,localhost:8400,0.0.0.0:8400,[::1]:8400,169.254.0.0/16,metadata.google.internal",
-    "--allow-env=API_KEY",
+    `--allow-env=API_KEY,${DRIVER_ENV_PROBES.join(",")}`,
     "--v8-flags=--max-old-space-size=512",
     "/home/t/.tau/code/p/v1/entry.ts",
   ]);
@@ -108,4 +117,22 @@ Deno.test("heap limit is configurable", () => {
   });
   assert.ok(args.includes("--v8-flags=--max-old-space-size=64"));
   assertEquals(permissions.heap_mb, 64);
+});
+
+Deno.test("driver env probes are allowed but never set in the child", () => {
+  const { args, env, permissions } = buildRunLaunch(
+    { net: [], secrets: ["API_KEY", "PGAPPNAME"] },
+    options,
+    { API_KEY: "k", PGAPPNAME: "declared", PGTARGETSESSIONATTRS: "from-daemon" },
+  );
+  assert.ok(
+    args.includes(
+      `--allow-env=API_KEY,PGAPPNAME,${
+        DRIVER_ENV_PROBES.filter((p) => p !== "PGAPPNAME").join(",")
+      }`,
+    ),
+  );
+  assertEquals(permissions.env_unset, DRIVER_ENV_PROBES.filter((p) => p !== "PGAPPNAME"));
+  assertEquals(env.PGAPPNAME, "declared");
+  assert.ok(!("PGTARGETSESSIONATTRS" in env));
 });

@@ -59,7 +59,8 @@ async function launch(home: string, extraEnv: Record<string, string>, port = 0) 
     stderr: "piped",
   }).spawn();
   const stateFile = `${home}/taud.json`;
-  const deadline = Date.now() + 20_000;
+  // The first start on a machine caches the approved npm drivers (install.sh does it ahead).
+  const deadline = Date.now() + 180_000;
   let stderr = "";
   const reader = process.stderr.pipeThrough(new TextDecoderStream()).getReader();
   (async () => {
@@ -80,8 +81,12 @@ async function launch(home: string, extraEnv: Record<string, string>, port = 0) 
   throw new Error(`taud did not start:\n${stderr}`);
 }
 
-export async function startDaemon(extraEnv: Record<string, string> = {}): Promise<TestDaemon> {
+export async function startDaemon(
+  extraEnv: Record<string, string> = {},
+  options: { config?: string } = {},
+): Promise<TestDaemon> {
   const home = await Deno.makeTempDir({ prefix: "tau_test_" });
+  if (options.config) await Deno.writeTextFile(`${home}/tau.toml`, options.config);
   let { process, port } = await launch(home, extraEnv);
   const env = { TAU_HOME: home, NO_COLOR: "1" };
   const daemon: TestDaemon = {

@@ -1,0 +1,200 @@
+import { assert, assertEquals } from "../../tests/helpers/assert.ts";
+import { runRequests } from "./run_requests.ts";
+import { parseConnections } from "./registry.ts";
+
+async function setup() {
+  const home = await Deno.makeTempDir({ prefix: "tau_duck_" });
+  const scratch = await Deno.makeTempDir({ prefix: "tau_duck_scratch_" });
+  await Deno.mkdir(`${home}/data`);
+  await Deno.writeTextFile(`${home}/data/people.csv`, "id,name\n1,ann\n2,bob\n");
+  const registry = parseConnections({
+    lake: { type: "duckdb", path: "lake.duckdb", allowed_directories: ["data"] },
+  });
+  const requests = runRequests(["lake"], registry, home, scratch);
+  const call = (op: string, payload: Record<string, unknown>) =>
+    requests.handle(op, { connection: "lake", ...payload });
+  const cleanup = async () => {
+    requests.close();
+    await Deno.remove(home, { recursive: true });
+    await Deno.remove(scratch, { recursive: true });
+  };
+  return { home, scratch, call, cleanup, requests };
+}
+
+async function load(
+  call: (op: string, p: Record<string, unknown>) => Promise<unknown>,
+  table: string,
+  batches: Record<string, unknown>[][],
+  options: Record<string, unknown> = {},
+) {
+  const { load } = await call("duckdb.load_begin", { table, sample: batches[0], ...options }) as {
+    load: number;
+  };
+  for (const rows of batches) await call("duckdb.load_batch", { load, rows });
+  return await call("duckdb.load_commit", { load }) as { rows: number };
+}
+
+Deno.test("duckdb: locked down to its allowed directories", async () => {
+  const { home, call, cleanup } = await setup();
+  try {
+    const ok = await call("duckdb.query", {
+      sql: `SELECT count(*) AS n FROM read_csv('${home}/data/people.csv')`,
+    });
+    assertEquals(ok, [{ n: 2 }]);
+    for (
+      const sql of [
+        "SELECT * FROM read_csv('/etc/passwd')",
+        `SELECT * FROM read_text('${home}/api_key')`,
+        "COPY (SELECT 1) TO '/tmp/tau_duck_escape.csv'",
+        "ATTACH '/tmp/tau_duck_evil.db' AS evil",
+        "INSTALL httpfs",
+        "LOAD httpfs",
+        "SET enable_external_access = true",
+        "SET allowed_directories = ['/']",
+      ]
+    ) {
+      await assert.rejects(() => call("duckdb.query", { sql }), Error, sql);
+    }
+    await assert.rejects(() => Deno.stat("/tmp/tau_duck_escape.csv"));
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("duckdb: a named connection must be declared", async () => {
+  const { home, scratch, cleanup } = await setup();
+  const registry = parseConnections({ lake: { type: "duckdb", path: "lake.duckdb" } });
+  const requests = runRequests([], registry, home, scratch);
+  try {
+    await assert.rejects(
+      () => requests.handle("duckdb.query", { connection: "lake", sql: "SELECT 1" }),
+      /not declared/,
+    );
+    await assert.rejects(
+      () => requests.handle("duckdb.query", { inline_path: "../../escape.db", sql: "SELECT 1" }),
+      /scratch folder/,
+    );
+  } finally {
+    requests.close();
+    await cleanup();
+  }
+});
+
+Deno.test("duckdb: append, replace and upsert with inferred types", async () => {
+  const { call, cleanup } = await setup();
+  try {
+    const rows = [
+      {
+        id: 1,
+        name: "a",
+        score: 1.5,
+        ok: true,
+        day: "2026-01-02",
+        at: "2026-01-02T03:04:05Z",
+        tags: { x: 1 },
+      },
+      {
+        id: 2,
+        name: "b",
+        score: 2,
+        ok: false,
+        day: "2026-01-03",
+        at: "2026-01-03T03:04:05Z",
+        tags: null,
+      },
+    ];
+    assertEquals(await load(call, "raw.items", [rows]), { rows: 2 });
+    const types = await call("duckdb.query", {
+      sql:
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'items' ORDER BY ordinal_position",
+    }) as { column_name: string; data_type: string }[];
+    assertEquals(types.map((t) => t.data_type), [
+      "BIGINT",
+      "VARCHAR",
+      "DOUBLE",
+      "BOOLEAN",
+      "DATE",
+      "TIMESTAMP WITH TIME ZONE",
+      "JSON",
+    ]);
+    await load(call, "raw.items", [[{ id: 3, name: "c" }]]);
+    assertEquals(await call("duckdb.query", { sql: "SELECT count(*) AS n FROM raw.items" }), [{
+      n: 3,
+    }]);
+
+    await load(call, "raw.items", [[{ id: 2, name: "B" }, { id: 4, name: "d" }]], {
+      mode: "upsert",
+      mergeKey: ["id"],
+    });
+    assertEquals(
+      await call("duckdb.query", { sql: "SELECT id, name FROM raw.items ORDER BY id" }),
+      [{ id: 1, name: "a" }, { id: 2, name: "B" }, { id: 3, name: "c" }, { id: 4, name: "d" }],
+    );
+
+    await load(call, "raw.items", [[{ id: 9, name: "only" }]], { mode: "replace" });
+    assertEquals(await call("duckdb.query", { sql: "SELECT id, name FROM raw.items" }), [{
+      id: 9,
+      name: "only",
+    }]);
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("duckdb: upsert refuses duplicate keys and a failed load leaves the table unchanged", async () => {
+  const { call, cleanup } = await setup();
+  try {
+    await load(call, "t", [[{ id: 1, v: "x" }]]);
+    await assert.rejects(
+      () =>
+        load(call, "t", [[{ id: 5, v: "a" }, { id: 5, v: "b" }]], {
+          mode: "upsert",
+          mergeKey: "id",
+        }),
+      /id=5/,
+    );
+    await assert.rejects(
+      () => load(call, "t", [[{ id: null, v: "n" }]], { mode: "upsert", mergeKey: "id" }),
+      /NULL in id/,
+    );
+    await assert.rejects(() =>
+      load(call, "t", [[{ id: 2, v: "y" }], [{ id: "not a number", v: "z" }]])
+    );
+    await assert.rejects(() =>
+      load(call, "t", [[{ id: 3, v: "y" }], [{ id: "bad", v: "z" }]], { mode: "replace" })
+    );
+    assertEquals(await call("duckdb.query", { sql: "SELECT id, v FROM t" }), [{ id: 1, v: "x" }]);
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("duckdb: 100k rows in batches, streamed back in batches", async () => {
+  const { call, cleanup } = await setup();
+  try {
+    const batches = Array.from(
+      { length: 20 },
+      (_, b) => Array.from({ length: 5_000 }, (_, i) => ({ id: b * 5_000 + i, name: `row ${i}` })),
+    );
+    assertEquals(await load(call, "big", batches), { rows: 100_000 });
+    const { cursor } = await call("duckdb.cursor_open", {
+      sql: "SELECT * FROM big ORDER BY id",
+    }) as { cursor: number };
+    let total = 0;
+    let sizes = new Set<number>();
+    for (;;) {
+      const { rows, done } = await call("duckdb.cursor_next", { cursor, batchSize: 30_000 }) as {
+        rows: unknown[];
+        done: boolean;
+      };
+      total += rows.length;
+      sizes.add(rows.length);
+      if (done) break;
+    }
+    assertEquals(total, 100_000);
+    sizes = new Set([...sizes].filter((s) => s !== 10_000));
+    assertEquals([...sizes], [30_000]);
+  } finally {
+    await cleanup();
+  }
+});

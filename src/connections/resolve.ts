@@ -1,0 +1,96 @@
+/**
+ * What a run receives for each declared connection: the connector options (camelCase, files
+ * such as credentials_path read here on the trusted side), the hosts to allow, and the values
+ * to redact.
+ */
+import { isAbsolute, join } from "node:path";
+import { TauError } from "../core/errors.ts";
+import { type Connection, hostsFor, runsOnTrustedSide, secretValues } from "./registry.ts";
+
+export interface RunConnection {
+  type: string;
+  options: Record<string, unknown>;
+}
+
+export interface ResolvedConnections {
+  /** Sent to the run in its init message; includes credentials, never stored. */
+  forRun: Record<string, RunConnection>;
+  hosts: string[];
+  redact: string[];
+}
+
+const camel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** Converts tau.toml's snake_case fields into the connector's camelCase options. */
+export function toOptions(fields: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [camel(k), v]));
+}
+
+async function readFileField(path: string, home: string, what: string): Promise<string> {
+  const file = isAbsolute(path) ? path : join(home, path);
+  try {
+    return await Deno.readTextFile(file);
+  } catch (err) {
+    throw new TauError("invalid_config", `Cannot read ${what} ${file}: ${(err as Error).message}`);
+  }
+}
+
+async function runOptions(c: Connection, home: string): Promise<Record<string, unknown>> {
+  const { credentials_path, credentials_json, private_key_path, ...rest } = c.fields as Record<
+    string,
+    unknown
+  >;
+  const options = toOptions(rest);
+  if (typeof credentials_path === "string") {
+    options.credentials = JSON.parse(
+      await readFileField(credentials_path, home, "BigQuery credentials"),
+    );
+  } else if (typeof credentials_json === "string") {
+    options.credentials = JSON.parse(credentials_json);
+  }
+  if (typeof private_key_path === "string") {
+    options.privateKey = await readFileField(private_key_path, home, "Snowflake private key");
+  }
+  return options;
+}
+
+/** Resolves a pipeline's declared connections against the registry. */
+export async function resolveConnections(
+  declared: string[],
+  registry: Map<string, Connection>,
+  home: string,
+): Promise<ResolvedConnections> {
+  const out: ResolvedConnections = { forRun: {}, hosts: [], redact: [] };
+  for (const name of declared) {
+    const c = registry.get(name);
+    if (!c) throw unknownConnection(name, registry);
+    const options = runsOnTrustedSide(c) ? {} : await runOptions(c, home);
+    out.forRun[name] = { type: c.type, options };
+    out.hosts.push(...hostsFor(c));
+    out.redact.push(...secretValues(c, { ...c.fields, ...options }));
+  }
+  out.hosts = [...new Set(out.hosts)];
+  return out;
+}
+
+export function unknownConnection(name: string, registry: Map<string, Connection>): TauError {
+  const known = [...registry.keys()];
+  return new TauError(
+    "invalid_pipeline",
+    `Unknown connection ${name}: tau.toml has no [connections.${name}]`,
+    {
+      hint: known.length > 0
+        ? `configured connections: ${known.join(", ")}`
+        : "add a [connections.NAME] table to tau.toml (see tau.toml.example) and restart taud",
+    },
+  );
+}
+
+/** The hosts a pipeline's declared connections grant, for showing (no options). */
+export function connectionHosts(declared: string[], registry: Map<string, Connection>): string[] {
+  const hosts = declared.flatMap((name) => {
+    const c = registry.get(name);
+    return c ? hostsFor(c) : [];
+  });
+  return [...new Set(hosts)];
+}
