@@ -2,15 +2,16 @@
 import { ConnectorError } from "./types.ts";
 
 /** Object formats the s3 connector reads and writes. */
-export type S3Format = "json" | "jsonl" | "csv";
+export type S3Format = "json" | "jsonl" | "csv" | "parquet";
 
-const FORMATS: readonly S3Format[] = ["json", "jsonl", "csv"];
+const FORMATS: readonly S3Format[] = ["json", "jsonl", "csv", "parquet"];
 
 const EXTENSIONS: Record<string, S3Format> = {
   json: "json",
   jsonl: "jsonl",
   ndjson: "jsonl",
   csv: "csv",
+  parquet: "parquet",
 };
 
 /** The given format (validated), else the one the key's extension names. */
@@ -24,11 +25,6 @@ export function formatOf(key: string, format: unknown): S3Format {
   const ext = key.slice(key.lastIndexOf("/") + 1).split(".").slice(1).pop()?.toLowerCase();
   const inferred = ext === undefined ? undefined : EXTENSIONS[ext];
   if (inferred) return inferred;
-  if (ext === "parquet") {
-    throw new ConnectorError(
-      `s3: ${key} is Parquet, which this connector does not parse; read it through DuckDB`,
-    );
-  }
   throw new ConnectorError(
     `s3: cannot tell the format of ${key} from its extension; pass format: ${
       FORMATS.map((f) => `"${f}"`).join(" | ")
@@ -41,6 +37,7 @@ export const CONTENT_TYPES: Record<S3Format, string> = {
   json: "application/json; charset=utf-8",
   jsonl: "application/x-ndjson; charset=utf-8",
   csv: "text/csv; charset=utf-8",
+  parquet: "application/vnd.apache.parquet",
 };
 
 /** JSON.stringify replacer: bigint as a string (lossless; JSON numbers cannot hold it). */

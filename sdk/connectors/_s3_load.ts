@@ -36,6 +36,11 @@ export async function loadObject(
   } else {
     throw new ConnectorError("s3: load needs key (the object to write)");
   }
+  if (format === "parquet") {
+    throw new ConnectorError(
+      "s3: writing Parquet is not supported; write jsonl or csv (Parquet is read through DuckDB)",
+    );
+  }
   const partSize = options.partSize ?? DEFAULT_PART_SIZE;
   if (!Number.isFinite(partSize) || partSize < MIN_PART_SIZE) {
     throw new ConnectorError(`s3: partSize must be at least ${MIN_PART_SIZE} bytes (5 MiB)`);

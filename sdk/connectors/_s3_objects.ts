@@ -3,6 +3,7 @@ import { type Connection, s3Error } from "./_s3_client.ts";
 import { formatOf, type S3Format } from "./_s3_format.ts";
 import type { S3ExtractOptions } from "./_s3_options.ts";
 import { readRows } from "./_s3_read.ts";
+import { readParquet } from "./_s3_parquet.ts";
 import { ConnectorError, type Row } from "./types.ts";
 
 /** The bucket a connector works on, and its (lazy) connection. */
@@ -93,7 +94,7 @@ export async function* extractObjects(
     } catch (err) {
       throw err instanceof ConnectorError ? err : s3Error("GetObject", target, err);
     }
-    const rows = readRows(body, {
+    const rows = formats[i] === "parquet" ? readParquet(body, target, batchSize) : readRows(body, {
       target,
       format: formats[i] as S3Format,
       batchSize,

@@ -159,3 +159,60 @@ path = "${lakeDir}/lake.duckdb"
     await psql("DROP TABLE IF EXISTS raw.users; DROP TABLE IF EXISTS raw.users_inline");
   }
 });
+
+Deno.test("connections: s3 in a run, Parquet read through DuckDB", async () => {
+  const { startS3Server } = await import("../helpers/s3_server.ts");
+  const { DuckDBInstance } = await import("@duckdb/node-api");
+  const { S3Client, PutObjectCommand, GetObjectCommand } = await import("@aws-sdk/client-s3");
+  const s3 = await startS3Server();
+  const dir = await Deno.makeTempDir({ prefix: "tau_parquet_" });
+  const config = `
+[connections.bucket]
+type = "s3"
+bucket = "tau-test"
+endpoint = "${s3.endpoint}"
+access_key_id = "${s3.accessKeyId}"
+secret_access_key = "${s3.secretAccessKey}"
+`;
+  const d = await startDaemon({}, { config });
+  try {
+    const duck = await (await DuckDBInstance.create(":memory:")).connect();
+    await duck.run(
+      `COPY (SELECT * FROM (VALUES (1, 'ann'), (2, 'bob')) t(id, name)) TO '${dir}/p.parquet' (FORMAT parquet)`,
+    );
+    const client = new S3Client({
+      endpoint: s3.endpoint,
+      region: "us-east-1",
+      forcePathStyle: true,
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    });
+    await client.send(
+      new PutObjectCommand({
+        Bucket: "tau-test",
+        Key: "in/people.parquet",
+        Body: await Deno.readFile(`${dir}/p.parquet`),
+      }),
+    );
+    await d.deploy("s3_parquet.ts");
+    const run = await d.tau("run", "s3_parquet");
+    assertEquals(run.json.status, "success", JSON.stringify(run.json.error));
+    assertEquals(run.json.result, {
+      rows: [{ id: 1, name: "ann" }, { id: 2, name: "bob" }],
+      written: 2,
+    });
+    assertEquals(run.json.permissions.net, [s3.host]);
+    assert.ok(!run.stdout.includes(s3.secretAccessKey) || s3.secretAccessKey.length < 4);
+    const out = await client.send(
+      new GetObjectCommand({ Bucket: "tau-test", Key: "out/people.jsonl" }),
+    );
+    assertEquals(
+      await out.Body?.transformToString(),
+      '{"id":1,"name":"ann"}\n{"id":2,"name":"bob"}\n',
+    );
+    client.destroy();
+  } finally {
+    await d.stop();
+    await s3.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
