@@ -36,7 +36,11 @@ export async function start(): Promise<InitMessage> {
 }
 
 /** Runs the default export of the pipeline module and reports its result. Never returns. */
-export async function run(mod: { default?: unknown }, init: InitMessage): Promise<never> {
+export async function run(
+  mod: { default?: unknown },
+  init: InitMessage,
+  loadConnectors?: () => Promise<typeof import("./connectors/_named.ts")>,
+): Promise<never> {
   if (init.mode === "warm") return exit(0);
   const definition = mod.default;
   if (!isPipeline(definition)) {
@@ -51,8 +55,9 @@ export async function run(mod: { default?: unknown }, init: InitMessage): Promis
     lastSuccessfulRun: init.last_successful_run,
     secrets: init.secrets,
     ...(init.connections ? { connections: init.connections } : {}),
-    connect: async (name, spec) =>
-      (await import("./connectors/_named.ts")).connectNamed(name, spec),
+    ...(loadConnectors
+      ? { connect: async (name, spec) => (await loadConnectors()).connectNamed(name, spec) }
+      : {}),
   });
   let value: unknown;
   try {

@@ -14,11 +14,6 @@ import { checkModuleGraph, firstLines, toolEnv } from "./graph_check.ts";
 import { linkModuleCache } from "../sandbox/deno_dir.ts";
 import { approvedPackages } from "../sandbox/npm_cache.ts";
 
-export const ENTRY_SOURCE = `import { run, start } from "tau/_harness.ts";
-const init = await start();
-await run(await import("./pipeline.ts"), init);
-`;
-
 const DESCRIBE_SOURCE = `import { describe } from "tau/_harness.ts";
 await describe(() => import("./pipeline.ts"));
 `;
