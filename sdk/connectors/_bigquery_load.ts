@@ -26,8 +26,15 @@ import {
   quoteIdent,
   quoteTable,
 } from "./_sql.ts";
-import { checkKeysPresent, modeOf, rowsPerInsert, sibling } from "./_warehouse.ts";
-import { ConnectorError, type LoadOptions, type Row, type RowSource } from "./types.ts";
+import {
+  checkKeysPresent,
+  mergeSql,
+  modeOf,
+  refuseStagedDuplicates,
+  rowsPerInsert,
+  sibling,
+} from "./_warehouse.ts";
+import type { LoadOptions, Row, RowSource } from "./types.ts";
 
 /** What `load` needs from the API client. */
 export interface BigQueryWriter {
@@ -91,8 +98,8 @@ export async function loadBigQuery(
     } else if (mode === "replace") {
       await db.run(`CREATE OR REPLACE TABLE ${target} AS SELECT * FROM ${staged}`);
     } else {
-      await refuseDuplicates(db, staged, keys, table);
-      await db.run(mergeSql(target, staged, columns, keys));
+      await refuseStagedDuplicates((sql) => db.query(sql), D, staged, keys, table);
+      await db.run(mergeSql(D, target, staged, columns, keys));
     }
     return count;
   } finally {
@@ -130,38 +137,4 @@ function* inserts(
     }
   }
   if (tuples.length > 0) yield [head + tuples.join(", "), params];
-}
-
-/** Duplicates across batches are only visible once all rows are staged. */
-async function refuseDuplicates(
-  db: BigQueryWriter,
-  staged: string,
-  keys: string[],
-  table: string,
-): Promise<void> {
-  const keyList = keys.map(id).join(", ");
-  const [duplicate] = await db.query(
-    `SELECT ${keyList} FROM ${staged} GROUP BY ${keyList} HAVING COUNT(*) > 1 LIMIT 1`,
-  );
-  if (duplicate) {
-    const values = JSON.stringify(keys.map((k) => duplicate[k] ?? null)).slice(1, -1);
-    throw new ConnectorError(
-      `Cannot upsert into ${table}: more than one row has ${keys.join(", ")} = ${values}`,
-    );
-  }
-}
-
-function mergeSql(target: string, staged: string, columns: InferredColumn[], keys: string[]) {
-  const on = keys.map((k) => `tgt.${id(k)} = src.${id(k)}`).join(" AND ");
-  const others = columns.filter((c) => !keys.includes(c.name));
-  const update = others.length === 0
-    ? ""
-    : ` WHEN MATCHED THEN UPDATE SET ${
-      others.map((c) => `${id(c.name)} = src.${id(c.name)}`).join(", ")
-    }`;
-  const names = columns.map((c) => id(c.name));
-  return `MERGE ${target} AS tgt USING ${staged} AS src ON ${on}${update} ` +
-    `WHEN NOT MATCHED THEN INSERT (${names.join(", ")}) VALUES (${
-      names.map((n) => `src.${n}`).join(", ")
-    })`;
 }

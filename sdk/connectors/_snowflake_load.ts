@@ -24,8 +24,15 @@ import {
   quoteIdent,
   quoteTable,
 } from "./_sql.ts";
-import { checkKeysPresent, modeOf, rowsPerInsert, sibling } from "./_warehouse.ts";
-import { ConnectorError, type LoadOptions, type Row, type RowSource } from "./types.ts";
+import {
+  checkKeysPresent,
+  mergeSql,
+  modeOf,
+  refuseStagedDuplicates,
+  rowsPerInsert,
+  sibling,
+} from "./_warehouse.ts";
+import type { LoadOptions, Row, RowSource } from "./types.ts";
 
 /** What `load` needs from the API client. */
 export interface SnowflakeWriter {
@@ -93,8 +100,8 @@ export async function loadSnowflake(
       await db.run(createTableSql(D, table, columns));
       await db.run(`ALTER TABLE ${q(table)} SWAP WITH ${q(stage)}`);
     } else {
-      await refuseDuplicates(db, q(stage), keys, table);
-      await db.run(mergeSql(q(table), q(stage), columns, keys));
+      await refuseStagedDuplicates((sql) => db.query(sql), D, q(stage), keys, table);
+      await db.run(mergeSql(D, q(table), q(stage), columns, keys));
     }
     return count;
   } finally {
@@ -133,38 +140,4 @@ function* inserts(
     }
   }
   if (tuples.length > 0) yield [head + tuples.join(", "), bindings];
-}
-
-/** Duplicates across batches are only visible once all rows are staged. */
-async function refuseDuplicates(
-  db: SnowflakeWriter,
-  staged: string,
-  keys: string[],
-  table: string,
-): Promise<void> {
-  const keyList = keys.map(id).join(", ");
-  const [duplicate] = await db.query(
-    `SELECT ${keyList} FROM ${staged} GROUP BY ${keyList} HAVING COUNT(*) > 1 LIMIT 1`,
-  );
-  if (duplicate) {
-    const values = JSON.stringify(keys.map((k) => duplicate[k] ?? null)).slice(1, -1);
-    throw new ConnectorError(
-      `Cannot upsert into ${table}: more than one row has ${keys.join(", ")} = ${values}`,
-    );
-  }
-}
-
-function mergeSql(target: string, staged: string, columns: InferredColumn[], keys: string[]) {
-  const on = keys.map((k) => `tgt.${id(k)} = src.${id(k)}`).join(" AND ");
-  const others = columns.filter((c) => !keys.includes(c.name));
-  const update = others.length === 0
-    ? ""
-    : ` WHEN MATCHED THEN UPDATE SET ${
-      others.map((c) => `${id(c.name)} = src.${id(c.name)}`).join(", ")
-    }`;
-  const names = columns.map((c) => id(c.name));
-  return `MERGE INTO ${target} AS tgt USING ${staged} AS src ON ${on}${update} ` +
-    `WHEN NOT MATCHED THEN INSERT (${names.join(", ")}) VALUES (${
-      names.map((n) => `src.${n}`).join(", ")
-    })`;
 }

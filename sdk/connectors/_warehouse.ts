@@ -5,8 +5,14 @@
  *
  * @module
  */
-import { type InferredColumn, splitTable } from "./_sql.ts";
-import { ConnectorError, type LoadMode, type LoadOptions, type Row } from "./types.ts";
+import { type InferredColumn, quoteIdent, splitTable } from "./_sql.ts";
+import {
+  ConnectorError,
+  type Dialect,
+  type LoadMode,
+  type LoadOptions,
+  type Row,
+} from "./types.ts";
 
 /** The fetches of one connector; `close()` aborts those in flight and refuses new ones. */
 export class HttpSession {
@@ -155,4 +161,49 @@ export function textOf(value: unknown): string | null {
 export function exactInteger(text: string): number | string {
   const n = Number(text);
   return Number.isSafeInteger(n) ? n : text;
+}
+
+/** Duplicate merge keys across batches are only visible once all rows are staged. */
+export async function refuseStagedDuplicates(
+  query: (sql: string) => Promise<Row[]>,
+  dialect: Dialect,
+  staged: string,
+  keys: string[],
+  table: string,
+): Promise<void> {
+  const keyList = keys.map((k) => quoteIdent(dialect, k)).join(", ");
+  const [duplicate] = await query(
+    `SELECT ${keyList} FROM ${staged} GROUP BY ${keyList} HAVING COUNT(*) > 1 LIMIT 1`,
+  );
+  if (duplicate) {
+    const values = JSON.stringify(keys.map((k) => duplicate[k] ?? null)).slice(1, -1);
+    throw new ConnectorError(
+      `Cannot upsert into ${table}: more than one row has ${keys.join(", ")} = ${values}`,
+    );
+  }
+}
+
+/** One MERGE from a staged table: update matching keys' other columns, insert the rest. */
+export function mergeSql(
+  dialect: Dialect,
+  target: string,
+  staged: string,
+  columns: InferredColumn[],
+  keys: string[],
+): string {
+  const id = (name: string) => quoteIdent(dialect, name);
+  const on = keys.map((k) => `tgt.${id(k)} = src.${id(k)}`).join(" AND ");
+  const others = columns.filter((c) => !keys.includes(c.name));
+  const update = others.length === 0
+    ? ""
+    : ` WHEN MATCHED THEN UPDATE SET ${
+      others.map((c) => `${id(c.name)} = src.${id(c.name)}`).join(", ")
+    }`;
+  const names = columns.map((c) => id(c.name));
+  // BigQuery writes `MERGE t`, Snowflake `MERGE INTO t`.
+  const into = dialect === "bigquery" ? "" : "INTO ";
+  return `MERGE ${into}${target} AS tgt USING ${staged} AS src ON ${on}${update} ` +
+    `WHEN NOT MATCHED THEN INSERT (${names.join(", ")}) VALUES (${
+      names.map((n) => `src.${n}`).join(", ")
+    })`;
 }
