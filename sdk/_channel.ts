@@ -56,10 +56,17 @@ export async function readInit(): Promise<InitMessage> {
 
 /** Writes one protocol event. */
 export function emit(event: Record<string, unknown>): void {
+  writeLine(stringify(event));
+}
+
+function writeLine(json: string): void {
   if (prefix === undefined) throw new Error("Tau channel used before init");
-  let bytes = encode(prefix + stringify(event) + "\n");
+  let bytes = encode(prefix + json + "\n");
   while (bytes.length > 0) bytes = bytes.subarray(writeSync(bytes));
 }
+
+/** Below the parent's 1 MiB line cap, with room for the prefix. */
+const MAX_REQUEST_CHARS = 1024 * 1024 - 100;
 
 export function now(): string {
   return new Date().toISOString();
@@ -76,9 +83,16 @@ export class RequestError extends Error {
 /** Asks the trusted side to do something for this run (e.g. a DuckDB query); awaits the reply. */
 export function request(op: string, payload: unknown): Promise<unknown> {
   const id = nextId++;
+  const line = stringify({ type: "request", id, op, payload });
+  // The parent drops longer lines; fail here rather than wait for a reply that cannot come.
+  if (line.length > MAX_REQUEST_CHARS) {
+    return Promise.reject(
+      new RequestError(`Request ${op} is too large (${line.length} characters)`),
+    );
+  }
   const reply = new Promise<unknown>((resolve, reject) => pending.set(id, { resolve, reject }));
   replyLoop ??= readReplies();
-  emit({ type: "request", id, op, payload });
+  writeLine(line);
   return reply;
 }
 

@@ -18,6 +18,8 @@ import type {
 
 /** Rows per load request; keeps each protocol line well under the parent's 1 MiB cap. */
 const LOAD_BATCH_BYTES = 256 * 1024;
+const SAMPLE_ROWS = 100;
+const IN_FLIGHT = 4;
 
 export interface DuckDBOptions {
   /**
@@ -75,15 +77,21 @@ class DuckDBProxy implements Connector {
       table: options.table,
       mode,
       mergeKey: options.mergeKey ?? [],
-      sample: first,
+      // Types are inferred from a sample; the rows themselves follow in size-bounded batches.
+      sample: first.slice(0, SAMPLE_ROWS),
     }) as { load: number };
+    // A few batches in flight keep both sides busy; the trusted side applies them in order.
+    const inFlight: Promise<unknown>[] = [];
     try {
       for await (const batch of all) {
         for (const chunk of splitBySize(batch)) {
-          await this.#call("duckdb.load_batch", { load, rows: chunk });
+          inFlight.push(this.#call("duckdb.load_batch", { load, rows: chunk }));
+          if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
         }
       }
+      await Promise.all(inFlight);
     } catch (err) {
+      await Promise.allSettled(inFlight);
       await this.#call("duckdb.load_abort", { load }).catch(() => {});
       throw err;
     }

@@ -6,7 +6,11 @@
 import { type ChildEvent, eventSchema } from "./events.ts";
 
 export type ParsedLine =
-  | { kind: "event"; event: ChildEvent }
+  | {
+    kind: "event";
+    event: ChildEvent; /** Characters of the line, newline included. */
+    size: number;
+  }
   | { kind: "text"; text: string }
   | { kind: "invalid"; reason: string; text: string };
 
@@ -79,6 +83,6 @@ export class LineParser {
         text: line.slice(0, 200),
       };
     }
-    return { kind: "event", event: parsed.data };
+    return { kind: "event", event: parsed.data, size: line.length + 1 };
   }
 }

@@ -152,13 +152,18 @@ async function supervise(
     );
   };
 
+  // What the run prints counts against its output cap; requests to the trusted side (rows on
+  // their way into DuckDB, say) are work, not output, and are refunded once parsed as such.
   let outputBytes = 0;
-  // Returns false once the cap is passed: the rest is drained but not stored.
-  const countOutput = (chunk: Uint8Array) => {
-    outputBytes += chunk.length;
-    if (outputBytes <= spec.maxOutputBytes) return true;
-    kill("output_limit");
-    return false;
+  const output = {
+    add: (bytes: number) => outputBytes += bytes,
+    refund: (bytes: number) => outputBytes -= bytes,
+    /** False once the cap is passed: the rest is drained but not stored. */
+    ok: () => {
+      if (outputBytes <= spec.maxOutputBytes) return true;
+      kill("output_limit");
+      return false;
+    },
   };
   const redact = spec.redact;
   const stepStarts = new Map<number, string>();
@@ -188,7 +193,7 @@ async function supervise(
   const readStdout = consumeLines(
     child.stdout,
     new LineParser(nonce),
-    countOutput,
+    output,
     async (line) => {
       if (line.kind === "text") return logs.write("stdout", redact(line.text));
       if (line.kind === "invalid") {
@@ -228,6 +233,7 @@ async function supervise(
           if (result === null && childError === null) childError = event.error;
           return;
         case "request":
+          output.refund(line.size);
           return serve(event.id, event.op, event.payload);
         default:
           logs.write("system", `unexpected event ${event.type} ignored`);
@@ -237,7 +243,7 @@ async function supervise(
   const readStderr = consumeLines(
     child.stderr,
     new LineParser(crypto.randomUUID()),
-    countOutput,
+    output,
     (line) => {
       const text = line.kind === "text" ? line.text : line.kind === "invalid" ? line.text : "";
       stderrTail.push(text);
@@ -293,15 +299,16 @@ type ParsedLine = ReturnType<LineParser["push"]>[number];
 async function consumeLines(
   stream: ReadableStream<Uint8Array>,
   parser: LineParser,
-  accept: (chunk: Uint8Array) => boolean,
+  output: { add(bytes: number): void; ok(): boolean },
   onLine: (line: ParsedLine) => void | Promise<void>,
 ): Promise<void> {
   const decoder = new TextDecoder();
   let open = true;
   for await (const chunk of stream) {
-    open = open && accept(chunk);
     if (!open) continue;
+    output.add(chunk.length);
     for (const line of parser.push(decoder.decode(chunk, { stream: true }))) await onLine(line);
+    open = output.ok();
   }
   if (open) { for (const line of parser.end()) await onLine(line); }
 }

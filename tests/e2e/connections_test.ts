@@ -142,6 +142,13 @@ path = "${lakeDir}/lake.duckdb"
       await Deno.remove(dir, { recursive: true });
     });
 
+    await t.step("DuckDB bulk load: large batches, beyond the output cap", async () => {
+      await d.deploy("duck_bulk.ts");
+      const run = await d.tau("run", "duck_bulk");
+      assertEquals(run.json.status, "success", JSON.stringify(run.json.error));
+      assertEquals(run.json.result, { written: 200_000, check: { n: 200_000, top: 199_999 } });
+    });
+
     await t.step("DuckDB stays inside its allowed directories", async () => {
       await d.deploy("duck_escape.ts");
       const run = await d.tau("run", "duck_escape");
