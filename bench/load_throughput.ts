@@ -14,10 +14,9 @@
  * compare batch sizes; the connector itself bounds each request it sends.
  */
 import { parseArgs } from "node:util";
-import { fileURLToPath } from "node:url";
 import { DuckDBInstance } from "@duckdb/node-api";
+import { type BenchDaemon, startBenchDaemon } from "./_daemon.ts";
 
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const PIPELINE = "bench_load";
 const PG_DSN = "postgres://postgres@127.0.0.1:5432/test";
 const PSQL = "-X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -U postgres -d test".split(" ");
@@ -170,8 +169,7 @@ const home = `${tmp}/home`;
 const csvFile = `${tmp}/rows.csv`;
 const lakeFile = `${tmp}/lake.duckdb`;
 const refFile = `${tmp}/reference.duckdb`;
-let daemon = null as Deno.ChildProcess | null;
-let daemonStderr = "";
+let daemon = null as BenchDaemon | null;
 let pgTablesCreated = false;
 let duck: DuckDBInstance | null = null;
 
@@ -195,27 +193,9 @@ type = "duckdb"
 path = "${lakeFile}"
 `,
   );
-  const child = daemon = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}src/daemon/main.ts`, "--foreground", "--port=0"],
-    cwd: tmp, // not ROOT: a ./tau.toml there would win over $TAU_HOME/tau.toml
-    env: { TAU_HOME: home },
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  (async () => {
-    for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) {
-      daemonStderr += text;
-    }
-  })();
-  // The first start on a machine caches the approved npm drivers; usually it is warm.
-  for (const deadline = Date.now() + 180_000; Date.now() < deadline;) {
-    try {
-      const state = JSON.parse(await Deno.readTextFile(`${home}/taud.json`));
-      if (state.pid === child.pid) return state.port as number;
-    } catch { /* not written yet */ }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error("taud did not start");
+  // cwd is not ROOT: a ./tau.toml there would win over $TAU_HOME/tau.toml.
+  daemon = await startBenchDaemon(home, { cwd: tmp });
+  return daemon.port;
 }
 
 /** Writes the reference CSV with the pipeline's own generator; returns the time it took. */
@@ -459,13 +439,8 @@ async function main() {
 }
 
 async function cleanup() {
-  if (daemon) {
-    try {
-      daemon.kill("SIGTERM");
-    } catch { /* already gone */ }
-    await daemon.status;
-    daemon = null;
-  }
+  await daemon?.stop();
+  daemon = null;
   if (pgTablesCreated) {
     const drop = [TABLES.pgTau, TABLES.pgCopy, `${TABLES.pgTau}__tau_new`]
       .map((t) => `DROP TABLE IF EXISTS ${t};`).join(" ");
@@ -487,7 +462,8 @@ try {
   await main();
 } catch (err) {
   console.error(`benchmark failed: ${err instanceof Error ? err.message : err}`);
-  if (daemonStderr) console.error(`taud stderr (tail):\n${daemonStderr.slice(-4000)}`);
+  const stderr = daemon?.stderr() ?? "";
+  if (stderr) console.error(`taud stderr (tail):\n${stderr.slice(-4000)}`);
   Deno.exitCode = 1;
 } finally {
   await cleanup();

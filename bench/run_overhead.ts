@@ -7,6 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import { type BenchDaemon, startBenchDaemon } from "./_daemon.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const PIPELINE = "bench_trivial";
@@ -75,31 +76,12 @@ function mustSucceed(run: RunRecord, via: string): RunRecord {
 
 const tmp = await Deno.makeTempDir({ prefix: "tau_bench_" });
 const home = `${tmp}/home`;
-let daemon = null as Deno.ChildProcess | null;
-let daemonStderr = "";
+let daemon = null as BenchDaemon | null;
 
 async function startDaemon(): Promise<number> {
   await Deno.mkdir(home);
-  const child = daemon = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}src/daemon/main.ts`, "--foreground", "--port=0"],
-    cwd: ROOT,
-    env: { TAU_HOME: home },
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  (async () => {
-    for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) {
-      daemonStderr += text;
-    }
-  })();
-  for (const deadline = Date.now() + 20_000; Date.now() < deadline;) {
-    try {
-      const state = JSON.parse(await Deno.readTextFile(`${home}/taud.json`));
-      if (state.pid === child.pid) return state.port as number;
-    } catch { /* not written yet */ }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error("taud did not start");
+  daemon = await startBenchDaemon(home, { cwd: ROOT });
+  return daemon.port;
 }
 
 async function main() {
@@ -227,14 +209,9 @@ try {
   await main();
 } catch (err) {
   console.error(`benchmark failed: ${err instanceof Error ? err.message : err}`);
-  if (daemonStderr) console.error(`taud stderr:\n${daemonStderr}`);
+  if (daemon?.stderr()) console.error(`taud stderr:\n${daemon.stderr()}`);
   Deno.exitCode = 1;
 } finally {
-  if (daemon) {
-    try {
-      daemon.kill("SIGTERM");
-    } catch { /* already gone */ }
-    await daemon.status;
-  }
+  await daemon?.stop();
   await Deno.remove(tmp, { recursive: true }).catch(() => {});
 }

@@ -1,0 +1,54 @@
+/** A real `taud --foreground` for the benchmarks: free port, given TAU_HOME, stderr kept. */
+import { fileURLToPath } from "node:url";
+
+const MAIN = fileURLToPath(new URL("../src/daemon/main.ts", import.meta.url));
+
+export interface BenchDaemon {
+  port: number;
+  /** Everything the daemon wrote on stderr so far. */
+  stderr(): string;
+  /** SIGTERM, then waits for the process to end. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the daemon and waits for its state file. `cwd` matters: a ./tau.toml there wins over
+ * $TAU_HOME/tau.toml. The first start on a machine may cache the approved npm drivers.
+ */
+export async function startBenchDaemon(
+  home: string,
+  options: { cwd: string; timeoutMs?: number },
+): Promise<BenchDaemon> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "--foreground", "--port=0"],
+    cwd: options.cwd,
+    env: { TAU_HOME: home },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let stderr = "";
+  (async () => {
+    for await (const text of child.stderr.pipeThrough(new TextDecoderStream())) stderr += text;
+  })();
+  const stop = async () => {
+    try {
+      child.kill("SIGTERM");
+    } catch { /* already gone */ }
+    await child.status;
+  };
+  for (const deadline = Date.now() + (options.timeoutMs ?? 180_000); Date.now() < deadline;) {
+    try {
+      const state = JSON.parse(await Deno.readTextFile(`${home}/taud.json`));
+      if (state.pid === child.pid) {
+        return {
+          port: state.port as number,
+          stderr: () => stderr,
+          stop,
+        };
+      }
+    } catch { /* not written yet */ }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  await stop();
+  throw new Error(`taud did not start:\n${stderr}`);
+}
