@@ -11,7 +11,7 @@ import {
   quoteTable,
   splitTable,
 } from "../../sdk/connectors/_sql.ts";
-import { type DuckDBSession, toJson } from "./duckdb_service.ts";
+import { type DuckDBSession, MAX_BATCH_ROWS, toJson } from "./duckdb_service.ts";
 
 type Row = Record<string, unknown>;
 
@@ -55,7 +55,10 @@ export class DuckDBRequests {
       case "duckdb.cursor_open":
         return this.#openCursor(p, String(p.sql), bindings(p.params));
       case "duckdb.cursor_next":
-        return await this.#nextBatch(Number(p.cursor), Number(p.batchSize) || 10_000);
+        return await this.#nextBatch(
+          Number(p.cursor),
+          Math.min(Number(p.batchSize) || 10_000, MAX_BATCH_ROWS),
+        );
       case "duckdb.load_begin":
         return await this.#beginLoad(p);
       case "duckdb.load_batch":

@@ -198,3 +198,47 @@ Deno.test("duckdb: 100k rows in batches, streamed back in batches", async () => 
     await cleanup();
   }
 });
+
+Deno.test("duckdb: one query cannot return an unbounded result into the daemon", async () => {
+  const { call, cleanup } = await setup();
+  try {
+    await assert.rejects(
+      () => call("duckdb.query", { sql: "SELECT * FROM range(2000000)" }),
+      /more than 1000000 rows; read large results with extractStream/,
+    );
+    assertEquals(await call("duckdb.query", { sql: "SELECT current_setting('threads') AS t" }), [{
+      t: 2,
+    }]);
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("duckdb: one database file serves one run at a time", async () => {
+  const { home, scratch, cleanup } = await setup();
+  const registry = parseConnections({ lake: { type: "duckdb", path: "shared.duckdb" } });
+  const first = runRequests(["lake"], registry, home, scratch);
+  const second = runRequests(["lake"], registry, home, scratch);
+  try {
+    await first.handle("duckdb.query", {
+      connection: "lake",
+      sql: "CREATE TABLE t AS SELECT 1 AS x",
+    });
+    let secondDone = false;
+    const waiting = second.handle("duckdb.query", {
+      connection: "lake",
+      sql: "SELECT count(*) AS n FROM t",
+    })
+      .then((rows) => {
+        secondDone = true;
+        return rows;
+      });
+    await new Promise((r) => setTimeout(r, 100));
+    assertEquals(secondDone, false);
+    first.close();
+    assertEquals(await waiting, [{ n: 1 }]);
+  } finally {
+    second.close();
+    await cleanup();
+  }
+});

@@ -18,6 +18,13 @@ export interface DuckDBTarget {
 
 type Row = Record<string, unknown>;
 
+/** Rows one non-streaming query may return; the rest of a result must be streamed. */
+export const MAX_QUERY_ROWS = 1_000_000;
+/** Rows one cursor batch may hold. */
+export const MAX_BATCH_ROWS = 100_000;
+const MEMORY_LIMIT = "2GB";
+const THREADS = 2;
+
 /** Converts DuckDB's JS values to plain JSON: safe bigints as numbers, dates as ISO text. */
 export function toJson(value: unknown): unknown {
   if (value === null || value === undefined) return null;
@@ -39,8 +46,30 @@ export function toJson(value: unknown): unknown {
   return value;
 }
 
+/**
+ * DuckDB is single-writer, and two instances of one file in one process would both hold its
+ * (per-process) file lock. So a database file serves one run's session at a time: the next
+ * run's first request waits until the previous session closes.
+ */
+const fileHolders = new Map<string, Promise<void>>();
+
+async function holdFile(path: string): Promise<() => void> {
+  if (path === ":memory:") return () => {};
+  const previous = fileHolders.get(path) ?? Promise.resolve();
+  let release!: () => void;
+  const mine = new Promise<void>((resolve) => release = resolve);
+  const chained = previous.then(() => mine);
+  fileHolders.set(path, chained);
+  await previous;
+  return () => {
+    release();
+    if (fileHolders.get(path) === chained) fileHolders.delete(path);
+  };
+}
+
 /** One locked-down DuckDB connection, opened on first use. */
 export class DuckDBSession {
+  #release: (() => void) | undefined;
   #instance: DuckDBInstance | undefined;
   #connection: DuckDBConnection | undefined;
   #opening: Promise<DuckDBConnection> | undefined;
@@ -56,6 +85,7 @@ export class DuckDBSession {
   async #open(): Promise<DuckDBConnection> {
     const { DuckDBInstance } = await import("@duckdb/node-api");
     const { path } = this.target;
+    this.#release = await holdFile(path);
     const options: Record<string, string> = {
       autoinstall_known_extensions: "false",
       autoload_known_extensions: "false",
@@ -64,6 +94,9 @@ export class DuckDBSession {
     this.#instance = await DuckDBInstance.create(path, options);
     const connection = await this.#instance.connect();
     const dirs = this.target.allowedDirectories.map((d) => `'${d.replaceAll("'", "''")}'`);
+    // The engine runs inside the daemon: bound what one run's queries may take from it.
+    await connection.run(`SET memory_limit = '${MEMORY_LIMIT}'`);
+    await connection.run(`SET threads = ${THREADS}`);
     // Order matters: allow-list first, then switch external access off, then lock everything.
     await connection.run(`SET allowed_directories = [${dirs.join(", ")}]`);
     await connection.run("SET enable_external_access = false");
@@ -79,10 +112,20 @@ export class DuckDBSession {
     return next;
   }
 
+  /** All rows of a query, refused past {@link MAX_QUERY_ROWS} (use a cursor for more). */
   async query(sql: string, params: unknown[] | Record<string, unknown> = []): Promise<Row[]> {
     return await this.serialize(async (c) => {
-      const reader = await c.runAndReadAll(sql, params as never[]);
-      return reader.getRowObjectsJS().map((row) => toJson(row) as Row);
+      const result = await c.stream(sql, params as never[]);
+      const rows: Row[] = [];
+      for await (const chunk of result.yieldRowObjectJs()) {
+        for (const row of chunk) rows.push(toJson(row) as Row);
+        if (rows.length > MAX_QUERY_ROWS) {
+          throw new Error(
+            `The query returned more than ${MAX_QUERY_ROWS} rows; read large results with extractStream`,
+          );
+        }
+      }
+      return rows;
     });
   }
 
@@ -91,6 +134,8 @@ export class DuckDBSession {
       this.#connection?.closeSync();
       this.#instance?.closeSync();
     } catch { /* already closed */ }
+    this.#release?.();
+    this.#release = undefined;
   }
 }
 
