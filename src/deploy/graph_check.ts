@@ -16,7 +16,7 @@ import { LOCK_FILE } from "../sandbox/permissions.ts";
  * every npm package in it is one already cached (an approved driver).
  */
 export function toolEnv(denoDir: string): Record<string, string> {
-  return { DENO_DIR: denoDir, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" };
+  return { DENO_DIR: denoDir, DENO_NO_UPDATE_CHECK: "1", DENO_NO_PACKAGE_JSON: "1", NO_COLOR: "1" };
 }
 
 export interface GraphCheckOptions {
