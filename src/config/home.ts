@@ -1,14 +1,6 @@
 /** Creates TAU_HOME on first start: folders, the local API key (mode 0600), the import map. */
 import { exists } from "../core/fs.ts";
-import { approvedImports } from "../sandbox/npm_cache.ts";
-
-const TYPECHECK_STUBS: Record<string, string> = {
-  "postgres": "postgres.ts",
-  "mysql2/promise": "mysql2.ts",
-  "@aws-sdk/client-s3": "aws_s3.ts",
-  "csv-parse/stream": "csv_parse.ts",
-  "csv-stringify/sync": "csv_stringify.ts",
-};
+import { APPROVED_DRIVERS, approvedImports } from "../sandbox/npm_cache.ts";
 import { pathToFileURL } from "node:url";
 import type { TauPaths } from "./paths.ts";
 
@@ -30,9 +22,7 @@ export async function prepareHome(paths: TauPaths): Promise<void> {
   await Deno.writeTextFile(paths.importMap, JSON.stringify(importMap, null, 2) + "\n");
   // The deploy-time type-check sees the drivers through any-typed stand-ins (sdk/_typecheck).
   const stubs = Object.fromEntries(
-    Object.keys(await approvedImports()).map((
-      name,
-    ) => [name, `${sdk}_typecheck/${TYPECHECK_STUBS[name]}`]),
+    Object.entries(APPROVED_DRIVERS).map(([name, stub]) => [name, `${sdk}_typecheck/${stub}`]),
   );
   const typecheckMap = { imports: { ...importMap.imports, ...stubs } };
   await Deno.writeTextFile(paths.typecheckMap, JSON.stringify(typecheckMap, null, 2) + "\n");

@@ -12,7 +12,7 @@ import { baseChildEnv, zeroPermissionArgs } from "../sandbox/permissions.ts";
 import { LineParser } from "../protocol/line_parser.ts";
 import { checkModuleGraph, firstLines, toolEnv } from "./graph_check.ts";
 import { linkModuleCache } from "../sandbox/deno_dir.ts";
-import { approvedPackages } from "../sandbox/npm_cache.ts";
+import { approvedPackages, sandboxLockFile } from "../sandbox/npm_cache.ts";
 
 const DESCRIBE_SOURCE = `import { describe } from "tau/_harness.ts";
 await describe(() => import("./pipeline.ts"));
@@ -90,7 +90,11 @@ async function describe(paths: TauPaths, dir: string): Promise<unknown> {
   const denoDir = join(dir, "deno");
   await linkModuleCache(paths.denoDir, denoDir);
   const result = await runDenoProcess({
-    args: zeroPermissionArgs(paths.importMap, join(dir, "describe.ts")),
+    args: zeroPermissionArgs(
+      paths.importMap,
+      sandboxLockFile(paths.denoDir),
+      join(dir, "describe.ts"),
+    ),
     env: baseChildEnv(dir, denoDir),
     cwd: dir,
     stdin: JSON.stringify({ nonce }) + "\n",

@@ -7,8 +7,7 @@
 import { pathToFileURL } from "node:url";
 import { TauError } from "../core/errors.ts";
 import { runDenoProcess, stripAnsi } from "../sandbox/deno_process.ts";
-import { npmPackageOf } from "../sandbox/npm_cache.ts";
-import { LOCK_FILE } from "../sandbox/permissions.ts";
+import { npmPackageOf, sandboxLockFile } from "../sandbox/npm_cache.ts";
 
 /**
  * Environment of deploy-time tools: the sandbox module cache. They never fetch a package:
@@ -47,7 +46,7 @@ export async function checkModuleGraph(options: GraphCheckOptions): Promise<void
       "info",
       "--json",
       "--no-config",
-      `--lock=${LOCK_FILE}`,
+      `--lock=${sandboxLockFile(options.denoDir)}`,
       "--frozen",
       "--no-remote",
       `--import-map=${options.importMap}`,

@@ -16,6 +16,7 @@ import { classifyChildError, systemErrors } from "./classify.ts";
 import { LogWriter } from "./log_writer.ts";
 import type { Redactor } from "./redact.ts";
 import type { RequestHandler } from "../connections/run_requests.ts";
+import { sandboxLockFile } from "../sandbox/npm_cache.ts";
 
 export interface AttemptSpec {
   runId: string;
@@ -73,6 +74,7 @@ export async function runAttempt(
       scratchDir,
       denoDir,
       importMap: paths.importMap,
+      lockFile: sandboxLockFile(paths.denoDir),
     });
   } finally {
     requests?.close();
@@ -86,7 +88,7 @@ async function supervise(
   spec: AttemptSpec,
   logs: LogWriter,
   requests: RequestHandler | undefined,
-  dirs: { scratchDir: string; denoDir: string; importMap: string },
+  dirs: { scratchDir: string; denoDir: string; importMap: string; lockFile: string },
 ): Promise<AttemptOutcome> {
   const launch = buildRunLaunch(
     {

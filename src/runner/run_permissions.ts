@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { TauPaths } from "../config/paths.ts";
 import type { PipelineMetadata } from "../metadata/schema.ts";
 import { buildRunLaunch, type PermissionSet } from "../sandbox/permissions.ts";
+import { sandboxLockFile } from "../sandbox/npm_cache.ts";
 
 export interface ShownPermissions extends PermissionSet {
   /** The exact `deno` arguments a run is started with. */
@@ -31,6 +32,7 @@ export function showPermissions(
       scratchDir: join(runDir, "scratch"),
       denoDir: join(runDir, "deno"),
       importMap: paths.importMap,
+      lockFile: sandboxLockFile(paths.denoDir),
       entry: options.entry ?? join(paths.code, metadata.name, "v<version>", "entry.ts"),
       daemonPort: options.daemonPort,
       heapMb: options.heapMb,

@@ -10,6 +10,7 @@
 import { join } from "node:path";
 import { exists } from "../core/fs.ts";
 import { runDenoProcess } from "./deno_process.ts";
+import { sandboxLockFile } from "./npm_cache.ts";
 import { baseChildEnv, zeroPermissionArgs } from "./permissions.ts";
 
 /** Cache entries Deno's runtime writes from source alone; everything else stays behind. */
@@ -58,7 +59,7 @@ async function warm(
     secrets: [],
   };
   const result = await runDenoProcess({
-    args: zeroPermissionArgs(importMap, entry),
+    args: zeroPermissionArgs(importMap, sandboxLockFile(moduleCache), entry),
     env: baseChildEnv(scratch, join(building, "deno")),
     cwd: scratch,
     stdin: JSON.stringify(init) + "\n",

@@ -1,5 +1,3 @@
-import { fileURLToPath } from "node:url";
-
 /**
  * The one place a run's Deno permissions are decided. Pure: the same metadata and options
  * always give the same flags, so `tau show` can print exactly what a run will get, and the
@@ -22,6 +20,8 @@ export interface SandboxOptions {
   denoDir: string;
   /** Import map resolving `tau` to the SDK. */
   importMap: string;
+  /** The approved drivers' lockfile (see src/sandbox/npm_cache.ts). */
+  lockFile: string;
   /** Generated entry file of the deployed version. */
   entry: string;
   /** The daemon's own port: always denied, whatever the pipeline declares. */
@@ -60,9 +60,6 @@ export interface RunLaunch {
 /** Addresses no run may reach even if a declared name resolves there (cloud metadata). */
 const ALWAYS_DENIED = ["169.254.0.0/16", "metadata.google.internal"];
 
-/** Tau's lockfile: npm packages resolve exactly as locked, and nothing else resolves. */
-export const LOCK_FILE = fileURLToPath(new URL("../../deno.lock", import.meta.url));
-
 /**
  * Environment names the approved npm drivers read even when every option is passed
  * explicitly (postgres.js: PG*; the AWS SDK: its Lambda and version-warning switches). Deno
@@ -77,16 +74,21 @@ export const DRIVER_ENV_PROBES = [
   "PGTARGETSESSIONATTRS",
 ];
 
-/** Flags every sandboxed child gets: no prompt, no config, no fetching, no type-check. */
-export const LOCKED_DOWN_FLAGS = [
-  "--no-prompt",
-  "--no-config",
-  `--lock=${LOCK_FILE}`,
-  "--frozen",
-  "--no-check",
-  "--no-remote",
-  "--cached-only",
-] as const;
+/**
+ * Flags every sandboxed child gets: no prompt, no config, no fetching, no type-check, and npm
+ * specifiers resolved only against the approved drivers' frozen lockfile.
+ */
+export function lockedDownFlags(lockFile: string): string[] {
+  return [
+    "--no-prompt",
+    "--no-config",
+    `--lock=${lockFile}`,
+    "--frozen",
+    "--no-check",
+    "--no-remote",
+    "--cached-only",
+  ];
+}
 
 /** The environment of a sandboxed child apart from secrets (it is spawned with clearEnv). */
 export function baseChildEnv(scratchDir: string, denoDir: string): Record<string, string> {
@@ -101,10 +103,15 @@ export function baseChildEnv(scratchDir: string, denoDir: string): Record<string
 }
 
 /** Arguments for a child with no permissions at all (deploy-time metadata, cache warm-up). */
-export function zeroPermissionArgs(importMap: string, entry: string, heapMb = 128): string[] {
+export function zeroPermissionArgs(
+  importMap: string,
+  lockFile: string,
+  entry: string,
+  heapMb = 128,
+): string[] {
   return [
     "run",
-    ...LOCKED_DOWN_FLAGS,
+    ...lockedDownFlags(lockFile),
     `--import-map=${importMap}`,
     `--v8-flags=--max-old-space-size=${heapMb}`,
     entry,
@@ -141,7 +148,7 @@ export function buildRunLaunch(
 
   const args = [
     "run",
-    ...LOCKED_DOWN_FLAGS,
+    ...lockedDownFlags(options.lockFile),
     `--import-map=${options.importMap}`,
     `--allow-read=${options.scratchDir}`,
     `--allow-write=${options.scratchDir}`,

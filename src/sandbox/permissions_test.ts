@@ -1,15 +1,11 @@
 import { assert, assertEquals } from "../../tests/helpers/assert.ts";
-import {
-  buildRunLaunch,
-  DRIVER_ENV_PROBES,
-  LOCK_FILE,
-  type SandboxOptions,
-} from "./permissions.ts";
+import { buildRunLaunch, DRIVER_ENV_PROBES, type SandboxOptions } from "./permissions.ts";
 
 const options: SandboxOptions = {
   scratchDir: "/home/t/.tau/runs/r1-1/scratch",
   denoDir: "/home/t/.tau/runs/r1-1/deno",
   importMap: "/home/t/.tau/import_map.json",
+  lockFile: "/home/t/.cache/tau/sandbox/abc/drivers.lock",
   entry: "/home/t/.tau/code/p/v1/entry.ts",
   daemonPort: 8400,
 };
@@ -47,7 +43,7 @@ Deno.test("the exact flags: hardening flags, scratch-only files, the entry last"
     "run",
     "--no-prompt",
     "--no-config",
-    `--lock=${LOCK_FILE}`,
+    "--lock=/home/t/.cache/tau/sandbox/abc/drivers.lock",
     "--frozen",
     "--no-check",
     "--no-remote",
