@@ -7,6 +7,9 @@ export interface BenchDaemon {
   port: number;
   /** Everything the daemon wrote on stderr so far. */
   stderr(): string;
+  /** One authenticated API call; throws on an HTTP error. */
+  // deno-lint-ignore no-explicit-any
+  api(method: string, path: string, body?: unknown): Promise<any>;
   /** SIGTERM, then waits for the process to end. */
   stop(): Promise<void>;
 }
@@ -40,11 +43,21 @@ export async function startBenchDaemon(
     try {
       const state = JSON.parse(await Deno.readTextFile(`${home}/taud.json`));
       if (state.pid === child.pid) {
-        return {
-          port: state.port as number,
-          stderr: () => stderr,
-          stop,
+        const port = state.port as number;
+        const key = (await Deno.readTextFile(`${home}/api_key`)).trim();
+        const api = async (method: string, path: string, body?: unknown) => {
+          const res = await fetch(`http://127.0.0.1:${port}/api/v1${path}`, {
+            method,
+            headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+            ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+          });
+          const json = await res.json();
+          if (!res.ok) {
+            throw new Error(`${method} ${path}: HTTP ${res.status} ${JSON.stringify(json)}`);
+          }
+          return json;
         };
+        return { port, api, stderr: () => stderr, stop };
       }
     } catch { /* not written yet */ }
     await new Promise((r) => setTimeout(r, 25));

@@ -180,7 +180,7 @@ async function psql(...args: string[]): Promise<string> {
   return new TextDecoder().decode(out.stdout).trim();
 }
 
-async function startDaemon(): Promise<number> {
+async function startDaemon(): Promise<BenchDaemon> {
   await Deno.mkdir(home);
   await Deno.writeTextFile(
     `${home}/tau.toml`,
@@ -195,7 +195,7 @@ path = "${lakeFile}"
   );
   // cwd is not ROOT: a ./tau.toml there would win over $TAU_HOME/tau.toml.
   daemon = await startBenchDaemon(home, { cwd: tmp });
-  return daemon.port;
+  return daemon;
 }
 
 /** Writes the reference CSV with the pipeline's own generator; returns the time it took. */
@@ -224,18 +224,7 @@ async function main() {
   const csvWriteMs = await writeCsv(csvFile, ROWS);
   const csvBytes = (await Deno.stat(csvFile)).size;
 
-  const port = await startDaemon();
-  const key = (await Deno.readTextFile(`${home}/api_key`)).trim();
-  const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`http://127.0.0.1:${port}/api/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const json = await res.json();
-    if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
+  const { api } = await startDaemon();
 
   const pipelineFile = `${tmp}/${PIPELINE}.ts`;
   await Deno.writeTextFile(pipelineFile, PIPELINE_SOURCE);

@@ -78,25 +78,14 @@ const tmp = await Deno.makeTempDir({ prefix: "tau_bench_" });
 const home = `${tmp}/home`;
 let daemon = null as BenchDaemon | null;
 
-async function startDaemon(): Promise<number> {
+async function startDaemon(): Promise<BenchDaemon> {
   await Deno.mkdir(home);
   daemon = await startBenchDaemon(home, { cwd: ROOT });
-  return daemon.port;
+  return daemon;
 }
 
 async function main() {
-  const port = await startDaemon();
-  const key = (await Deno.readTextFile(`${home}/api_key`)).trim();
-  const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`http://127.0.0.1:${port}/api/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const json = await res.json();
-    if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
+  const { api } = await startDaemon();
 
   const pipelineFile = `${tmp}/${PIPELINE}.ts`;
   const bareFile = `${tmp}/bare_trivial.ts`;
