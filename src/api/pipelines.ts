@@ -11,7 +11,6 @@ import type { Json, PipelineRecord } from "../store/mod.ts";
 import { type ApiDeps, jsonBody } from "./app.ts";
 import { runSummary } from "./views.ts";
 import { inspectRun, parseBody } from "./runs.ts";
-import { connectionHosts } from "../connections/resolve.ts";
 
 const deployBody = z.strictObject({
   code: z.string(),
@@ -48,12 +47,8 @@ export function pipelineRoutes(deps: ApiDeps): Hono {
       daemonPort: deps.daemon.port,
       heapMb: deps.config.sandbox.heap_mb,
       entry: join(versionDir(paths, p.name, p.current_version), "entry.ts"),
-      ...grants(p),
+      connections: deps.connections,
     });
-  const grants = (p: PipelineRecord) => {
-    const m = p.metadata as unknown as PipelineMetadata;
-    return { connectionHosts: connectionHosts(m.connections, deps.connections) };
-  };
 
   app.post("/", async (c) => {
     const body = parseBody(deployBody, await jsonBody(c.req));

@@ -16,11 +16,7 @@ import { systemErrors } from "./classify.ts";
 import { makeRedactor } from "./redact.ts";
 import { showPermissions } from "./run_permissions.ts";
 import type { Connection } from "../connections/registry.ts";
-import {
-  connectionHosts,
-  resolveConnections,
-  type ResolvedConnections,
-} from "../connections/resolve.ts";
+import { resolveConnections, type ResolvedConnections } from "../connections/resolve.ts";
 import { runRequests } from "../connections/run_requests.ts";
 
 export interface RunManagerOptions {
@@ -73,7 +69,6 @@ export class RunManager {
       max_attempts: metadata.retries + 1,
       permissions: showPermissions(paths, metadata, {
         ...this.#o,
-        ...this.#connectionGrants(metadata),
         runId,
         entry,
       }) as unknown as Json,
@@ -149,14 +144,6 @@ export class RunManager {
   async shutdown(): Promise<void> {
     for (const controller of this.#active.values()) controller.abort("shutdown");
     await Promise.allSettled([...this.#tasks]);
-  }
-
-  #connectionGrants(metadata: PipelineMetadata) {
-    const hosts = connectionHosts(
-      metadata.connections,
-      this.#o.connections ?? new Map(),
-    );
-    return { connectionHosts: hosts };
   }
 
   #start(runId: string): void {

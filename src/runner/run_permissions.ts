@@ -4,6 +4,8 @@ import type { TauPaths } from "../config/paths.ts";
 import type { PipelineMetadata } from "../metadata/schema.ts";
 import { buildRunLaunch, type PermissionSet } from "../sandbox/permissions.ts";
 import { sandboxLockFile } from "../sandbox/npm_cache.ts";
+import type { Connection } from "../connections/registry.ts";
+import { connectionHosts } from "../connections/resolve.ts";
 
 export interface ShownPermissions extends PermissionSet {
   /** The exact `deno` arguments a run is started with. */
@@ -18,7 +20,8 @@ export function showPermissions(
     heapMb: number;
     runId?: string;
     entry?: string;
-    connectionHosts?: string[];
+    /** Named connections from tau.toml: declared ones grant their hosts. */
+    connections?: Map<string, Connection>;
   },
 ): ShownPermissions {
   const runDir = join(paths.runs, `${options.runId ?? "<run_id>"}-<attempt>`);
@@ -26,7 +29,7 @@ export function showPermissions(
     {
       net: metadata.net,
       secrets: metadata.secrets,
-      connectionHosts: options.connectionHosts ?? [],
+      connectionHosts: connectionHosts(metadata.connections, options.connections ?? new Map()),
     },
     {
       scratchDir: join(runDir, "scratch"),
