@@ -6,7 +6,7 @@ import type { TauPaths } from "./paths.ts";
 
 export async function prepareHome(paths: TauPaths): Promise<void> {
   await Deno.mkdir(paths.home, { recursive: true, mode: 0o700 });
-  for (const dir of [paths.code, paths.runs, paths.staging, paths.denoDir]) {
+  for (const dir of [paths.code, paths.runs, paths.staging]) {
     await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
   }
   await ensureApiKey(paths);

@@ -27,7 +27,14 @@ export const APPROVED_DRIVERS: Readonly<Record<string, string>> = {
   "csv-stringify/sync": "csv_stringify.ts",
 };
 
-export async function approvedImports(): Promise<Record<string, string>> {
+let approved: Promise<Record<string, string>> | undefined;
+
+/** The approved specifiers with their deno.json targets (read once per process). */
+export function approvedImports(): Promise<Record<string, string>> {
+  return approved ??= readApprovedImports();
+}
+
+async function readApprovedImports(): Promise<Record<string, string>> {
   const config = JSON.parse(await Deno.readTextFile(DENO_JSON)) as {
     imports: Record<string, string>;
   };
