@@ -31,6 +31,7 @@ import {
   type LoadOptions,
   type Row,
   type RowSource,
+  type SqlSession,
 } from "./types.ts";
 
 export type { ServiceAccountKey } from "./_google_auth.ts";
@@ -265,6 +266,11 @@ class BigQuery implements Connector {
 
   execute(sql: string, params?: unknown[]): Promise<ExecuteResult> {
     return this.#execute(sql, parameterFields(params, this.name));
+  }
+
+  /** Each statement is its own request; BigQuery runs a transactional script as one job. */
+  session<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
+    return work(this);
   }
 
   async ping(): Promise<void> {

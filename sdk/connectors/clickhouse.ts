@@ -27,6 +27,7 @@ import {
   type LoadOptions,
   type Row,
   type RowSource,
+  type SqlSession,
 } from "./types.ts";
 
 /** How to reach a ClickHouse server. Credentials travel in headers only, never in the URL. */
@@ -206,6 +207,11 @@ class ClickHouse implements Connector {
 
   execute(sql: string, params?: unknown[]): Promise<ExecuteResult> {
     return this.#run(sql, params);
+  }
+
+  /** Each statement is its own request (ClickHouse has no transactions). */
+  session<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
+    return work(this);
   }
 
   async ping(): Promise<void> {

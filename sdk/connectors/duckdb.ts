@@ -14,6 +14,7 @@ import type {
   LoadOptions,
   Row,
   RowSource,
+  SqlSession,
 } from "./types.ts";
 
 /** Rows per load request; keeps each protocol line well under the parent's 1 MiB cap. */
@@ -101,6 +102,11 @@ class DuckDBProxy implements Connector {
 
   async execute(sql: string, params: unknown[] = []): Promise<ExecuteResult> {
     return await this.#call("duckdb.execute", { sql, params }) as ExecuteResult;
+  }
+
+  // One DuckDB connection serves the whole run on Tau's side, so every call shares a session.
+  session<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
+    return work(this);
   }
 
   async ping(): Promise<void> {

@@ -25,6 +25,7 @@ import {
   type LoadOptions,
   type Row,
   type RowSource,
+  type SqlSession,
 } from "./types.ts";
 
 /** How to reach a MySQL or MariaDB server: a `dsn`, or `host`/`user`/… fields. */
@@ -241,6 +242,12 @@ export function mysql(options: MysqlOptions): Connector {
     return result;
   }
 
+  async function executeOn(conn: PoolConnection, sql: string, params: unknown[] | undefined) {
+    const result = await run(conn, sql, params);
+    if (Array.isArray(result)) return { rowCount: result.length, rows: result as Row[] };
+    return { rowCount: (result as ResultSetHeader).affectedRows ?? 0, rows: [] };
+  }
+
   const connector: Connector = {
     name: options.name ?? "mysql",
     type: "mysql",
@@ -303,11 +310,13 @@ export function mysql(options: MysqlOptions): Connector {
     },
 
     execute(sql: string, params?: unknown[]): Promise<ExecuteResult> {
-      return withConnection(async (conn) => {
-        const result = await run(conn, sql, params);
-        if (Array.isArray(result)) return { rowCount: result.length, rows: result as Row[] };
-        return { rowCount: (result as ResultSetHeader).affectedRows ?? 0, rows: [] };
-      });
+      return withConnection((conn) => executeOn(conn, sql, params));
+    },
+
+    session<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
+      return withConnection((conn) =>
+        work({ execute: (sql, params) => executeOn(conn, sql, params) })
+      );
     },
 
     ping(): Promise<void> {

@@ -22,6 +22,7 @@ import {
   type LoadOptions,
   type Row,
   type RowSource,
+  type SqlSession,
 } from "./types.ts";
 
 /** How to reach a PostgreSQL or Redshift database: a `dsn`, or `host`/`user`/… fields. */
@@ -231,6 +232,15 @@ function create(options: PostgresOptions, flavor: Flavor): Connector {
   const run = (sql: PgSql, query: string, params: unknown[], simple: boolean) =>
     sql.unsafe(query, params as never[], { simple } as pg.UnsafeQueryOptions);
 
+  async function executeOn(sql: PgSql, query: string, params: unknown[]): Promise<ExecuteResult> {
+    // Without parameters the simple protocol runs scripts of several statements.
+    const result: unknown = await run(sql, query, params, params.length === 0);
+    const results = isResultList(result) ? result : [result as Result];
+    const last = results[results.length - 1];
+    const rowCount = results.reduce((n, r) => n + (r.count ?? r.length), 0);
+    return { rowCount, rows: last ? last.slice() as Row[] : [] };
+  }
+
   const connector: Connector = {
     name,
     type: flavor,
@@ -257,13 +267,16 @@ function create(options: PostgresOptions, flavor: Flavor): Connector {
     },
 
     async execute(query: string, params: unknown[] = []): Promise<ExecuteResult> {
-      const sql = await connect();
-      // Without parameters the simple protocol runs scripts of several statements.
-      const result: unknown = await run(sql, query, params, params.length === 0);
-      const results = isResultList(result) ? result : [result as Result];
-      const last = results[results.length - 1];
-      const rowCount = results.reduce((n, r) => n + (r.count ?? r.length), 0);
-      return { rowCount, rows: last ? last.slice() as Row[] : [] };
+      return executeOn(await connect(), query, params);
+    },
+
+    async session<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
+      const reserved = await (await connect()).reserve();
+      try {
+        return await work({ execute: (query, params = []) => executeOn(reserved, query, params) });
+      } finally {
+        reserved.release();
+      }
     },
 
     async ping(): Promise<void> {

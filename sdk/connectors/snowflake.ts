@@ -31,6 +31,7 @@ import {
   type LoadOptions,
   type Row,
   type RowSource,
+  type SqlSession,
 } from "./types.ts";
 
 /** How to reach Snowflake. Give `privateKey` (key-pair auth) or `token`; passwords do not work. */
@@ -164,9 +165,14 @@ class Snowflake implements Connector {
   }
 
   /** Submits one statement and waits for it (202 → poll `statementStatusUrl`). */
-  async #submit(sql: string, bindings?: Record<string, Binding>): Promise<ResultSet> {
+  async #submit(
+    sql: string,
+    bindings?: Record<string, Binding>,
+    statements = 1,
+  ): Promise<ResultSet> {
     const o = this.#options;
     const body: Record<string, unknown> = { statement: sql };
+    if (statements > 1) body.parameters = { MULTI_STATEMENT_COUNT: String(statements) };
     for (const key of ["timeout", "database", "schema", "warehouse", "role"] as const) {
       if (o[key] !== undefined) body[key] = o[key];
     }
@@ -254,6 +260,19 @@ class Snowflake implements Connector {
 
   execute(sql: string, params?: unknown[]): Promise<ExecuteResult> {
     return this.#execute(sql, this.#bindings(params));
+  }
+
+  /**
+   * The SQL API runs each request in a session of its own; statements that must share one (an
+   * explicit transaction) go as one multi-statement request through `executeScript`.
+   */
+  session<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
+    return work({
+      execute: (sql, params) => this.execute(sql, params),
+      executeScript: async (statements, params) => {
+        await this.#submit(statements.join(";\n"), this.#bindings(params), statements.length);
+      },
+    });
   }
 
   async ping(): Promise<void> {

@@ -65,6 +65,17 @@ export interface ExecuteResult {
 /** Rows in: an array, or an async iterable of batches for data that does not fit in memory. */
 export type RowSource = Row[] | AsyncIterable<Row[]>;
 
+/** One database session: statements run in order on the same connection. */
+export interface SqlSession {
+  execute(sql: string, params?: unknown[]): Promise<ExecuteResult>;
+  /**
+   * Runs several statements as one request, for engines that only keep a transaction within
+   * one request (Snowflake's SQL API). Without it, statements are joined with `;` and sent
+   * through {@link SqlSession.execute}.
+   */
+  executeScript?(statements: string[], params: unknown[]): Promise<void>;
+}
+
 export interface Connector extends AsyncDisposable {
   /** Connection name from tau.toml, or the connector type for inline connectors. */
   readonly name: string;
@@ -79,6 +90,11 @@ export interface Connector extends AsyncDisposable {
   load(rows: RowSource, options: LoadOptions): Promise<number>;
   /** Runs one statement with bound parameters. */
   execute(sql: string, params?: unknown[]): Promise<ExecuteResult>;
+  /**
+   * SQL connectors: runs `work` on a session of its own (one pooled connection held until
+   * `work` settles), for statements that must share a transaction, a lock or temporary tables.
+   */
+  session?<T>(work: (session: SqlSession) => Promise<T>): Promise<T>;
   /** Checks the connection works (used by `tau connections --test`). */
   ping(): Promise<void>;
   close(): Promise<void>;

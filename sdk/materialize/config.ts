@@ -1,0 +1,248 @@
+/**
+ * Materialization configs: what to build, declared; {@link parseConfig} validates them with zod
+ * (strict keys, so a misspelt option is an error rather than silently ignored).
+ */
+import { z } from "zod";
+
+/** What happens when the source's columns differ from the target's (dbt's meanings). */
+export type OnSchemaChange = "fail" | "append_new_columns" | "sync_all_columns" | "ignore";
+
+interface Base {
+  /** Table (or view) to build, optionally qualified: `analytics.orders`. */
+  targetTable: string;
+  /** The SELECT whose rows the target should hold. */
+  sourceQuery: string;
+  /** SQL run before the materialization, inside its transaction where the engine allows. */
+  preHook?: string | string[];
+  /** SQL run after the materialization, inside its transaction where the engine allows. */
+  postHook?: string | string[];
+}
+
+interface Evolving extends Base {
+  /**
+   * `fail` stops on any difference; `append_new_columns` adds new source columns to the
+   * target; `sync_all_columns` also drops target columns the source no longer has; `ignore`
+   * writes only the columns both have.
+   * @default {"append_new_columns"}
+   */
+  onSchemaChange?: OnSchemaChange;
+}
+
+/** Rebuilds the whole table on every run and swaps it in atomically. */
+export interface FullRefreshConfig extends Base {
+  strategy: "full_refresh";
+}
+
+/** Merges new and changed rows into the target. */
+export interface IncrementalConfig extends Evolving {
+  strategy: "incremental";
+  /** Column(s) identifying a row; required for `merge` and `delete+insert`. */
+  uniqueKey?: string | string[];
+  /** Only source rows whose value here is greater than the target's maximum are read. */
+  incrementalColumn?: string;
+  /** @default {"merge"} */
+  incrementalStrategy?: "merge" | "delete+insert" | "insert_overwrite" | "append";
+  /** Columns a merge updates on matched rows. @default {every non-key column} */
+  mergeUpdateColumns?: string[];
+}
+
+/** Replaces the target's partitions that the source holds rows for. */
+export interface PartitionedConfig extends Evolving {
+  strategy: "partitioned";
+  /** A date or timestamp column. */
+  partitionBy: string;
+  /** @default {"day"} */
+  partitionGranularity?: "hour" | "day" | "month" | "year";
+  /** Columns to cluster (BigQuery, Snowflake) or order (ClickHouse) the table by. */
+  clusterBy?: string[];
+  /** Partitions older than this many days are removed. */
+  partitionExpirationDays?: number;
+  /** If given, the source must hold at most one row per key. */
+  uniqueKey?: string | string[];
+}
+
+/** Overwrites rows whose tracked columns changed and inserts new keys. */
+export interface ScdType1Config extends Evolving {
+  strategy: "scd_type_1";
+  uniqueKey: string | string[];
+  trackedColumns: string[];
+}
+
+/** Keeps every version of a row, with validity columns and one current row per key. */
+export interface ScdType2Config extends Evolving {
+  strategy: "scd_type_2";
+  uniqueKey: string | string[];
+  trackedColumns: string[];
+  /** Close the current row of a key that disappeared from the source. @default {false} */
+  invalidateHardDeletes?: boolean;
+  /** @default {"valid_from"} */
+  validFromColumn?: string;
+  /** @default {"valid_to"} */
+  validToColumn?: string;
+  /** @default {"is_current"} */
+  isCurrentColumn?: string;
+  /** @default {"row_hash"} */
+  hashColumn?: string;
+}
+
+/** Appends a point-in-time copy of the source on every run. */
+export interface SnapshotConfig extends Evolving {
+  strategy: "snapshot";
+  /** Keep only the newest N snapshots. @default {all} */
+  retainSnapshots?: number;
+  /** @default {"snapshot_id"} */
+  snapshotIdColumn?: string;
+  /** @default {"snapshot_at"} */
+  snapshotAtColumn?: string;
+}
+
+/** Inserts every source row; never updates or deletes. */
+export interface AppendOnlyConfig extends Evolving {
+  strategy: "append_only";
+}
+
+/** A view over the source query; stores nothing. */
+export interface ViewConfig extends Base {
+  strategy: "view";
+}
+
+export type MaterializationConfig =
+  | FullRefreshConfig
+  | IncrementalConfig
+  | PartitionedConfig
+  | ScdType1Config
+  | ScdType2Config
+  | SnapshotConfig
+  | AppendOnlyConfig
+  | ViewConfig;
+
+export type Strategy = MaterializationConfig["strategy"];
+
+const name = z.string().trim().min(1, "must not be empty");
+const table = name.refine(
+  (t) => t.split(".").every((part) => part.length > 0) && t.split(".").length <= 3,
+  "must be `table`, `schema.table` or `project.dataset.table`",
+);
+const keys = z.union([name, z.array(name).min(1)]);
+const hooks = z.union([z.string(), z.array(z.string())]);
+
+const base = {
+  targetTable: table,
+  sourceQuery: z.string().trim().min(1, "must not be empty"),
+  preHook: hooks.optional(),
+  postHook: hooks.optional(),
+};
+const evolving = {
+  ...base,
+  onSchemaChange: z.enum(["fail", "append_new_columns", "sync_all_columns", "ignore"])
+    .default("append_new_columns"),
+};
+
+const schema = z.discriminatedUnion("strategy", [
+  z.strictObject({ strategy: z.literal("full_refresh"), ...base }),
+  z.strictObject({
+    strategy: z.literal("incremental"),
+    ...evolving,
+    uniqueKey: keys.optional(),
+    incrementalColumn: name.optional(),
+    incrementalStrategy: z.enum(["merge", "delete+insert", "insert_overwrite", "append"])
+      .default("merge"),
+    mergeUpdateColumns: z.array(name).min(1).optional(),
+  }),
+  z.strictObject({
+    strategy: z.literal("partitioned"),
+    ...evolving,
+    partitionBy: name,
+    partitionGranularity: z.enum(["hour", "day", "month", "year"]).default("day"),
+    clusterBy: z.array(name).min(1).optional(),
+    partitionExpirationDays: z.number().int().positive().optional(),
+    uniqueKey: keys.optional(),
+  }),
+  z.strictObject({
+    strategy: z.literal("scd_type_1"),
+    ...evolving,
+    uniqueKey: keys,
+    trackedColumns: z.array(name).min(1),
+  }),
+  z.strictObject({
+    strategy: z.literal("scd_type_2"),
+    ...evolving,
+    uniqueKey: keys,
+    trackedColumns: z.array(name).min(1),
+    invalidateHardDeletes: z.boolean().default(false),
+    validFromColumn: name.default("valid_from"),
+    validToColumn: name.default("valid_to"),
+    isCurrentColumn: name.default("is_current"),
+    hashColumn: name.default("row_hash"),
+  }),
+  z.strictObject({
+    strategy: z.literal("snapshot"),
+    ...evolving,
+    retainSnapshots: z.number().int().positive().optional(),
+    snapshotIdColumn: name.default("snapshot_id"),
+    snapshotAtColumn: name.default("snapshot_at"),
+  }),
+  z.strictObject({ strategy: z.literal("append_only"), ...evolving }),
+  z.strictObject({ strategy: z.literal("view"), ...base }),
+]).superRefine((config, issue) => {
+  if (config.strategy !== "incremental") return;
+  const needsKey = config.incrementalStrategy === "merge" ||
+    config.incrementalStrategy === "delete+insert";
+  if (needsKey && config.uniqueKey === undefined) {
+    issue.addIssue({
+      code: "custom",
+      path: ["uniqueKey"],
+      message: `incrementalStrategy "${config.incrementalStrategy}" needs uniqueKey`,
+    });
+  }
+  if (config.incrementalStrategy === "insert_overwrite" && config.incrementalColumn) {
+    issue.addIssue({
+      code: "custom",
+      path: ["incrementalColumn"],
+      message: "insert_overwrite replaces the whole table, so it cannot read only new rows; " +
+        'use strategy "partitioned" to replace single partitions',
+    });
+  }
+  if (config.mergeUpdateColumns && config.incrementalStrategy !== "merge") {
+    issue.addIssue({
+      code: "custom",
+      path: ["mergeUpdateColumns"],
+      message: 'mergeUpdateColumns only applies to incrementalStrategy "merge"',
+    });
+  }
+});
+
+/** A validated config with every default filled in and keys as arrays. */
+export type ParsedConfig = z.output<typeof schema> & { keys: string[]; hooks: Hooks };
+export interface Hooks {
+  pre: string[];
+  post: string[];
+}
+
+/** Thrown for an invalid config or a source the strategy cannot apply. */
+export class MaterializationError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "MaterializationError";
+  }
+}
+
+/** Validates a config, naming every problem at once. */
+export function parseConfig(input: unknown): ParsedConfig {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) =>
+      i.path.length > 0 ? `${i.path.join(".")}: ${i.message}` : i.message
+    );
+    throw new MaterializationError(`Invalid materialization config: ${problems.join("; ")}`);
+  }
+  const config = parsed.data;
+  const key = "uniqueKey" in config ? config.uniqueKey : undefined;
+  const list = (hook: string | string[] | undefined) =>
+    hook === undefined ? [] : Array.isArray(hook) ? hook : [hook];
+  return {
+    ...config,
+    keys: key === undefined ? [] : Array.isArray(key) ? key : [key],
+    hooks: { pre: list(config.preHook), post: list(config.postHook) },
+  };
+}
