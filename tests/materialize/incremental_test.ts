@@ -88,22 +88,28 @@ engineTest("incremental merge on a composite key", async (e) => {
   assertEquals([result.rows_inserted, result.rows_updated], [1, 1]);
 });
 
-engineTest("a source with duplicate keys is refused, naming them, and nothing changes", async (e) => {
-  await orders(e);
-  await e.exec("INSERT INTO {s}.src VALUES (3, 'c2', 31, 2), (2, 'B2', 26, 2)");
-  for (const incrementalStrategy of ["merge", "delete+insert"] as const) {
-    const error = await e.materialize({
-      strategy: "incremental",
-      targetTable: "{s}.orders",
-      sourceQuery: "SELECT * FROM {s}.src",
-      uniqueKey: "id",
-      incrementalStrategy,
-    }).then(() => null, (err: Error) => err);
-    assert(error, "a duplicated key must fail");
-    assertMatch(error.message, /more than one row per uniqueKey \(id\): id=2 \(2 rows\); id=3 \(2 rows\)/);
-  }
-  assertEquals((await table(e)).map((r) => r.name), ["a", "b"]);
-});
+engineTest(
+  "a source with duplicate keys is refused, naming them, and nothing changes",
+  async (e) => {
+    await orders(e);
+    await e.exec("INSERT INTO {s}.src VALUES (3, 'c2', 31, 2), (2, 'B2', 26, 2)");
+    for (const incrementalStrategy of ["merge", "delete+insert"] as const) {
+      const error = await e.materialize({
+        strategy: "incremental",
+        targetTable: "{s}.orders",
+        sourceQuery: "SELECT * FROM {s}.src",
+        uniqueKey: "id",
+        incrementalStrategy,
+      }).then(() => null, (err: Error) => err);
+      assert(error, "a duplicated key must fail");
+      assertMatch(
+        error.message,
+        /more than one row per uniqueKey \(id\): id=2 \(2 rows\); id=3 \(2 rows\)/,
+      );
+    }
+    assertEquals((await table(e)).map((r) => r.name), ["a", "b"]);
+  },
+);
 
 engineTest("NULL keys are refused: they could never be matched again", async (e) => {
   await orders(e);

@@ -18,7 +18,9 @@ export class DuckDBDialect extends SqlDialect {
       ? raw("database_name = 'temp'")
       : raw("database_name = current_database()");
     const schema = ref.length > 1 ? ref[ref.length - 2] : "main";
-    return sql`${database} AND schema_name = ${schema} AND ${raw(nameColumn)} = ${ref[ref.length - 1]}`;
+    return sql`${database} AND schema_name = ${schema} AND ${raw(nameColumn)} = ${
+      ref[ref.length - 1]
+    }`;
   }
 
   override columns(ref: TableRef, stage: boolean): Sql {
