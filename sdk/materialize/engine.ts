@@ -90,7 +90,7 @@ export async function runMaterialization(
   let release: Sql[] = [];
   try {
     if (d.atomicity === "ddl") await job.run(d.begin());
-    const kind = await job.kind();
+    let kind = await job.kind();
     const lock = d.lock(job.target, kind !== null);
     release = lock.release;
     for (const statement of lock.acquire) {
@@ -99,6 +99,8 @@ export async function runMaterialization(
         job.fail("another materialization holds the lock on this table; try again later");
       }
     }
+    // A run that held the lock before us may have just created the target.
+    if (lock.acquire.length > 0) kind = await job.kind();
     const counts = await STRATEGIES[config.strategy](job, kind);
     if (job.staged) {
       await job.run(d.dropTable(job.stage));

@@ -6,7 +6,7 @@ import type { PartitionedConfig } from "../config.ts";
 import type { Granularity } from "../dialects/mod.ts";
 import type { Counts, Job } from "../job.ts";
 import { reconcile, stageSource } from "../prepare.ts";
-import { type Sql, sql } from "../sql.ts";
+import { raw, type Sql, sql } from "../sql.ts";
 import { selectStage } from "./incremental.ts";
 
 export async function partitioned(job: Job): Promise<Counts> {
@@ -25,7 +25,7 @@ export async function partitioned(job: Job): Promise<Counts> {
     )
     : null;
   const staged = await stageSource(job, existing, {
-    where: cutoff ? sql`${d.col("src", column)} >= ${cutoff}` : undefined,
+    where: cutoff ? sql`${asTimestamp(job, "src", column)} >= ${cutoff}` : undefined,
     required: [column, ...(config.clusterBy ?? []), ...job.config.keys],
   });
   const type = staged.source.find((c) => c.name === column)?.type ?? "";
@@ -51,7 +51,7 @@ export async function partitioned(job: Job): Promise<Counts> {
     d.insertSelect(target, columns, selectStage(job, columns)),
   ];
   if (cutoff && !d.nativeExpiry) {
-    const expired = sql`${d.col("t", column)} < ${cutoff}`;
+    const expired = sql`${asTimestamp(job, "t", column)} < ${cutoff}`;
     deleted += await job.countWhere(target, "t", expired);
     statements.push(d.deleteWhere(target, expired));
   }
@@ -61,6 +61,11 @@ export async function partitioned(job: Job): Promise<Counts> {
     updated: 0,
     deleted,
   }));
+}
+
+/** The partition column as a timestamp: DATE and TIMESTAMP do not compare everywhere (BigQuery). */
+function asTimestamp(job: Job, alias: string, column: string): Sql {
+  return sql`CAST(${job.d.col(alias, column)} AS ${raw(job.d.timestampType)})`;
 }
 
 /** Start of the oldest partition kept: `days` before now, floored to the granularity (UTC). */

@@ -1,0 +1,28 @@
+-- bigquery: snapshot
+
+SELECT CASE WHEN table_type = 'VIEW' THEN 'view' ELSE 'table' END AS kind FROM `analytics`.INFORMATION_SCHEMA.TABLES WHERE table_name = ?
+-- params: ["target"];
+
+SELECT column_name AS name, data_type AS type FROM `analytics`.INFORMATION_SCHEMA.COLUMNS WHERE table_name = ? ORDER BY ordinal_position
+-- params: ["target"];
+
+CREATE TABLE `analytics`.`target__tau_stage_0001` OPTIONS (expiration_timestamp = TIMESTAMP_ADD(CURRENT_TIMESTAMP(), INTERVAL 1 DAY)) AS SELECT src.* FROM (SELECT * FROM raw.source) AS src;
+
+SELECT column_name AS name, data_type AS type FROM `analytics`.INFORMATION_SCHEMA.COLUMNS WHERE table_name = ? ORDER BY ordinal_position
+-- params: ["target__tau_stage_0001"];
+
+SELECT count(*) AS n FROM `analytics`.`target__tau_stage_0001`;
+
+SELECT coalesce(max(`snapshot_id`), 0) AS n FROM `analytics`.`target`;
+
+SELECT count(*) AS n FROM `analytics`.`target` AS t WHERE t.`snapshot_id` <= CAST(? AS INT64)
+-- params: [2];
+
+-- one request:
+BEGIN TRANSACTION;
+INSERT INTO `analytics`.`target` (`id`, `name`, `event_date`, `updated_at`, `snapshot_id`, `snapshot_at`) SELECT s.`id`, s.`name`, s.`event_date`, s.`updated_at`, CAST(? AS INT64), CAST(? AS TIMESTAMP) FROM `analytics`.`target__tau_stage_0001` AS s;
+DELETE FROM `analytics`.`target` AS t WHERE t.`snapshot_id` <= CAST(? AS INT64);
+COMMIT TRANSACTION
+-- params: [5,"2026-03-01 06:00:00.000+00",2];
+
+DROP TABLE IF EXISTS `analytics`.`target__tau_stage_0001`;

@@ -1,0 +1,40 @@
+-- mysql: scd_type_1
+
+SELECT CASE WHEN TABLE_TYPE = 'VIEW' THEN 'view' ELSE 'table' END AS kind FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?
+-- params: ["analytics","target"];
+
+SELECT GET_LOCK(?, 3600) AS acquired
+-- params: ["tau.materialize:analytics.target"];
+
+SELECT CASE WHEN TABLE_TYPE = 'VIEW' THEN 'view' ELSE 'table' END AS kind FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?
+-- params: ["analytics","target"];
+
+SELECT COLUMN_NAME AS name, COLUMN_TYPE AS type FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION
+-- params: ["analytics","target"];
+
+CREATE TEMPORARY TABLE `target__tau_stage_0001` AS SELECT src.* FROM (SELECT * FROM raw.source) AS src;
+
+SHOW COLUMNS FROM `target__tau_stage_0001`;
+
+SELECT count(*) AS n FROM `target__tau_stage_0001` AS s WHERE s.`id` IS NULL;
+
+SELECT s.`id`, count(*) AS n FROM `target__tau_stage_0001` AS s GROUP BY s.`id` HAVING count(*) > 1 ORDER BY n DESC, s.`id` LIMIT 5;
+
+SELECT count(*) AS n FROM `target__tau_stage_0001`;
+
+SELECT count(*) AS n FROM `target__tau_stage_0001` AS s WHERE EXISTS (SELECT 1 FROM `analytics`.`target` AS i WHERE i.`id` = s.`id` AND (NOT (i.`name` <=> s.`name`)));
+
+SELECT count(*) AS n FROM `target__tau_stage_0001` AS s WHERE NOT EXISTS (SELECT 1 FROM `analytics`.`target` AS i WHERE i.`id` = s.`id`);
+
+START TRANSACTION;
+
+UPDATE `analytics`.`target` AS t INNER JOIN `target__tau_stage_0001` AS s ON t.`id` = s.`id` AND (NOT (t.`name` <=> s.`name`)) SET t.`name` = s.`name`, t.`event_date` = s.`event_date`, t.`updated_at` = s.`updated_at`;
+
+INSERT INTO `analytics`.`target` (`id`, `name`, `event_date`, `updated_at`) SELECT s.`id`, s.`name`, s.`event_date`, s.`updated_at` FROM `target__tau_stage_0001` AS s WHERE NOT EXISTS (SELECT 1 FROM `analytics`.`target` AS i WHERE i.`id` = s.`id`);
+
+COMMIT;
+
+DROP TABLE IF EXISTS `target__tau_stage_0001`;
+
+SELECT RELEASE_LOCK(?) AS released
+-- params: ["tau.materialize:analytics.target"];

@@ -1,0 +1,39 @@
+-- mysql: snapshot
+
+SELECT CASE WHEN TABLE_TYPE = 'VIEW' THEN 'view' ELSE 'table' END AS kind FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?
+-- params: ["analytics","target"];
+
+SELECT GET_LOCK(?, 3600) AS acquired
+-- params: ["tau.materialize:analytics.target"];
+
+SELECT CASE WHEN TABLE_TYPE = 'VIEW' THEN 'view' ELSE 'table' END AS kind FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?
+-- params: ["analytics","target"];
+
+SELECT COLUMN_NAME AS name, COLUMN_TYPE AS type FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION
+-- params: ["analytics","target"];
+
+CREATE TEMPORARY TABLE `target__tau_stage_0001` AS SELECT src.* FROM (SELECT * FROM raw.source) AS src;
+
+SHOW COLUMNS FROM `target__tau_stage_0001`;
+
+SELECT count(*) AS n FROM `target__tau_stage_0001`;
+
+SELECT coalesce(max(`snapshot_id`), 0) AS n FROM `analytics`.`target`;
+
+SELECT count(*) AS n FROM `analytics`.`target` AS t WHERE t.`snapshot_id` <= CAST(? AS SIGNED)
+-- params: [2];
+
+START TRANSACTION;
+
+INSERT INTO `analytics`.`target` (`id`, `name`, `event_date`, `updated_at`, `snapshot_id`, `snapshot_at`) SELECT s.`id`, s.`name`, s.`event_date`, s.`updated_at`, CAST(? AS SIGNED), CAST(? AS DATETIME(6)) FROM `target__tau_stage_0001` AS s
+-- params: [5,"2026-03-01 06:00:00.000"];
+
+DELETE t FROM `analytics`.`target` AS t WHERE t.`snapshot_id` <= CAST(? AS SIGNED)
+-- params: [2];
+
+COMMIT;
+
+DROP TABLE IF EXISTS `target__tau_stage_0001`;
+
+SELECT RELEASE_LOCK(?) AS released
+-- params: ["tau.materialize:analytics.target"];

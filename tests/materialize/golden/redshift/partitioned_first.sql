@@ -1,0 +1,25 @@
+-- redshift: partitioned_first
+
+BEGIN;
+
+SELECT CASE WHEN table_type = 'VIEW' THEN 'view' ELSE 'table' END AS kind FROM svv_tables WHERE table_schema = $1 AND table_name = $2
+-- params: ["analytics","target"];
+
+SELECT column_name AS name, data_type AS type FROM svv_columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position
+-- params: ["analytics","target"];
+
+CREATE SCHEMA IF NOT EXISTS "analytics";
+
+CREATE TEMP TABLE "target__tau_stage_0001" AS SELECT src.* FROM (SELECT * FROM raw.source) AS src WHERE CAST(src."event_date" AS TIMESTAMPTZ) >= CAST($1 AS TIMESTAMPTZ)
+-- params: ["2025-12-01 00:00:00.000+00:00"];
+
+SELECT column_name AS name, data_type AS type FROM svv_columns WHERE table_schema LIKE 'pg_temp_%' AND table_name = $1 ORDER BY ordinal_position
+-- params: ["target__tau_stage_0001"];
+
+SELECT count(*) AS n FROM "target__tau_stage_0001";
+
+CREATE TABLE "analytics"."target" AS SELECT * FROM "target__tau_stage_0001";
+
+DROP TABLE IF EXISTS "target__tau_stage_0001";
+
+COMMIT;

@@ -1,0 +1,24 @@
+-- snowflake: append_only_new_column
+
+SELECT CASE WHEN table_type = 'VIEW' THEN 'view' ELSE 'table' END AS "kind" FROM information_schema.tables WHERE table_schema = ? AND table_name = ?
+-- params: ["analytics","target"];
+
+SELECT column_name AS "name", data_type AS "type" FROM information_schema.columns WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position
+-- params: ["analytics","target"];
+
+CREATE TRANSIENT TABLE "analytics"."target__tau_stage_0001" AS SELECT src.* FROM (SELECT * FROM raw.source) AS src;
+
+SELECT column_name AS "name", data_type AS "type" FROM information_schema.columns WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position
+-- params: ["analytics","target__tau_stage_0001"];
+
+SELECT count(*) AS n FROM "analytics"."target__tau_stage_0001";
+
+ALTER TABLE "analytics"."target" ADD COLUMN "extra" STRING;
+
+-- one request:
+BEGIN TRANSACTION;
+INSERT INTO "analytics"."target" ("id", "name", "event_date", "updated_at", "extra") SELECT s."id", s."name", s."event_date", s."updated_at", s."extra" FROM "analytics"."target__tau_stage_0001" AS s;
+COMMIT
+-- params: [];
+
+DROP TABLE IF EXISTS "analytics"."target__tau_stage_0001";
