@@ -1,5 +1,7 @@
 import { emit, now } from "./_channel.ts";
 import type { Connector } from "./connectors/types.ts";
+import type { MaterializationConfig } from "./materialize/config.ts";
+import type { MaterializeResult } from "./materialize/engine.ts";
 
 /** A step of a run: set its row counts and metadata while it executes. */
 export interface Step {
@@ -76,6 +78,15 @@ export interface PipelineContext {
    * `await using db = await ctx.connection("warehouse")`.
    */
   connection(name: string): Promise<Connector>;
+  /**
+   * Builds `config.targetTable` from `config.sourceQuery` with a materialization strategy, in
+   * the SQL dialect of `connection` (a connector, or the name of a declared connection, which
+   * is opened and closed around the call). See `tau/materializations` for the strategies.
+   */
+  materialize(
+    config: MaterializationConfig,
+    options: { connection: Connector | string },
+  ): Promise<MaterializeResult>;
 }
 
 /** Formats log arguments the way `console.log` would. */
@@ -136,7 +147,7 @@ export function createContext(init: ContextInit): PipelineContext {
   const declared = new Set(init.secrets);
   let stepSeq = 0;
 
-  return Object.freeze({
+  const context: PipelineContext = Object.freeze({
     runId: init.runId,
     pipelineName: init.pipelineName,
     attempt: init.attempt,
@@ -148,6 +159,28 @@ export function createContext(init: ContextInit): PipelineContext {
       if (!spec) throw new ConnectionNotDeclaredError(name);
       if (!init.connect) throw new Error("Connections are not available outside a Tau run");
       return await init.connect(name, spec);
+    },
+    async materialize(
+      config: MaterializationConfig,
+      options: { connection: Connector | string },
+    ): Promise<MaterializeResult> {
+      const target = options?.connection;
+      const opened = typeof target === "string" ? await context.connection(target) : null;
+      try {
+        // Loaded on first use: pipelines that never materialize do not pay for the engine.
+        const { materialize } = await import("./materialize/engine.ts");
+        const result = await materialize(config, { connection: opened ?? target as Connector });
+        logEvent("info", `materialized ${result.table} (${result.strategy})`, {
+          first_run: result.first_run,
+          rows_inserted: result.rows_inserted,
+          rows_updated: result.rows_updated,
+          rows_deleted: result.rows_deleted,
+          duration_ms: result.duration_ms,
+        });
+        return result;
+      } finally {
+        await opened?.close();
+      }
     },
     secret(name: string): string {
       if (!declared.has(name)) throw new SecretNotDeclaredError(name);
@@ -173,6 +206,7 @@ export function createContext(init: ContextInit): PipelineContext {
       }
     },
   });
+  return context;
 }
 
 function stepEnd(seq: number, step: Step, status: string, started: number) {

@@ -15,6 +15,7 @@ export async function prepareHome(paths: TauPaths): Promise<void> {
     imports: {
       "tau": `${sdk}mod.ts`,
       "tau/connectors": `${sdk}connectors/mod.ts`,
+      "tau/materializations": `${sdk}materialize/mod.ts`,
       "tau/": sdk,
       ...(await approvedImports()),
     },

@@ -15,6 +15,14 @@ export interface Connection {
 
 const NAME = /^[a-zA-Z][a-zA-Z0-9_-]{0,62}$/;
 
+/**
+ * Connections every daemon has unless tau.toml defines the same name: `warehouse`, an embedded
+ * DuckDB database in TAU_HOME, so the examples run with no configuration at all.
+ */
+export const DEFAULT_CONNECTIONS: Readonly<Record<string, Record<string, unknown>>> = {
+  warehouse: { type: "duckdb", path: "warehouse.duckdb" },
+};
+
 /** Validates every `[connections.NAME]` table; the first problem is thrown, naming it. */
 export function parseConnections(
   raw: Record<string, Record<string, unknown>>,

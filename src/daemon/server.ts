@@ -12,7 +12,7 @@ import { RunManager } from "../runner/run_manager.ts";
 import { createApp } from "../api/app.ts";
 import { writeState } from "./state.ts";
 import { ensureSandboxCache } from "../sandbox/npm_cache.ts";
-import { parseConnections } from "../connections/registry.ts";
+import { DEFAULT_CONNECTIONS, parseConnections } from "../connections/registry.ts";
 
 export interface ServeOptions {
   home: string;
@@ -28,7 +28,7 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
   const config = await loadConfig(options.home);
   const host = options.host ?? config.daemon.host;
   const requestedPort = options.port ?? config.daemon.port;
-  const connections = parseConnections(config.connections);
+  const connections = parseConnections({ ...DEFAULT_CONNECTIONS, ...config.connections });
   await prepareHome(paths);
   const apiKey = await ensureApiKey(paths);
   const store = await openStore({ path: paths.database });

@@ -25,6 +25,8 @@ export const APPROVED_DRIVERS: Readonly<Record<string, string>> = {
   "@aws-sdk/client-s3": "aws_s3.ts",
   "csv-parse/stream": "csv_parse.ts",
   "csv-stringify/sync": "csv_stringify.ts",
+  // Validates materialization configs; pure JavaScript with no I/O.
+  "zod": "zod.ts",
 };
 
 let approved: Promise<Record<string, string>> | undefined;

@@ -77,7 +77,9 @@ async function launch(home: string, extraEnv: Record<string, string>, port = 0) 
     } catch { /* not yet */ }
     await new Promise((r) => setTimeout(r, 25));
   }
-  process.kill("SIGKILL");
+  try {
+    process.kill("SIGKILL");
+  } catch { /* it exited by itself: stderr says why */ }
   throw new Error(`taud did not start:\n${stderr}`);
 }
 
