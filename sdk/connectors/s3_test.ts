@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 /** s3 connector against a real S3-compatible server (s3rver, see tests/helpers/s3_server.ts). */
 import { assert, assertEquals, assertMatch } from "../../tests/helpers/assert.ts";
 import { type S3Server, startS3Server } from "../../tests/helpers/s3_server.ts";
@@ -345,7 +346,10 @@ Deno.test("s3 connector against s3rver", async (t) => {
         new Deno.Command(Deno.execPath(), {
           args: [
             "run",
-            ...["--no-prompt", "--no-config", "--no-lock", "--no-check", "--no-remote"],
+            ...["--no-prompt", "--no-config", "--no-check", "--no-remote"],
+            // Versions come from the lockfile, as in a run (not from cached registry metadata).
+            `--lock=${fileURLToPath(new URL("../../deno.lock", import.meta.url))}`,
+            "--frozen",
             "--cached-only",
             `--import-map=${importMap}`,
             `--allow-read=${scratch}`,

@@ -631,3 +631,21 @@ Deno.test("snowflake execute reports DML stats; close refuses later calls", asyn
     await srv.close();
   }
 });
+
+Deno.test("snowflake session: a script is one multi-statement request with its bindings", async () => {
+  const { srv, sf } = await loader();
+  try {
+    await sf.session!(async (s) => {
+      await s.execute("SELECT 1");
+      await s.executeScript!(["BEGIN TRANSACTION", "DELETE FROM T WHERE ID = ?", "COMMIT"], [7]);
+    });
+    const [single, script] = statements(srv.requests);
+    assertEquals(single?.parameters, undefined);
+    assertEquals(script?.statement, "BEGIN TRANSACTION;\nDELETE FROM T WHERE ID = ?;\nCOMMIT");
+    assertEquals(script?.parameters, { MULTI_STATEMENT_COUNT: "3" });
+    assertEquals(script?.bindings, { "1": b("FIXED", "7") });
+  } finally {
+    await sf.close();
+    await srv.close();
+  }
+});
