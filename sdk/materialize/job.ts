@@ -4,7 +4,7 @@
  */
 import type { Row, SqlSession } from "../connectors/types.ts";
 import { bindValue } from "../connectors/_sql.ts";
-import { MaterializationError, type ParsedConfig } from "./config.ts";
+import { MaterializationError, type ParsedConfig, type Strategy } from "./config.ts";
 import type { SqlDialect, TableRef } from "./dialects/mod.ts";
 import { raw, render, type Sql, sql } from "./sql.ts";
 
@@ -121,6 +121,12 @@ export class Job {
         return;
       }
     }
+  }
+
+  /** The config, narrowed to the strategy that is running. */
+  configOf<S extends Strategy>(strategy: S): Extract<ParsedConfig, { strategy: S }> {
+    if (this.config.strategy !== strategy) throw new Error(`not a ${strategy} materialization`);
+    return this.config as Extract<ParsedConfig, { strategy: S }>;
   }
 
   fail(message: string): never {

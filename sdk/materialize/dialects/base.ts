@@ -89,13 +89,12 @@ export abstract class SqlDialect {
     return raw("ROLLBACK");
   }
 
-  /** Statements that serialize materializations of one target, and release them. */
-  lock(target: TableRef, _exists: boolean): { acquire: Sql[]; release: Sql[] } {
-    // A transaction-scoped advisory lock: also held before the target exists (first run).
-    return {
-      acquire: [sql`SELECT pg_advisory_xact_lock(hashtextextended(${lockName(target)}, 0))`],
-      release: [],
-    };
+  /**
+   * Statements that serialize materializations of one target, and release them. None by
+   * default: engines without named locks rely on their own DML conflict handling.
+   */
+  lock(_target: TableRef, _exists: boolean): { acquire: Sql[]; release: Sql[] } {
+    return { acquire: [], release: [] };
   }
 
   stageRef(target: TableRef, id: string): TableRef {

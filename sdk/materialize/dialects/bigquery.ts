@@ -34,11 +34,6 @@ export class BigQueryDialect extends SqlDialect {
     return raw("ROLLBACK TRANSACTION");
   }
 
-  // Concurrent DML on one table conflicts and one transaction aborts; there is no named lock.
-  override lock(): { acquire: Sql[]; release: Sql[] } {
-    return { acquire: [], release: [] };
-  }
-
   override createStage(stage: TableRef, select: Sql): Sql {
     return sql`CREATE TABLE ${
       this.table(stage)

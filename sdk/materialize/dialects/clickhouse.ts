@@ -37,10 +37,6 @@ export class ClickHouseDialect extends SqlDialect {
     return at.toISOString().replace("T", " ").replace("Z", "");
   }
 
-  override lock(): { acquire: Sql[]; release: Sql[] } {
-    return { acquire: [], release: [] };
-  }
-
   // Mutations (ALTER TABLE … UPDATE/DELETE) cannot alias their table: the target's alias is
   // dropped, and its columns are named bare.
   override col(alias: string, name: string): Sql {

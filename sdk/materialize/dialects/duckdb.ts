@@ -1,15 +1,13 @@
-/** DuckDB: transactional DDL and MERGE like PostgreSQL; its own catalog functions. */
+/**
+ * DuckDB: transactional DDL and MERGE like PostgreSQL; its own catalog functions. No lock
+ * statement: the daemon gives a database file to one run at a time, and a run queues its own
+ * materializations.
+ */
 import { raw, type Sql, sql } from "../sql.ts";
 import { SqlDialect, type TableRef } from "./base.ts";
 
 export class DuckDBDialect extends SqlDialect {
   readonly name = "duckdb" as const;
-
-  // DuckDB has one writer per database file: Tau's daemon gives a file to one run at a time,
-  // and the engine serializes materializations within a run.
-  override lock(): { acquire: Sql[]; release: Sql[] } {
-    return { acquire: [], release: [] };
-  }
 
   #where(ref: TableRef, stage: boolean, nameColumn = "table_name"): Sql {
     const database = ref.length > 2

@@ -1,9 +1,17 @@
 /** PostgreSQL is the base dialect; Redshift differs in its catalog and its locks. */
 import { raw, type Sql, sql } from "../sql.ts";
-import { SqlDialect, type TableRef } from "./base.ts";
+import { lockName, SqlDialect, type TableRef } from "./base.ts";
 
 export class PostgresDialect extends SqlDialect {
   readonly name = "postgres" as const;
+
+  // A transaction-scoped advisory lock: also held before the target exists (first run).
+  override lock(target: TableRef): { acquire: Sql[]; release: Sql[] } {
+    return {
+      acquire: [sql`SELECT pg_advisory_xact_lock(hashtextextended(${lockName(target)}, 0))`],
+      release: [],
+    };
+  }
 }
 
 export class RedshiftDialect extends SqlDialect {

@@ -21,11 +21,6 @@ export class SnowflakeDialect extends SqlDialect {
     return raw("BEGIN TRANSACTION");
   }
 
-  // Snowflake locks a table for the duration of a DML transaction; there is no named lock.
-  override lock(): { acquire: Sql[]; release: Sql[] } {
-    return { acquire: [], release: [] };
-  }
-
   override createStage(stage: TableRef, select: Sql): Sql {
     return sql`CREATE TRANSIENT TABLE ${this.table(stage)} AS ${select}`;
   }

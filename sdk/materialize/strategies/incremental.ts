@@ -1,15 +1,11 @@
 /** incremental (merge, delete+insert, insert_overwrite, append) and append_only. */
-import type { IncrementalConfig } from "../config.ts";
 import type { Counts, Job } from "../job.ts";
 import { reconcile, stageSource } from "../prepare.ts";
 import { raw, type Sql, sql } from "../sql.ts";
 
 export async function incremental(job: Job): Promise<Counts> {
   const { d, target, stage } = job;
-  const config = job.config as
-    & typeof job.config
-    & Required<Pick<IncrementalConfig, "incrementalStrategy">>
-    & IncrementalConfig;
+  const config = job.configOf("incremental");
   const keys = job.config.keys;
   const existing = await job.columns(target);
   let where: Sql | undefined;

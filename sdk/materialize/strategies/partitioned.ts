@@ -2,7 +2,6 @@
  * partitioned: the source's partitions replace the target's same partitions; partitions past
  * their expiry are dropped. BigQuery and ClickHouse get native partitioning (and expiry).
  */
-import type { PartitionedConfig } from "../config.ts";
 import type { Granularity } from "../dialects/mod.ts";
 import type { Counts, Job } from "../job.ts";
 import { reconcile, stageSource } from "../prepare.ts";
@@ -11,9 +10,7 @@ import { selectStage } from "./incremental.ts";
 
 export async function partitioned(job: Job): Promise<Counts> {
   const { d, target, stage } = job;
-  const config = job.config as unknown as
-    & Required<Pick<PartitionedConfig, "partitionGranularity">>
-    & PartitionedConfig;
+  const config = job.configOf("partitioned");
   const column = config.partitionBy;
   const granularity = config.partitionGranularity;
   const existing = await job.columns(target);

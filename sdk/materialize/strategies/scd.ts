@@ -4,20 +4,15 @@
  * - Type 2 keeps history: a changed key's current row is closed and a new current row opened;
  *   change detection compares a NULL-safe hash of the tracked columns stored with each row.
  */
-import type { ScdType2Config } from "../config.ts";
 import type { Counts, Job } from "../job.ts";
 import { reconcile, stageSource } from "../prepare.ts";
 import { join, raw, type Sql, sql } from "../sql.ts";
 import { createFromStage, selectNew } from "./incremental.ts";
 
-function tracked(job: Job): string[] {
-  return (job.config as { trackedColumns: string[] }).trackedColumns;
-}
-
 export async function scdType1(job: Job): Promise<Counts> {
   const { d, target, stage } = job;
   const keys = job.config.keys;
-  const columnsTracked = tracked(job);
+  const columnsTracked = job.configOf("scd_type_1").trackedColumns;
   const existing = await job.columns(target);
   const staged = await stageSource(job, existing, { required: [...keys, ...columnsTracked] });
   const total = await job.count(sql`SELECT count(*) AS n FROM ${d.table(stage)}`);
@@ -54,7 +49,7 @@ export async function scdType1(job: Job): Promise<Counts> {
 
 export async function scdType2(job: Job): Promise<Counts> {
   const { d, target, stage } = job;
-  const config = job.config as unknown as Required<ScdType2Config>;
+  const config = job.configOf("scd_type_2");
   const keys = job.config.keys;
   const meta = {
     from: config.validFromColumn,

@@ -2,7 +2,6 @@
  * snapshot: every run appends the whole source as one snapshot, numbered 1, 2, 3… with the time
  * it was taken; `retainSnapshots` keeps the newest N and drops older ones whole.
  */
-import type { SnapshotConfig } from "../config.ts";
 import type { Counts, Job } from "../job.ts";
 import { reconcile, stageSource } from "../prepare.ts";
 import { sql } from "../sql.ts";
@@ -10,7 +9,7 @@ import { createFromStage } from "./incremental.ts";
 
 export async function snapshot(job: Job): Promise<Counts> {
   const { d, target, stage } = job;
-  const config = job.config as unknown as Required<SnapshotConfig>;
+  const config = job.configOf("snapshot");
   const idColumn = config.snapshotIdColumn;
   const atColumn = config.snapshotAtColumn;
   const existing = await job.columns(target);
