@@ -18,7 +18,29 @@ export interface PipelineConfig {
   schedule?: string;
   /** Run every N seconds instead of a cron schedule. */
   every?: number;
-  /** Pipelines that must succeed before this one runs. */
+  /**
+   * IANA time zone the cron `schedule` is read in.
+   * @default {`[scheduler] timezone` in tau.toml, else "UTC"}
+   */
+  timezone?: string;
+  /**
+   * Ticks missed while the daemon was down: run `"none"` of them, the `"latest"`, or `"all"`
+   * (at most 100).
+   * @default {"latest"}
+   */
+  catchup?: "none" | "latest" | "all";
+  /**
+   * A tick that comes while a run of this pipeline is still active: `"skip"` it (recorded as a
+   * skipped run), `"queue"` it until the active run ends, or `"allow"` it to run alongside.
+   * @default {"skip"}
+   */
+  overlap?: "skip" | "queue" | "allow";
+  /** Runs of this pipeline that may execute at once. @default {no limit but the global one} */
+  concurrency?: number;
+  /**
+   * Pipelines that must succeed before this one runs: when they all succeed in one logical run
+   * (a schedule instant, or a run started with `--downstream`), this one is triggered.
+   */
   dependsOn?: string[];
   /** Named connections from `tau.toml`; each grants the run its host and credentials. */
   connections?: string[];
@@ -28,17 +50,17 @@ export interface PipelineConfig {
   net?: string[];
   /**
    * Extra attempts after a failure.
-   * @default {0}
+   * @default {`[scheduler] retries`, else 0}
    */
   retries?: number;
   /**
-   * Delay before the first retry; doubles on each further attempt.
-   * @default {"2s"}
+   * Delay before the first retry; doubles (with ±20% jitter) on each further attempt.
+   * @default {`[scheduler] retry_delay`, else "2s"}
    */
   retryDelay?: Duration;
   /**
    * Wall-clock limit of one attempt; the run is killed when it passes.
-   * @default {"1h"}
+   * @default {`[scheduler] timeout`, else "1h"}
    */
   timeout?: Duration;
   /** Free-form labels. */

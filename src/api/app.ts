@@ -13,6 +13,7 @@ import type { RunManager } from "../runner/run_manager.ts";
 import { bearerAuth } from "./auth.ts";
 import { pipelineRoutes } from "./pipelines.ts";
 import { runRoutes } from "./runs.ts";
+import { graphRoutes } from "./graph.ts";
 import { connectionRoutes } from "./connections.ts";
 import type { Connection } from "../connections/registry.ts";
 import { VERSION } from "../version.ts";
@@ -20,6 +21,8 @@ import { VERSION } from "../version.ts";
 export interface ApiDeps {
   store: Store;
   runs: RunManager;
+  /** Told when a schedule changes, so it is re-read at once. */
+  scheduler: { poke(): void };
   paths: TauPaths;
   config: TauConfig;
   apiKeys: readonly string[];
@@ -66,6 +69,7 @@ export function createApp(deps: ApiDeps): Hono {
     });
   });
   api.route("/pipelines", pipelineRoutes(deps));
+  api.route("/", graphRoutes(deps));
   api.route("/connections", connectionRoutes(deps));
   api.route("/", runRoutes(deps));
   app.route("/api/v1", api);

@@ -11,6 +11,7 @@ import type { Json, PipelineRecord } from "../store/mod.ts";
 import { type ApiDeps, jsonBody } from "./app.ts";
 import { runSummary } from "./views.ts";
 import { inspectRun, parseBody } from "./runs.ts";
+import { scheduleView } from "./graph.ts";
 
 const deployBody = z.strictObject({
   code: z.string(),
@@ -24,10 +25,13 @@ const deployBody = z.strictObject({
 const runBody = z.strictObject({
   params: z.record(z.string(), z.unknown()).optional(),
   wait_ms: z.number().int().min(0).max(60_000).optional(),
+  downstream: z.boolean().optional(),
 });
 
 export function pipelineRoutes(deps: ApiDeps): Hono {
   const { store, paths, runs } = deps;
+  const timezone = deps.config.scheduler.timezone;
+  const schedule = async (name: string) => scheduleView(await store.getSchedule(name), timezone);
   const app = new Hono();
   const mustGet = async (name: string): Promise<PipelineRecord> => {
     const pipeline = await store.getPipeline(name);
@@ -61,12 +65,13 @@ export function pipelineRoutes(deps: ApiDeps): Hono {
       ...(body.force !== undefined ? { force: body.force } : {}),
     });
     const pipeline = await mustGet(result.pipeline);
+    deps.scheduler.poke();
     return c.json({
       deployed: result.pipeline,
       version: result.version,
       hash: result.hash,
       unchanged: result.unchanged,
-      schedule: pipeline.schedule,
+      ...await schedule(pipeline.name),
       metadata: result.metadata,
       permissions: permissionsOf(pipeline),
     }, result.unchanged ? 200 : 201);
@@ -80,7 +85,7 @@ export function pipelineRoutes(deps: ApiDeps): Hono {
         name: p.name,
         description: m.description,
         version: p.current_version,
-        schedule: p.schedule,
+        ...await schedule(p.name),
         tags: m.tags,
         updated_at: p.updated_at,
         last_run: await lastRun(p.name),
@@ -99,7 +104,7 @@ export function pipelineRoutes(deps: ApiDeps): Hono {
       hash: version?.hash ?? null,
       filename: version?.filename ?? null,
       source_path: p.source_path,
-      schedule: p.schedule,
+      ...await schedule(p.name),
       metadata: p.metadata,
       permissions: permissionsOf(p),
       created_at: p.created_at,
@@ -130,6 +135,15 @@ export function pipelineRoutes(deps: ApiDeps): Hono {
 
   app.delete("/:name", async (c) => {
     const p = await mustGet(c.req.param("name"));
+    const dependents = (await store.listDependencies()).filter((e) => e.upstream === p.name);
+    if (dependents.length > 0 && c.req.query("force") !== "true") {
+      const names = dependents.map((e) => e.pipeline);
+      throw new TauError("has_dependents", `${names.join(", ")} depend on ${p.name}`, {
+        hint: `undeploy them first, change their dependencies with tau depends NAME --on …, ` +
+          `or undeploy with --force (their dependency on ${p.name} is dropped)`,
+        details: { dependents: names },
+      });
+    }
     for (const run of await store.listRunsByStatus(["queued", "running"])) {
       if (run.pipeline === p.name) await runs.cancel(run.run_id).catch(() => {});
     }
@@ -141,7 +155,10 @@ export function pipelineRoutes(deps: ApiDeps): Hono {
   app.post("/:name/runs", async (c) => {
     const name = c.req.param("name");
     const body = parseBody(runBody, await jsonBody(c.req));
-    const run = await runs.submit(name, { params: (body.params ?? {}) as Record<string, Json> });
+    const run = await runs.submit(name, {
+      params: (body.params ?? {}) as Record<string, Json>,
+      downstream: body.downstream ?? false,
+    });
     if (body.wait_ms) await runs.waitFor(run.run_id, body.wait_ms);
     return c.json(await inspectRun(store, run.run_id), 201);
   });

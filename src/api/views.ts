@@ -8,6 +8,8 @@ export function runSummary(run: RunRecord) {
     version: run.version,
     status: run.status,
     trigger: run.trigger,
+    scheduled_at: run.scheduled_at,
+    logical_run: run.logical_run,
     attempt: run.attempt,
     created_at: run.created_at,
     started_at: run.started_at,

@@ -74,13 +74,72 @@ export const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   undeploy: {
-    usage: "tau undeploy <name>",
+    usage: "tau undeploy <name> [--force]",
     description: "Remove a pipeline with its versions and run history",
-    async run({ client, args }) {
+    options: { force: { type: "boolean" } },
+    async run({ client, args, flags }) {
+      const name = enc(one(args, "pipeline name", this.usage));
       return (await client()).request(
         "DELETE",
-        `/pipelines/${enc(one(args, "pipeline name", this.usage))}`,
+        `/pipelines/${name}${flags.force ? "?force=true" : ""}`,
       );
+    },
+  },
+  schedule: {
+    usage: 'tau schedule <name> ["CRON" [--timezone TZ] | --every SECONDS | --disable | --enable]',
+    description: "Set, change, disable or enable a pipeline's schedule; prints the next fire time",
+    options: {
+      every: { type: "string" },
+      timezone: { type: "string" },
+      disable: { type: "boolean" },
+      enable: { type: "boolean" },
+    },
+    async run({ client, args, flags }) {
+      const [name, cron, ...rest] = args;
+      if (!name || rest.length > 0) {
+        throw new TauError("invalid_params", "Expected a pipeline name and at most one cron", {
+          hint: `usage: ${this.usage}`,
+        });
+      }
+      const every = positiveInt(flags.every, "--every");
+      if ((cron !== undefined) === (every !== undefined) && !flags.disable && !flags.enable) {
+        throw new TauError(
+          "invalid_params",
+          "Give a cron expression, --every, --disable or --enable",
+          {
+            hint: `usage: ${this.usage}`,
+          },
+        );
+      }
+      if (flags.disable && flags.enable) {
+        throw new TauError("invalid_params", "--disable and --enable contradict each other");
+      }
+      return (await client()).request("PUT", `/pipelines/${enc(name)}/schedule`, {
+        ...(cron !== undefined ? { cron } : {}),
+        ...(every !== undefined ? { every } : {}),
+        ...(flags.timezone !== undefined ? { timezone: flags.timezone } : {}),
+        ...(flags.disable ? { enabled: false } : flags.enable ? { enabled: true } : {}),
+      });
+    },
+  },
+  dag: {
+    usage: "tau dag",
+    description: "The pipeline graph: nodes, edges, topological levels and a Mermaid diagram",
+    async run({ client }) {
+      return (await client()).request("GET", "/dag");
+    },
+  },
+  depends: {
+    usage: "tau depends <name> [--on UPSTREAM]...",
+    description: "A pipeline's upstream and downstream; with --on, replace its upstreams",
+    options: { on: { type: "string", multiple: true } },
+    async run({ client, args, flags }) {
+      const name = enc(one(args, "pipeline name", this.usage));
+      const on = flags.on as string[] | undefined;
+      const c = await client();
+      return on === undefined
+        ? c.request("GET", `/pipelines/${name}/depends`)
+        : c.request("PUT", `/pipelines/${name}/depends`, { on });
     },
   },
   list: {
@@ -114,9 +173,14 @@ export const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   run: {
-    usage: "tau run <name> [--params JSON] [--no-wait]",
-    description: "Run a pipeline; waits for the result unless --no-wait",
-    options: { params: { type: "string" }, "no-wait": { type: "boolean" } },
+    usage: "tau run <name> [--params JSON] [--downstream] [--no-wait]",
+    description:
+      "Run a pipeline (with --downstream, then everything that depends on it); waits for its result unless --no-wait",
+    options: {
+      params: { type: "string" },
+      downstream: { type: "boolean" },
+      "no-wait": { type: "boolean" },
+    },
     async run({ client, args, flags }) {
       const name = one(args, "pipeline name", this.usage);
       let params: unknown = {};
@@ -142,6 +206,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       const wait = !flags["no-wait"];
       const run = await c.request("POST", `/pipelines/${enc(name)}/runs`, {
         params,
+        ...(flags.downstream ? { downstream: true } : {}),
         ...(wait ? { wait_ms: WAIT_SLICE_MS } : {}),
       }) as { run_id: string; status?: string };
       return wait ? waitForRun(c, run.run_id, run) : run;

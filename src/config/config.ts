@@ -8,8 +8,14 @@ import { z } from "zod";
 import { join } from "node:path";
 import { exists } from "../core/fs.ts";
 import { TauError } from "../core/errors.ts";
+import { parseDuration } from "../core/duration.ts";
+import { timezoneError } from "../metadata/schema.ts";
 
 const port = z.number().int().min(0).max(65535);
+const durationText = z.union([z.string(), z.number()]).refine(
+  (value) => parseDuration(value) !== undefined,
+  { message: 'invalid duration: use a number of seconds or e.g. "30s", "10m", "2h"' },
+);
 
 export const configSchema = z.strictObject({
   daemon: z.strictObject({
@@ -19,8 +25,16 @@ export const configSchema = z.strictObject({
   database: z.strictObject({ url: z.string().optional() }).prefault({}),
   auth: z.strictObject({ api_key: z.string().min(16).optional() }).prefault({}),
   scheduler: z.strictObject({
-    timezone: z.string().default("UTC"),
+    timezone: z.string().refine((tz) => timezoneError(tz) === undefined, {
+      message: 'unknown time zone: use an IANA name such as "Europe/Berlin"',
+    }).default("UTC"),
     max_concurrent: z.number().int().min(1).max(1000).default(10),
+    retries: z.number().int().min(0).max(10).default(0),
+    retry_delay: durationText.default("2s"),
+    timeout: durationText.default("1h"),
+    /** Finished runs kept per pipeline, and for how many days; older ones are pruned. */
+    history_runs: z.number().int().min(1).default(1000),
+    history_days: z.number().int().min(1).default(90),
   }).prefault({}),
   sandbox: z.strictObject({
     heap_mb: z.number().int().min(16).max(16384).default(512),
@@ -93,20 +107,7 @@ export function parseConfig(text: string, env: Env = Deno.env, file = "tau.toml"
       details: parsed.error.issues.map((i) => ({ key: i.path.join("."), message: i.message })),
     });
   }
-  const tzError = timezoneError(parsed.data.scheduler.timezone);
-  if (tzError) {
-    throw new TauError("invalid_config", `${file}: scheduler.timezone: ${tzError}`);
-  }
   return parsed.data;
-}
-
-function timezoneError(timezone: string): string | undefined {
-  try {
-    new Intl.DateTimeFormat("en", { timeZone: timezone });
-    return undefined;
-  } catch {
-    return `unknown time zone ${JSON.stringify(timezone)}`;
-  }
 }
 
 /** Loads the config in effect for a TAU_HOME (defaults when there is no file). */

@@ -13,6 +13,11 @@ import { createApp } from "../api/app.ts";
 import { writeState } from "./state.ts";
 import { ensureSandboxCache } from "../sandbox/npm_cache.ts";
 import { DEFAULT_CONNECTIONS, parseConnections } from "../connections/registry.ts";
+import { parseDuration } from "../core/duration.ts";
+import { Cascade } from "../scheduler/cascade.ts";
+import { systemClock } from "../scheduler/clock.ts";
+import { Retention } from "../scheduler/retention.ts";
+import { Scheduler } from "../scheduler/scheduler.ts";
 
 export interface ServeOptions {
   home: string;
@@ -37,8 +42,9 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
   let server: Deno.HttpServer<Deno.NetAddr>;
   const startedAt = new Date();
   const daemon = { pid: Deno.pid, host, port: requestedPort, startedAt };
+  const s = config.scheduler;
   // The run manager needs the real port (to deny it to runs) before the first run starts.
-  const runs = new RunManager({
+  const runs: RunManager = new RunManager({
     onError: (runId, err) => log("run_error", { run_id: runId, error: String(err) }),
     store,
     paths,
@@ -48,10 +54,36 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     heapMb: config.sandbox.heap_mb,
     maxOutputBytes: config.sandbox.max_output_bytes,
     connections,
+    maxConcurrent: s.max_concurrent,
+    defaults: {
+      retries: s.retries,
+      retry_delay_ms: parseDuration(s.retry_delay) as number,
+      timeout_ms: parseDuration(s.timeout) as number,
+    },
+    onFinished: (run) => cascade.onFinished(run),
+  });
+  const prepare = runs.prepare.bind(runs);
+  const dispatch = runs.dispatch.bind(runs);
+  const cascade = new Cascade({ store, prepare, dispatch });
+  const onError = (err: unknown) => log("scheduler_error", { error: String(err) });
+  const scheduler = new Scheduler({
+    store,
+    clock: systemClock,
+    timezone: s.timezone,
+    prepare,
+    dispatch,
+    onError,
+  });
+  const retention = new Retention(store, systemClock, {
+    keepRuns: s.history_runs,
+    keepDays: s.history_days,
+    onPruned: (count) => log("pruned", { runs: count }),
+    onError,
   });
   const app = createApp({
     store,
     runs,
+    scheduler,
     paths,
     config,
     apiKeys: [apiKey, ...(config.auth.api_key ? [config.auth.api_key] : [])],
@@ -76,6 +108,8 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
   }
   daemon.port = server.addr.port;
   const recovered = await runs.recover();
+  scheduler.start();
+  retention.start();
   await writeState(paths, {
     pid: Deno.pid,
     host,
@@ -95,6 +129,8 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     stopping = true;
     log("stopping", { signal });
     controller.abort();
+    await scheduler.stop();
+    await retention.stop();
     await runs.shutdown();
     await server.finished;
     await store.close();

@@ -13,6 +13,7 @@ import { analyzePipeline } from "./analyze.ts";
 import { materializeVersion } from "./code_files.ts";
 import type { Connection } from "../connections/registry.ts";
 import { unknownConnection } from "../connections/resolve.ts";
+import { applyDeclarations, checkDeclarations } from "../scheduler/declarations.ts";
 
 export const MAX_CODE_BYTES = 1024 * 1024;
 
@@ -61,12 +62,8 @@ export async function deployPipeline(
   }
 
   const raw = await analyzePipeline(paths, request.code, request.filename);
-  const overridden = typeof raw === "object" && raw !== null
-    ? {
-      ...raw,
-      ...(request.name !== undefined ? { name: request.name } : {}),
-      ...(request.schedule !== undefined ? { schedule: request.schedule, every: undefined } : {}),
-    }
+  const overridden = typeof raw === "object" && raw !== null && request.name !== undefined
+    ? { ...raw, name: request.name }
     : raw;
   const validated = validatePipelineConfig(overridden);
   if (!validated.ok) {
@@ -100,6 +97,9 @@ export async function deployPipeline(
     );
   }
 
+  const previous = existing ? existing.metadata as unknown as PipelineMetadata : null;
+  await checkDeclarations(store, metadata, previous);
+
   const hash = await sha256Hex(request.code);
   const outcome = await store.deploy({
     name: metadata.name,
@@ -111,6 +111,16 @@ export async function deployPipeline(
     metadata: metadata as unknown as Record<string, Json>,
   });
   await materializeVersion(paths, outcome.version);
+  const now = new Date();
+  await applyDeclarations(store, metadata, previous, now);
+  if (request.schedule !== undefined) {
+    // An explicit --schedule wins over the file's, now and on later unchanged redeploys.
+    await store.setSchedule(metadata.name, {
+      cron: request.schedule,
+      every_s: null,
+      timezone: metadata.timezone,
+    }, now);
+  }
   return {
     pipeline: metadata.name,
     version: outcome.version.version,

@@ -4,7 +4,7 @@
  * refused so a typo (`secret:` for `secrets:`) cannot silently drop a declaration.
  */
 import { z } from "zod";
-import { Cron } from "croner";
+import { specError } from "../scheduler/fire_times.ts";
 import { parseDuration } from "../core/duration.ts";
 
 const NAME = /^[a-zA-Z][a-zA-Z0-9_-]{0,62}$/;
@@ -19,18 +19,14 @@ export const pipelineName = z.string().regex(NAME, {
   message: "must start with a letter and hold only letters, digits, '_' or '-' (max 63)",
 });
 
+/** Why a cron expression is refused (the scheduler's own rules), or undefined. */
 export function cronError(expression: string): string | undefined {
-  try {
-    new Cron(expression, { paused: true });
-    return undefined;
-  } catch (err) {
-    return err instanceof Error ? err.message : String(err);
-  }
+  return specError({ kind: "cron", expression, timezone: "UTC" });
 }
 
 export const cronExpression = z.string().superRefine((value, ctx) => {
   const error = cronError(value);
-  if (error) ctx.addIssue({ code: "custom", message: `invalid cron expression: ${error}` });
+  if (error) ctx.addIssue({ code: "custom", message: error });
 });
 
 const duration = z.union([z.string(), z.number()]).superRefine((value, ctx) => {
@@ -67,6 +63,12 @@ export const pipelineConfigSchema = z.strictObject({
       message: 'must be a host or host:port, e.g. "api.example.com" or "db.internal:5432"',
     }),
   ).optional(),
+  timezone: z.string().refine((tz) => timezoneError(tz) === undefined, {
+    message: 'unknown time zone: use an IANA name such as "Europe/Berlin"',
+  }).optional(),
+  catchup: z.enum(["none", "latest", "all"]).optional(),
+  overlap: z.enum(["skip", "queue", "allow"]).optional(),
+  concurrency: z.number().int().min(1).max(1000).optional(),
   retries: z.number().int().min(0).max(10).optional(),
   retryDelay: duration.optional(),
   timeout: duration.optional(),
@@ -75,6 +77,16 @@ export const pipelineConfigSchema = z.strictObject({
   message: "declare either schedule or every, not both",
   path: ["schedule"],
 });
+
+/** An error message for a time zone Intl does not know, or undefined. */
+export function timezoneError(timezone: string): string | undefined {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: timezone });
+    return undefined;
+  } catch {
+    return `unknown time zone ${JSON.stringify(timezone)}`;
+  }
+}
 
 export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;
 
@@ -88,14 +100,46 @@ export interface PipelineMetadata {
   connections: string[];
   secrets: string[];
   net: string[];
-  retries: number;
-  retry_delay_ms: number;
-  timeout_ms: number;
+  /** IANA zone of `schedule`; null: `[scheduler] timezone`. */
+  timezone: string | null;
+  /** Ticks missed while the daemon was down: run none, the latest, or all (bounded). */
+  catchup: "none" | "latest" | "all";
+  /** A tick while a run of this pipeline is active: skip it, queue it, or run alongside. */
+  overlap: "skip" | "queue" | "allow";
+  /** Runs of this pipeline executing at once; null: no limit beyond the global one. */
+  concurrency: number | null;
+  /** null: the `[scheduler]` default (likewise for the next two). */
+  retries: number | null;
+  retry_delay_ms: number | null;
+  timeout_ms: number | null;
   tags: string[];
 }
 
-export const DEFAULT_TIMEOUT_MS = 60 * 60 * 1000;
-export const DEFAULT_RETRY_DELAY_MS = 2_000;
+/** What a run uses where its pipeline declares nothing (`[scheduler]` in tau.toml). */
+export interface RunDefaults {
+  retries: number;
+  retry_delay_ms: number;
+  timeout_ms: number;
+}
+
+export const RUN_DEFAULTS: RunDefaults = {
+  retries: 0,
+  retry_delay_ms: 2_000,
+  timeout_ms: 60 * 60 * 1000,
+};
+
+/** The metadata a run executes with: undeclared limits take the daemon's defaults. */
+export function effectiveMetadata(
+  metadata: PipelineMetadata,
+  defaults: RunDefaults = RUN_DEFAULTS,
+): PipelineMetadata & RunDefaults {
+  return {
+    ...metadata,
+    retries: metadata.retries ?? defaults.retries,
+    retry_delay_ms: metadata.retry_delay_ms ?? defaults.retry_delay_ms,
+    timeout_ms: metadata.timeout_ms ?? defaults.timeout_ms,
+  };
+}
 
 export type ValidationResult =
   | { ok: true; metadata: PipelineMetadata }
@@ -125,11 +169,13 @@ export function validatePipelineConfig(raw: unknown): ValidationResult {
       connections: c.connections ?? [],
       secrets: c.secrets ?? [],
       net: c.net ?? [],
-      retries: c.retries ?? 0,
-      retry_delay_ms: c.retryDelay === undefined
-        ? DEFAULT_RETRY_DELAY_MS
-        : parseDuration(c.retryDelay) as number,
-      timeout_ms: c.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(c.timeout) as number,
+      timezone: c.timezone ?? null,
+      catchup: c.catchup ?? "latest",
+      overlap: c.overlap ?? "skip",
+      concurrency: c.concurrency ?? null,
+      retries: c.retries ?? null,
+      retry_delay_ms: c.retryDelay === undefined ? null : parseDuration(c.retryDelay) as number,
+      timeout_ms: c.timeout === undefined ? null : parseDuration(c.timeout) as number,
       tags: c.tags ?? [],
     },
   };

@@ -1,5 +1,5 @@
 import { assert, assertEquals } from "../../tests/helpers/assert.ts";
-import { validatePipelineConfig } from "./schema.ts";
+import { effectiveMetadata, validatePipelineConfig } from "./schema.ts";
 
 function issuesOf(raw: unknown) {
   const result = validatePipelineConfig(raw);
@@ -19,11 +19,34 @@ Deno.test("a minimal config gets defaults in snake_case", () => {
     connections: [],
     secrets: [],
     net: [],
-    retries: 0,
-    retry_delay_ms: 2000,
-    timeout_ms: 3_600_000,
+    timezone: null,
+    catchup: "latest",
+    overlap: "skip",
+    concurrency: null,
+    // Undeclared limits stay null: the daemon's [scheduler] defaults apply at run time.
+    retries: null,
+    retry_delay_ms: null,
+    timeout_ms: null,
     tags: [],
   });
+  assertEquals(
+    [effectiveMetadata(result.metadata).retries, effectiveMetadata(result.metadata).timeout_ms],
+    [0, 3_600_000],
+  );
+});
+
+Deno.test("scheduling fields are validated", () => {
+  const bad = (config: Record<string, unknown>) => {
+    const result = validatePipelineConfig({ name: "p", ...config });
+    assert.ok(!result.ok);
+    return result.issues.map((i) => `${i.field}: ${i.message}`).join("; ");
+  };
+  assert.ok(bad({ timezone: "Mars/Base" }).startsWith("timezone: unknown time zone"));
+  assert.ok(bad({ catchup: "some" }).startsWith("catchup:"));
+  assert.ok(bad({ overlap: "merge" }).startsWith("overlap:"));
+  assert.ok(bad({ concurrency: 0 }).startsWith("concurrency:"));
+  assert.ok(bad({ schedule: "0 0 30 2 *" }).includes("never fires"));
+  assert.ok(bad({ schedule: "* * * * * * *" }).startsWith("schedule: invalid cron expression"));
 });
 
 Deno.test("a full config is converted", () => {

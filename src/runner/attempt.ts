@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { TauPaths } from "../config/paths.ts";
-import type { PipelineMetadata } from "../metadata/schema.ts";
+import type { PipelineMetadata, RunDefaults } from "../metadata/schema.ts";
 import type { ChildError } from "../protocol/events.ts";
 import { LineParser } from "../protocol/line_parser.ts";
 import { buildRunLaunch } from "../sandbox/permissions.ts";
@@ -24,7 +24,7 @@ export interface AttemptSpec {
   pipeline: string;
   filename: string;
   entry: string;
-  metadata: PipelineMetadata;
+  metadata: PipelineMetadata & RunDefaults;
   params: Record<string, Json>;
   lastSuccessfulRun: string | null;
   secretValues: Record<string, string>;

@@ -8,8 +8,14 @@ import { TauError } from "../core/errors.ts";
 import { newRunId } from "../core/ids.ts";
 import { type TauPaths, versionDir } from "../config/paths.ts";
 import { materializeVersion } from "../deploy/code_files.ts";
-import type { PipelineMetadata } from "../metadata/schema.ts";
-import type { AttemptRecord, Json, RunRecord, RunStatus, Store } from "../store/mod.ts";
+import {
+  effectiveMetadata,
+  type PipelineMetadata,
+  RUN_DEFAULTS,
+  type RunDefaults,
+} from "../metadata/schema.ts";
+import type { AttemptRecord, Json, NewRun, RunRecord, RunStatus, Store } from "../store/mod.ts";
+import { admit } from "../scheduler/admission.ts";
 import { TERMINAL_STATUSES } from "../store/mod.ts";
 import { runAttempt } from "./attempt.ts";
 import { systemErrors } from "./classify.ts";
@@ -31,15 +37,38 @@ export interface RunManagerOptions {
   connections?: Map<string, Connection>;
   /** Called when a run could not be executed at all (a bug or a store failure). */
   onError?: (runId: string, err: unknown) => void;
+  /** Retries and timeouts for pipelines that declare none (`[scheduler]`). */
+  defaults?: RunDefaults;
+  /** Runs executing at once, daemon-wide; the rest wait as `queued`. @default {10} */
+  maxConcurrent?: number;
+  /** Called once a run has reached its final status (the DAG cascade listens here). */
+  onFinished?: (run: RunRecord) => Promise<void>;
+}
+
+/** How a run comes to be: who asked, for which instant, and what it belongs to. */
+export interface RunRequest {
+  params?: Record<string, Json>;
+  /** `manual`, `schedule`, `dependency`, `api`… @default {"manual"} */
+  trigger?: string;
+  scheduled_at?: string | null;
+  /** The DAG execution the run belongs to. @default {`run:<its own id>`} */
+  logical_run?: string;
+  /** Trigger the pipelines downstream on success. @default {false} */
+  downstream?: boolean;
+  /** Wait until no other run of the pipeline is running. @default {false} */
+  exclusive?: boolean;
+  /** Record the run as `skipped` with this reason instead of queueing it. */
+  skipped?: RunRecord["error"];
 }
 
 const MAX_BACKOFF_MS = 10 * 60 * 1000;
 
 export class RunManager {
   readonly #o: RunManagerOptions;
-  readonly #active = new Map<string, AbortController>();
+  readonly #active = new Map<string, { controller: AbortController; pipeline: string }>();
   readonly #done = new EventTarget();
   readonly #tasks = new Set<Promise<void>>();
+  #dispatching: Promise<void> = Promise.resolve();
 
   constructor(options: RunManagerOptions) {
     this.#o = options;
@@ -49,32 +78,78 @@ export class RunManager {
     return this.#active.size;
   }
 
-  /** Creates a run of the pipeline's current version and starts it. */
-  async submit(
-    name: string,
-    options: { params?: Record<string, Json>; trigger?: string } = {},
-  ): Promise<RunRecord> {
+  /** Creates a run of the pipeline's current version; it starts as soon as a slot is free. */
+  async submit(name: string, request: RunRequest = {}): Promise<RunRecord> {
+    const run = await this.#o.store.createRun(await this.prepare(name, request));
+    await this.dispatch();
+    return (await this.#o.store.getRun(run.run_id)) ?? run;
+  }
+
+  /** The record of a new run of the pipeline's current version, not stored yet. */
+  async prepare(name: string, request: RunRequest = {}): Promise<NewRun> {
     const { store, paths } = this.#o;
     const pipeline = await store.getPipeline(name);
     if (!pipeline) throw notFound(name);
-    const metadata = pipeline.metadata as unknown as PipelineMetadata;
+    const metadata = this.#effective(pipeline.metadata);
     const runId = newRunId();
     const entry = join(versionDir(paths, name, pipeline.current_version), "entry.ts");
-    const run = await store.createRun({
+    return {
       run_id: runId,
       pipeline: name,
       version: pipeline.current_version,
-      trigger: options.trigger ?? "manual",
-      params: options.params ?? {},
+      trigger: request.trigger ?? "manual",
+      params: request.params ?? {},
       max_attempts: metadata.retries + 1,
       permissions: showPermissions(paths, metadata, {
         ...this.#o,
         runId,
         entry,
       }) as unknown as Json,
+      scheduled_at: request.scheduled_at ?? null,
+      logical_run: request.logical_run ?? `run:${runId}`,
+      downstream: request.downstream ?? false,
+      exclusive: request.exclusive ?? false,
+      ...(request.skipped ? { status: "skipped" as const, error: request.skipped } : {}),
+    };
+  }
+
+  /** Starts the queued runs that fit the limits (see src/scheduler/admission.ts). */
+  dispatch(): Promise<void> {
+    const next = this.#dispatching.then(() => this.#dispatchOnce());
+    this.#dispatching = next.catch((err) => this.#reportError("dispatch", err));
+    return this.#dispatching;
+  }
+
+  async #dispatchOnce(): Promise<void> {
+    const { store } = this.#o;
+    const queued = await store.listRunsByStatus(["queued"]);
+    if (queued.length === 0) return;
+    const running = new Map<string, number>();
+    for (const { pipeline } of this.#active.values()) {
+      running.set(pipeline, (running.get(pipeline) ?? 0) + 1);
+    }
+    const limits = new Map<string, number | null>();
+    for (const name of new Set(queued.map((r) => r.pipeline))) {
+      const metadata = (await store.getPipeline(name))?.metadata as PipelineMetadata | undefined;
+      limits.set(name, metadata?.concurrency ?? null);
+    }
+    const admitted = admit(queued, running, {
+      maxConcurrent: this.#o.maxConcurrent ?? 10,
+      concurrencyOf: (name) => limits.get(name) ?? null,
     });
-    this.#start(runId);
-    return run;
+    const byId = new Map(queued.map((r) => [r.run_id, r]));
+    for (const id of admitted) this.#start(id, (byId.get(id) as RunRecord).pipeline);
+  }
+
+  #effective(metadata: unknown): PipelineMetadata & RunDefaults {
+    return effectiveMetadata(metadata as PipelineMetadata, this.#o.defaults ?? RUN_DEFAULTS);
+  }
+
+  #reportError(runId: string, err: unknown): void {
+    (this.#o.onError ?? ((id, e) => console.error(`taud: run ${id} failed to execute:`, e)))(
+      runId,
+      err,
+    );
   }
 
   /** Kills a running run (or drops a queued one); resolves with the final record. */
@@ -86,7 +161,7 @@ export class RunManager {
     if (TERMINAL_STATUSES.includes(run.status)) {
       throw new TauError("conflict", `Run ${runId} already finished with status ${run.status}`);
     }
-    const controller = this.#active.get(runId);
+    const controller = this.#active.get(runId)?.controller;
     if (controller) {
       controller.abort("cancel");
       await this.waitFor(runId, 30_000);
@@ -125,7 +200,6 @@ export class RunManager {
     for (const run of await store.listRunsByStatus(["running", "queued"])) {
       if (run.status === "queued") {
         restarted.push(run.run_id);
-        this.#start(run.run_id);
         continue;
       }
       if (run.pid) killOrphan(run.pid, run.run_id);
@@ -137,26 +211,31 @@ export class RunManager {
       await this.#finish(run, "failed", null, systemErrors.daemonStopped(), attempts);
       failed.push(run.run_id);
     }
+    await this.dispatch();
     return { failed, restarted };
   }
 
   /** Stops every active run (they end as failed/daemon_restart) and waits for them. */
   async shutdown(): Promise<void> {
-    for (const controller of this.#active.values()) controller.abort("shutdown");
+    for (const { controller } of this.#active.values()) controller.abort("shutdown");
     await Promise.allSettled([...this.#tasks]);
   }
 
-  #start(runId: string): void {
-    const task = this.#execute(runId).catch((err) => {
-      (this.#o.onError ?? ((id, e) => console.error(`taud: run ${id} failed to execute:`, e)))(
-        runId,
-        err,
-      );
-    }).finally(() => this.#tasks.delete(task));
+  #start(runId: string, pipeline: string): void {
+    // Counted as active at once, so the next dispatch sees the slot taken.
+    const controller = new AbortController();
+    this.#active.set(runId, { controller, pipeline });
+    const task = this.#execute(runId, controller)
+      .catch((err) => this.#reportError(runId, err))
+      .finally(() => {
+        this.#active.delete(runId);
+        this.#tasks.delete(task);
+        void this.dispatch();
+      });
     this.#tasks.add(task);
   }
 
-  async #execute(runId: string): Promise<void> {
+  async #execute(runId: string, controller: AbortController): Promise<void> {
     const { store, paths } = this.#o;
     let run = await store.getRun(runId);
     if (!run || run.status !== "queued") return;
@@ -168,10 +247,8 @@ export class RunManager {
       }, run.attempts);
       return;
     }
-    const metadata = version.metadata as unknown as PipelineMetadata;
-    const controller = new AbortController();
-    this.#active.set(runId, controller);
-    try {
+    const metadata = this.#effective(version.metadata);
+    {
       const entry = await materializeVersion(paths, version);
       const secretValues = readSecrets(metadata.secrets, this.#o.env ?? Deno.env);
       const registry = this.#o.connections ?? new Map<string, Connection>();
@@ -277,8 +354,6 @@ export class RunManager {
         }
       }
       await this.#finish(run, last.status, last.result, last.error, attempts, startedAt);
-    } finally {
-      this.#active.delete(runId);
     }
   }
 
@@ -291,7 +366,7 @@ export class RunManager {
     startedAt = run.started_at,
   ): Promise<void> {
     const finishedAt = new Date();
-    await this.#o.store.updateRun(run.run_id, {
+    const finished = await this.#o.store.updateRun(run.run_id, {
       status,
       result,
       error,
@@ -301,6 +376,9 @@ export class RunManager {
       duration_ms: startedAt ? finishedAt.getTime() - new Date(startedAt).getTime() : null,
     });
     this.#done.dispatchEvent(new Event(run.run_id));
+    if (finished && this.#o.onFinished) {
+      await this.#o.onFinished(finished).catch((err) => this.#reportError(run.run_id, err));
+    }
   }
 }
 

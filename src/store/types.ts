@@ -103,6 +103,14 @@ export interface RunRecord {
   attempts: AttemptRecord[];
   /** OS pid of the running child, for crash recovery; null when not running. */
   pid: number | null;
+  /** The schedule instant this run is for (scheduled runs and what they triggered). */
+  scheduled_at: string | null;
+  /** Runs of one DAG execution share it: `sched:<instant>` or `run:<root run id>`. */
+  logical_run: string | null;
+  /** Whether success triggers the pipelines downstream. */
+  downstream: boolean;
+  /** Waits until no other run of its pipeline is running (overlap "queue"). */
+  exclusive: boolean;
 }
 
 export interface NewRun {
@@ -113,6 +121,61 @@ export interface NewRun {
   params: Record<string, Json>;
   max_attempts: number;
   permissions: Json;
+  scheduled_at?: string | null;
+  logical_run?: string | null;
+  downstream?: boolean;
+  exclusive?: boolean;
+  /** `skipped` records a run that will not execute, with `error` saying why. @default {queued} */
+  status?: "queued" | "skipped";
+  error?: RunError | null;
+}
+
+/** A pipeline's schedule: a cron expression or an interval, with its bookkeeping. */
+export interface ScheduleRecord {
+  pipeline: string;
+  cron: string | null;
+  every_s: number | null;
+  /** IANA zone for cron; null means `[scheduler] timezone`. */
+  timezone: string | null;
+  enabled: boolean;
+  /** When the current spec took effect: intervals count from here, no tick before it fires. */
+  anchor: string;
+  /** The newest scheduled instant handled (fired, skipped or missed). */
+  last_tick: string;
+  /** Ticks passed over without a row of their own (beyond the catch-up bound). */
+  missed: number;
+  updated_at: string;
+}
+
+export interface ScheduleInput {
+  cron: string | null;
+  every_s: number | null;
+  timezone: string | null;
+}
+
+/** What became of one scheduled instant. */
+export interface TickRecord {
+  pipeline: string;
+  scheduled_at: string;
+  /** `run`: a run was created; `skipped`: overlap policy; `missed`: catch-up policy. */
+  outcome: "run" | "skipped" | "missed";
+  run_id: string | null;
+  detail: string | null;
+  recorded_at: string;
+}
+
+export interface TickInput {
+  pipeline: string;
+  scheduled_at: string;
+  outcome: TickRecord["outcome"];
+  detail?: string | null;
+  /** Created in the same transaction as the tick. */
+  run?: NewRun;
+}
+
+export interface DependencyEdge {
+  pipeline: string;
+  upstream: string;
 }
 
 export type RunPatch = Partial<
@@ -200,4 +263,40 @@ export interface Store {
   ): Promise<LogRecord[]>;
 
   stats(): Promise<StoreStats>;
+
+  getSchedule(pipeline: string): Promise<ScheduleRecord | null>;
+  listSchedules(): Promise<ScheduleRecord[]>;
+  /**
+   * Creates, changes or (with null) removes a schedule. A changed spec starts counting at
+   * `now`, so no backlog from before the change ever fires; an unchanged one is left alone.
+   */
+  setSchedule(
+    pipeline: string,
+    input: ScheduleInput | null,
+    now: Date,
+  ): Promise<ScheduleRecord | null>;
+  /** Enabling starts counting at `now` again: a disabled period is not caught up. */
+  setScheduleEnabled(pipeline: string, enabled: boolean, now: Date): Promise<ScheduleRecord | null>;
+  /**
+   * Records a tick and its run in one transaction, once: false when this instant was already
+   * recorded (the run is then not created). Advances the schedule's `last_tick`.
+   */
+  recordTick(tick: TickInput): Promise<{ recorded: boolean; run: RunRecord | null }>;
+  /** Advances `last_tick` past `count` ticks that get no row of their own. */
+  skipTicks(pipeline: string, lastTick: string, count: number): Promise<void>;
+  /** Newest first. */
+  listTicks(pipeline: string, options?: { limit?: number }): Promise<TickRecord[]>;
+
+  /** Replaces the upstreams of a pipeline. */
+  setDependencies(pipeline: string, upstreams: string[]): Promise<void>;
+  listDependencies(): Promise<DependencyEdge[]>;
+  /** Runs of one logical run (a DAG execution), oldest first. */
+  listLogicalRun(logicalRun: string): Promise<RunRecord[]>;
+  /** Creates a run unless one of this pipeline already belongs to the logical run. */
+  createDependencyRun(run: NewRun): Promise<RunRecord | null>;
+  /**
+   * Deletes finished runs beyond the newest `keepRuns` of each pipeline or older than
+   * `keepDays`, and ticks older than `keepDays`; returns the number of runs deleted.
+   */
+  prune(options: { keepRuns: number; keepDays: number; now: Date }): Promise<number>;
 }

@@ -101,4 +101,62 @@ CREATE TABLE logs (
 );
 `,
   },
+  {
+    version: 2,
+    name: "scheduler_and_dags",
+    sql: `
+ALTER TABLE runs ADD COLUMN scheduled_at TEXT;
+ALTER TABLE runs ADD COLUMN logical_run TEXT;
+ALTER TABLE runs ADD COLUMN downstream INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN exclusive INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX runs_logical ON runs (logical_run, pipeline);
+-- A dependency trigger happens once per pipeline and logical run, whoever evaluates it.
+CREATE UNIQUE INDEX runs_dependency_once ON runs (logical_run, pipeline)
+  WHERE trigger = 'dependency';
+
+CREATE TABLE schedules (
+  pipeline   TEXT PRIMARY KEY REFERENCES pipelines(name) ON DELETE CASCADE,
+  cron       TEXT,
+  every_s    INTEGER,
+  timezone   TEXT,
+  enabled    INTEGER NOT NULL DEFAULT 1,
+  anchor     TEXT NOT NULL,
+  last_tick  TEXT NOT NULL,
+  missed     INTEGER NOT NULL DEFAULT 0,
+  updated_at TEXT NOT NULL
+);
+
+-- One row per scheduled instant that was handled: the primary key is what makes a tick fire
+-- at most once, across restarts, redeploys and clock jumps.
+CREATE TABLE ticks (
+  pipeline     TEXT NOT NULL REFERENCES pipelines(name) ON DELETE CASCADE,
+  scheduled_at TEXT NOT NULL,
+  outcome      TEXT NOT NULL,
+  run_id       TEXT,
+  detail       TEXT,
+  recorded_at  TEXT NOT NULL,
+  PRIMARY KEY (pipeline, scheduled_at)
+);
+
+CREATE TABLE dependencies (
+  pipeline TEXT NOT NULL REFERENCES pipelines(name) ON DELETE CASCADE,
+  upstream TEXT NOT NULL REFERENCES pipelines(name) ON DELETE CASCADE,
+  PRIMARY KEY (pipeline, upstream)
+);
+CREATE INDEX dependencies_upstream ON dependencies (upstream);
+
+-- Pipelines deployed before schedules had a table of their own keep theirs.
+INSERT INTO schedules (pipeline, cron, every_s, timezone, enabled, anchor, last_tick, missed,
+  updated_at)
+SELECT name, json_extract(metadata, '$.schedule'), json_extract(metadata, '$.every'), NULL, 1,
+  strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 0,
+  strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+FROM pipelines
+WHERE json_extract(metadata, '$.schedule') IS NOT NULL
+   OR json_extract(metadata, '$.every') IS NOT NULL;
+INSERT OR IGNORE INTO dependencies (pipeline, upstream)
+SELECT p.name, d.value FROM pipelines p, json_each(p.metadata, '$.depends_on') d
+WHERE d.value IN (SELECT name FROM pipelines);
+`,
+  },
 ];

@@ -11,6 +11,7 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { TauError } from "../../core/errors.ts";
 import {
+  type DependencyEdge,
   type DeployInput,
   type DeployOutcome,
   type Json,
@@ -21,10 +22,14 @@ import {
   type RunPatch,
   type RunRecord,
   type RunStatus,
+  type ScheduleInput,
+  type ScheduleRecord,
   type StepRecord,
   type Store,
   type StoreStats,
   TERMINAL_STATUSES,
+  type TickInput,
+  type TickRecord,
 } from "../types.ts";
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from "./migrations.ts";
 
@@ -68,13 +73,21 @@ interface VersionRow {
   metadata: string;
   created_at: string;
 }
-type RunRow = Omit<RunRecord, "params" | "result" | "error" | "permissions" | "attempts"> & {
-  params: string;
-  result: string | null;
-  error: string | null;
-  permissions: string | null;
-  attempts: string;
-};
+type RunRow =
+  & Omit<
+    RunRecord,
+    "params" | "result" | "error" | "permissions" | "attempts" | "downstream" | "exclusive"
+  >
+  & {
+    params: string;
+    result: string | null;
+    error: string | null;
+    permissions: string | null;
+    attempts: string;
+    downstream: number;
+    exclusive: number;
+  };
+type ScheduleRow = Omit<ScheduleRecord, "enabled"> & { enabled: number };
 type StepRow = Omit<StepRecord, "metadata" | "error"> & { metadata: string; error: string | null };
 
 /** Blocks the thread; only used in the (synchronous) constructor's rare lock retry. */
@@ -112,7 +125,13 @@ function toRun(row: RunRow): RunRecord {
     error: decode(row.error),
     permissions: decode<Json>(row.permissions),
     attempts: decode(row.attempts) ?? [],
+    downstream: row.downstream === 1,
+    exclusive: row.exclusive === 1,
   };
+}
+
+function toSchedule(row: ScheduleRow): ScheduleRecord {
+  return { ...row, enabled: row.enabled === 1 };
 }
 
 function toStep(row: StepRow): StepRecord {
@@ -302,20 +321,35 @@ export class SqliteStore implements Store {
   }
 
   async createRun(run: NewRun): Promise<RunRecord> {
+    return this.#insertRun(run);
+  }
+
+  #insertRun(run: NewRun): RunRecord {
+    const now = new Date().toISOString();
+    const skipped = run.status === "skipped";
     try {
       const row = this.#stmt(
         `INSERT INTO runs (run_id, pipeline, version, status, trigger, params, attempt, max_attempts,
-           created_at, result, error, permissions, attempts, pid)
-         VALUES (?, ?, ?, 'queued', ?, ?, 0, ?, ?, NULL, NULL, ?, '[]', NULL) RETURNING *`,
+           created_at, finished_at, duration_ms, result, error, permissions, attempts, pid,
+           scheduled_at, logical_run, downstream, exclusive)
+         VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, NULL, ?, ?, '[]', NULL, ?, ?, ?, ?) RETURNING *`,
       ).get(
         run.run_id,
         run.pipeline,
         run.version,
+        skipped ? "skipped" : "queued",
         run.trigger,
         JSON.stringify(run.params),
         run.max_attempts,
-        new Date().toISOString(),
+        now,
+        skipped ? now : null,
+        skipped ? 0 : null,
+        encode(run.error ?? null),
         encode(run.permissions),
+        run.scheduled_at ?? null,
+        run.logical_run ?? null,
+        run.downstream ? 1 : 0,
+        run.exclusive ? 1 : 0,
       );
       return toRun(row as unknown as RunRow);
     } catch (err) {
@@ -464,5 +498,148 @@ export class SqliteStore implements Store {
       if (row.status in runs) runs[row.status as RunStatus] = row.n;
     }
     return { pipelines: pipelines.n, runs };
+  }
+
+  // --- schedules and ticks ---
+
+  #getSchedule(pipeline: string): ScheduleRecord | null {
+    const row = this.#stmt("SELECT * FROM schedules WHERE pipeline = ?").get(pipeline);
+    return row ? toSchedule(row as unknown as ScheduleRow) : null;
+  }
+
+  async getSchedule(pipeline: string): Promise<ScheduleRecord | null> {
+    return this.#getSchedule(pipeline);
+  }
+
+  async listSchedules(): Promise<ScheduleRecord[]> {
+    return this.#stmt("SELECT * FROM schedules ORDER BY pipeline").all()
+      .map((row) => toSchedule(row as unknown as ScheduleRow));
+  }
+
+  async setSchedule(
+    pipeline: string,
+    input: ScheduleInput | null,
+    now: Date,
+  ): Promise<ScheduleRecord | null> {
+    return this.#tx(() => {
+      if (input === null) {
+        this.#stmt("DELETE FROM schedules WHERE pipeline = ?").run(pipeline);
+        return null;
+      }
+      const current = this.#getSchedule(pipeline);
+      const same = current && current.cron === input.cron &&
+        current.every_s === input.every_s && current.timezone === input.timezone;
+      if (same) return current;
+      const at = now.toISOString();
+      this.#stmt(
+        `INSERT INTO schedules (pipeline, cron, every_s, timezone, enabled, anchor, last_tick,
+           missed, updated_at)
+         VALUES (?, ?, ?, ?, 1, ?, ?, 0, ?)
+         ON CONFLICT (pipeline) DO UPDATE SET cron = excluded.cron, every_s = excluded.every_s,
+           timezone = excluded.timezone, anchor = excluded.anchor,
+           last_tick = max(schedules.last_tick, excluded.last_tick),
+           updated_at = excluded.updated_at`,
+      ).run(pipeline, input.cron, input.every_s, input.timezone, at, at, at);
+      return this.#getSchedule(pipeline);
+    });
+  }
+
+  async setScheduleEnabled(
+    pipeline: string,
+    enabled: boolean,
+    now: Date,
+  ): Promise<ScheduleRecord | null> {
+    const at = now.toISOString();
+    // Re-enabling moves last_tick to now (never back): a disabled period is not caught up.
+    this.#stmt(
+      `UPDATE schedules SET enabled = ?, updated_at = ?,
+         last_tick = CASE WHEN ? = 1 AND enabled = 0 THEN max(last_tick, ?) ELSE last_tick END
+       WHERE pipeline = ?`,
+    ).run(enabled ? 1 : 0, at, enabled ? 1 : 0, at, pipeline);
+    return this.#getSchedule(pipeline);
+  }
+
+  async recordTick(tick: TickInput): Promise<{ recorded: boolean; run: RunRecord | null }> {
+    return this.#tx(() => {
+      const { changes } = this.#stmt(
+        `INSERT OR IGNORE INTO ticks (pipeline, scheduled_at, outcome, run_id, detail, recorded_at)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      ).run(
+        tick.pipeline,
+        tick.scheduled_at,
+        tick.outcome,
+        tick.run?.run_id ?? null,
+        tick.detail ?? null,
+        new Date().toISOString(),
+      );
+      if (Number(changes) === 0) return { recorded: false, run: null };
+      this.#stmt(
+        "UPDATE schedules SET last_tick = max(last_tick, ?) WHERE pipeline = ?",
+      ).run(tick.scheduled_at, tick.pipeline);
+      return { recorded: true, run: tick.run ? this.#insertRun(tick.run) : null };
+    });
+  }
+
+  async skipTicks(pipeline: string, lastTick: string, count: number): Promise<void> {
+    this.#stmt(
+      "UPDATE schedules SET last_tick = max(last_tick, ?), missed = missed + ? WHERE pipeline = ?",
+    ).run(lastTick, count, pipeline);
+  }
+
+  async listTicks(pipeline: string, options: { limit?: number } = {}): Promise<TickRecord[]> {
+    return this.#stmt(
+      "SELECT * FROM ticks WHERE pipeline = ? ORDER BY scheduled_at DESC LIMIT ?",
+    ).all(pipeline, count(options.limit ?? DEFAULT_LIMIT)).map((row) =>
+      ({ ...row }) as unknown as TickRecord
+    );
+  }
+
+  // --- dependencies ---
+
+  async setDependencies(pipeline: string, upstreams: string[]): Promise<void> {
+    this.#tx(() => {
+      this.#stmt("DELETE FROM dependencies WHERE pipeline = ?").run(pipeline);
+      const insert = this.#stmt("INSERT INTO dependencies (pipeline, upstream) VALUES (?, ?)");
+      for (const upstream of upstreams) insert.run(pipeline, upstream);
+    });
+  }
+
+  async listDependencies(): Promise<DependencyEdge[]> {
+    return this.#stmt("SELECT pipeline, upstream FROM dependencies ORDER BY pipeline, upstream")
+      .all().map((row) => ({ ...row }) as unknown as DependencyEdge);
+  }
+
+  async listLogicalRun(logicalRun: string): Promise<RunRecord[]> {
+    return this.#runs(
+      "SELECT * FROM runs WHERE logical_run = ? ORDER BY created_at ASC, run_id ASC",
+      logicalRun,
+    );
+  }
+
+  async createDependencyRun(run: NewRun): Promise<RunRecord | null> {
+    try {
+      return this.#insertRun(run);
+    } catch (err) {
+      // The unique index on (logical_run, pipeline) for dependency runs: already triggered.
+      if (err instanceof Error && /UNIQUE constraint failed/.test(err.message)) return null;
+      throw err;
+    }
+  }
+
+  async prune(options: { keepRuns: number; keepDays: number; now: Date }): Promise<number> {
+    const cutoff = new Date(options.now.getTime() - options.keepDays * 86_400_000).toISOString();
+    return this.#tx(() => {
+      // Steps and logs go with their runs (ON DELETE CASCADE).
+      const { changes } = this.#stmt(
+        `DELETE FROM runs WHERE status IN ('success', 'failed', 'timed_out', 'cancelled', 'skipped')
+           AND (created_at < ? OR run_id IN (
+             SELECT run_id FROM (
+               SELECT run_id, row_number() OVER (
+                 PARTITION BY pipeline ORDER BY created_at DESC, run_id DESC) AS n
+               FROM runs) WHERE n > ?))`,
+      ).run(cutoff, count(options.keepRuns));
+      this.#stmt("DELETE FROM ticks WHERE scheduled_at < ?").run(cutoff);
+      return Number(changes);
+    });
   }
 }
