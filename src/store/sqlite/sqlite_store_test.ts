@@ -389,3 +389,96 @@ Deno.test("data survives closing and reopening the file", async () => {
   await second.close();
   await removeDb(path);
 });
+
+Deno.test("prune keeps the newest N runs per pipeline and nothing older than D days", async () => {
+  await withStore(async (store) => {
+    for (let i = 1; i <= 6; i++) await seedRun(store, `r${i}`);
+    await seedRun(store, "other_1", "other");
+    for (let i = 1; i <= 5; i++) await store.updateRun(`r${i}`, { status: "success" });
+    await store.updateRun("other_1", { status: "failed" });
+    await store.appendLogs([log("r1", 0)]);
+    await store.setSchedule(
+      "orders",
+      { cron: "* * * * *", every_s: null, timezone: null },
+      new Date(),
+    );
+    await store.recordTick({
+      pipeline: "orders",
+      scheduled_at: "2020-01-01T00:00:00.000Z",
+      outcome: "missed",
+    });
+
+    const now = new Date();
+    // Same created_at: run_id breaks the tie, so r6 (running), r5 and r4 are the newest three.
+    assertEquals(await store.prune({ keepRuns: 3, keepDays: 90, now }), 3);
+    const left = async (p: string) => (await store.listRuns(p, { limit: 10 })).map((r) => r.run_id);
+    assertEquals(await left("orders"), ["r6", "r5", "r4"]);
+    assertEquals(await left("other"), ["other_1"]);
+    assertEquals(await store.listLogs("r1"), []);
+    assertEquals(await store.listTicks("orders"), [], "ticks older than the window go too");
+
+    const later = new Date(now.getTime() + 91 * 86_400_000);
+    assertEquals(await store.prune({ keepRuns: 1000, keepDays: 90, now: later }), 3);
+    assertEquals(await left("orders"), ["r6"], "an active run is never pruned");
+  });
+});
+
+Deno.test("ticks are recorded once, with their run, in one transaction", async () => {
+  await withStore(async (store) => {
+    await store.deploy(deployInput());
+    await store.setSchedule("orders", { cron: null, every_s: 60, timezone: null }, new Date(0));
+    const tick = (runId: string) => ({
+      pipeline: "orders",
+      scheduled_at: "2026-01-01T00:01:00.000Z",
+      outcome: "run" as const,
+      run: {
+        run_id: runId,
+        pipeline: "orders",
+        version: 1,
+        trigger: "schedule",
+        params: {},
+        max_attempts: 1,
+        permissions: null,
+        scheduled_at: "2026-01-01T00:01:00.000Z",
+      },
+    });
+    const first = await store.recordTick(tick("t1"));
+    const again = await store.recordTick(tick("t2"));
+    assertEquals([first.recorded, first.run?.scheduled_at, again.recorded, again.run], [
+      true,
+      "2026-01-01T00:01:00.000Z",
+      false,
+      null,
+    ]);
+    assertEquals(await store.getRun("t2"), null, "the duplicate's run was not created");
+    assertEquals((await store.getSchedule("orders"))?.last_tick, "2026-01-01T00:01:00.000Z");
+  });
+});
+
+Deno.test("upgrading a version-1 database keeps its schedules and dependencies", async () => {
+  const path = await tempDbPath();
+  try {
+    const db = new DatabaseSync(path);
+    db.exec(MIGRATIONS[0]?.sql ?? "");
+    db.prepare("INSERT INTO schema_migrations VALUES (1, 'initial_schema', '2026-01-01')").run();
+    const insert = db.prepare(
+      "INSERT INTO pipelines VALUES (?, 1, NULL, NULL, ?, '2026-01-01', '2026-01-01')",
+    );
+    insert.run("up", JSON.stringify({ schedule: "0 6 * * *", depends_on: [] }));
+    insert.run("down", JSON.stringify({ every: 30, depends_on: ["up", "gone"] }));
+    db.close();
+    const store = await openStore({ path });
+    try {
+      const schedules = await store.listSchedules();
+      assertEquals(schedules.map((s) => [s.pipeline, s.cron, s.every_s, s.enabled]), [
+        ["down", null, 30, true],
+        ["up", "0 6 * * *", null, true],
+      ]);
+      assertEquals(await store.listDependencies(), [{ pipeline: "down", upstream: "up" }]);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await removeDb(path);
+  }
+});
