@@ -248,113 +248,111 @@ export class RunManager {
       return;
     }
     const metadata = this.#effective(version.metadata);
-    {
-      const entry = await materializeVersion(paths, version);
-      const secretValues = readSecrets(metadata.secrets, this.#o.env ?? Deno.env);
-      const registry = this.#o.connections ?? new Map<string, Connection>();
-      let connections: ResolvedConnections;
-      try {
-        connections = await resolveConnections(metadata.connections, registry, paths.home);
-      } catch (err) {
-        const error = err instanceof TauError ? err : new TauError("invalid_config", String(err));
-        await this.#finish(run, "failed", null, {
-          kind: "unknown_connection",
-          message: error.message,
-          hint: error.hint ?? null,
-        }, run.attempts);
-        return;
-      }
-      const redact = makeRedactor([
-        ...Object.entries(secretValues),
-        ...connections.redact.map((value): [string, string] => ["connection", value]),
-      ]);
-      const lastSuccess = await store.lastSuccessfulRun(run.pipeline);
-      const attempts: AttemptRecord[] = [...run.attempts];
-      const tail = await store.listLogs(runId, { tail: 1 });
-      let logSeq = (tail[0]?.seq ?? -1) + 1;
-      const startedAt = run.started_at ?? new Date().toISOString();
-      let last: { status: RunStatus; result: Json; error: RunRecord["error"] } = {
-        status: "failed",
-        result: null,
+    const entry = await materializeVersion(paths, version);
+    const secretValues = readSecrets(metadata.secrets, this.#o.env ?? Deno.env);
+    const registry = this.#o.connections ?? new Map<string, Connection>();
+    let connections: ResolvedConnections;
+    try {
+      connections = await resolveConnections(metadata.connections, registry, paths.home);
+    } catch (err) {
+      const error = err instanceof TauError ? err : new TauError("invalid_config", String(err));
+      await this.#finish(run, "failed", null, {
+        kind: "unknown_connection",
+        message: error.message,
+        hint: error.hint ?? null,
+      }, run.attempts);
+      return;
+    }
+    const redact = makeRedactor([
+      ...Object.entries(secretValues),
+      ...connections.redact.map((value): [string, string] => ["connection", value]),
+    ]);
+    const lastSuccess = await store.lastSuccessfulRun(run.pipeline);
+    const attempts: AttemptRecord[] = [...run.attempts];
+    const tail = await store.listLogs(runId, { tail: 1 });
+    let logSeq = (tail[0]?.seq ?? -1) + 1;
+    const startedAt = run.started_at ?? new Date().toISOString();
+    let last: { status: RunStatus; result: Json; error: RunRecord["error"] } = {
+      status: "failed",
+      result: null,
+      error: null,
+    };
+
+    for (let attempt = run.attempt + 1; attempt <= run.max_attempts; attempt++) {
+      const attemptStart = new Date();
+      const current: AttemptRecord = {
+        attempt,
+        status: "running",
+        started_at: attemptStart.toISOString(),
+        finished_at: null,
+        duration_ms: null,
         error: null,
       };
-
-      for (let attempt = run.attempt + 1; attempt <= run.max_attempts; attempt++) {
-        const attemptStart = new Date();
-        const current: AttemptRecord = {
-          attempt,
-          status: "running",
-          started_at: attemptStart.toISOString(),
-          finished_at: null,
-          duration_ms: null,
-          error: null,
-        };
-        run = await store.updateRun(runId, {
-          status: "running",
-          attempt,
-          started_at: startedAt,
-          attempts: [...attempts, current],
-        }) ?? run;
-        const outcome = await runAttempt(store, paths, {
-          runId,
-          attempt,
-          pipeline: run.pipeline,
-          filename: version.filename,
-          entry,
-          metadata,
-          params: run.params,
-          lastSuccessfulRun: lastSuccess?.finished_at ?? null,
-          secretValues,
-          redact,
-          firstLogSeq: logSeq,
-          daemonPort: this.#o.daemonPort,
-          heapMb: this.#o.heapMb,
-          maxOutputBytes: this.#o.maxOutputBytes,
-          signal: controller.signal,
-          onStart: (pid) => void store.updateRun(runId, { pid }),
-          connectionHosts: connections.hosts,
-          connections: connections.forRun,
-          requests: (scratchDir) =>
-            runRequests(metadata.connections, registry, paths.home, scratchDir),
-        });
-        logSeq = outcome.nextLogSeq;
-        const finished = new Date();
-        attempts.push({
-          ...current,
-          status: outcome.status,
-          finished_at: finished.toISOString(),
-          duration_ms: finished.getTime() - attemptStart.getTime(),
-          error: outcome.error,
-        });
-        last = outcome;
-        const retryable = outcome.status === "failed" || outcome.status === "timed_out";
-        if (!retryable || attempt === run.max_attempts || controller.signal.aborted) break;
-        const delay = backoff(metadata.retry_delay_ms, attempt);
-        await store.appendLogs([{
-          run_id: runId,
-          attempt,
-          seq: logSeq++,
-          ts: new Date().toISOString(),
-          level: "system",
-          step: null,
-          message: `attempt ${attempt} ended ${outcome.status}; retrying in ${delay} ms`,
-        }]);
-        await store.updateRun(runId, { attempts, pid: null });
-        if (!(await sleep(delay, controller.signal))) break;
-      }
-
-      if (controller.signal.aborted) {
-        const shutdown = controller.signal.reason === "shutdown";
-        last = shutdown
-          ? { status: "failed", result: null, error: systemErrors.daemonStopped() }
-          : { status: "cancelled", result: null, error: systemErrors.cancelled() };
-        const lastAttempt = attempts.at(-1);
-        if (lastAttempt && lastAttempt.status !== last.status) {
-          attempts.splice(-1, 1, { ...lastAttempt, status: last.status, error: last.error });
-        }
-      }
-      await this.#finish(run, last.status, last.result, last.error, attempts, startedAt);
+      run = await store.updateRun(runId, {
+        status: "running",
+        attempt,
+        started_at: startedAt,
+        attempts: [...attempts, current],
+      }) ?? run;
+      const outcome = await runAttempt(store, paths, {
+        runId,
+        attempt,
+        pipeline: run.pipeline,
+        filename: version.filename,
+        entry,
+        metadata,
+        params: run.params,
+        lastSuccessfulRun: lastSuccess?.finished_at ?? null,
+        secretValues,
+        redact,
+        firstLogSeq: logSeq,
+        daemonPort: this.#o.daemonPort,
+        heapMb: this.#o.heapMb,
+        maxOutputBytes: this.#o.maxOutputBytes,
+        signal: controller.signal,
+        onStart: (pid) => void store.updateRun(runId, { pid }),
+        connectionHosts: connections.hosts,
+        connections: connections.forRun,
+        requests: (scratchDir) =>
+          runRequests(metadata.connections, registry, paths.home, scratchDir),
+      });
+      logSeq = outcome.nextLogSeq;
+      const finished = new Date();
+      attempts.push({
+        ...current,
+        status: outcome.status,
+        finished_at: finished.toISOString(),
+        duration_ms: finished.getTime() - attemptStart.getTime(),
+        error: outcome.error,
+      });
+      last = outcome;
+      const retryable = outcome.status === "failed" || outcome.status === "timed_out";
+      if (!retryable || attempt === run.max_attempts || controller.signal.aborted) break;
+      const delay = backoff(metadata.retry_delay_ms, attempt);
+      await store.appendLogs([{
+        run_id: runId,
+        attempt,
+        seq: logSeq++,
+        ts: new Date().toISOString(),
+        level: "system",
+        step: null,
+        message: `attempt ${attempt} ended ${outcome.status}; retrying in ${delay} ms`,
+      }]);
+      await store.updateRun(runId, { attempts, pid: null });
+      if (!(await sleep(delay, controller.signal))) break;
     }
+
+    if (controller.signal.aborted) {
+      const shutdown = controller.signal.reason === "shutdown";
+      last = shutdown
+        ? { status: "failed", result: null, error: systemErrors.daemonStopped() }
+        : { status: "cancelled", result: null, error: systemErrors.cancelled() };
+      const lastAttempt = attempts.at(-1);
+      if (lastAttempt && lastAttempt.status !== last.status) {
+        attempts.splice(-1, 1, { ...lastAttempt, status: last.status, error: last.error });
+      }
+    }
+    await this.#finish(run, last.status, last.result, last.error, attempts, startedAt);
   }
 
   async #finish(
