@@ -77,8 +77,14 @@ async function measure(n: number) {
   await daemon.stop();
   await Deno.remove(home, { recursive: true }).catch(() => {});
   await Deno.remove(cwd, { recursive: true }).catch(() => {});
-  if (runs.length < n || runs.some((r) => r.status !== "success")) {
-    throw new Error(`only ${runs.length} of ${n} runs succeeded`);
+  const failed = runs.filter((r) => r.status !== "success");
+  if (runs.length < n || failed.length > 0) {
+    const kinds = failed.map((r) => `${r.error?.kind}: ${r.error?.message?.slice(0, 200)}`);
+    throw new Error(
+      `${runs.length - failed.length} of ${n} runs succeeded; failures:\n${
+        [...new Set(kinds)].join("\n")
+      }`,
+    );
   }
   const from = (iso: string | null) => Date.parse(iso ?? "") - at.getTime();
   const tick = runs.map((r) => from(r.created_at));

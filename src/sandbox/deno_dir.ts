@@ -14,7 +14,10 @@ import { sandboxLockFile } from "./npm_cache.ts";
 import { baseChildEnv, zeroPermissionArgs } from "./permissions.ts";
 
 /** Cache entries Deno's runtime writes from source alone; everything else stays behind. */
-const COPIED = /^(gen|v8_code_cache_v2|dep_analysis_cache_v2|node_analysis_cache_v2)(-wal|-shm)?$/;
+// The SQLite caches are copied with their write-ahead log but never their "-shm" wal-index: that
+// is memory shared between the processes of one database, rebuilt from the log on open. A copy
+// of it is stale state another process may map, and runs died with SIGBUS under load with it.
+const COPIED = /^(gen|v8_code_cache_v2|dep_analysis_cache_v2|node_analysis_cache_v2)(-wal)?$/;
 
 const warming = new Map<string, Promise<string | null>>();
 
