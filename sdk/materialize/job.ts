@@ -54,6 +54,11 @@ export class Job {
     return Number(row ? firstValue(row) : 0);
   }
 
+  /** The number of rows in a table. */
+  async rowCount(table: TableRef): Promise<number> {
+    return await this.count(sql`SELECT count(*) AS n FROM ${this.d.table(table)}`);
+  }
+
   async countWhere(table: TableRef, alias: string, where: Sql): Promise<number> {
     return await this.count(
       sql`SELECT count(*) AS n FROM ${this.d.table(table)} AS ${raw(alias)} WHERE ${where}`,

@@ -21,6 +21,8 @@ export interface Staged {
   target: Column[];
   /** The source's columns (without the computed extras). */
   source: Column[];
+  /** Rows in the stage. */
+  rows: number;
 }
 
 /** Creates the stage from the source query and checks it. */
@@ -60,7 +62,7 @@ export async function stageSource(
     );
   }
   if (config.keys.length > 0) await checkKeys(job, config.keys);
-  return { target, source };
+  return { target, source, rows: await job.rowCount(job.stage) };
 }
 
 /**

@@ -24,7 +24,7 @@ export async function incremental(job: Job): Promise<Counts> {
     where,
     required: [...keys, ...(column ? [column] : []), ...(config.mergeUpdateColumns ?? [])],
   });
-  const total = await job.count(sql`SELECT count(*) AS n FROM ${d.table(stage)}`);
+  const total = staged.rows;
   if (existing.length === 0) return await createFromStage(job, total);
 
   const columns = await reconcile(job, staged);
@@ -34,7 +34,7 @@ export async function incremental(job: Job): Promise<Counts> {
       await job.atomic([d.insertSelect(target, columns, all)]);
       return { firstRun: false, inserted: total, updated: 0, deleted: 0 };
     case "insert_overwrite": {
-      const deleted = await job.count(sql`SELECT count(*) AS n FROM ${d.table(target)}`);
+      const deleted = await job.rowCount(target);
       await job.atomic(d.overwrite(target, columns, all));
       return { firstRun: false, inserted: total, updated: 0, deleted };
     }
@@ -59,7 +59,7 @@ export async function appendOnly(job: Job): Promise<Counts> {
   const { d, target, stage } = job;
   const existing = await job.columns(target);
   const staged = await stageSource(job, existing);
-  const total = await job.count(sql`SELECT count(*) AS n FROM ${d.table(stage)}`);
+  const total = staged.rows;
   if (existing.length === 0) return await createFromStage(job, total);
   const columns = await reconcile(job, staged);
   await job.atomic([d.insertSelect(target, columns, selectStage(job, columns))]);

@@ -26,7 +26,7 @@ export async function partitioned(job: Job): Promise<Counts> {
     required: [column, ...(config.clusterBy ?? []), ...job.config.keys],
   });
   const type = staged.source.find((c) => c.name === column)?.type ?? "";
-  const total = await job.count(sql`SELECT count(*) AS n FROM ${d.table(stage)}`);
+  const total = staged.rows;
   if (existing.length === 0) {
     await job.atomic([
       d.createTableAs(target, sql`SELECT * FROM ${d.table(stage)}`, {

@@ -13,15 +13,15 @@ export async function fullRefresh(job: Job, kind: Kind): Promise<Counts> {
     const schema = d.createSchema(target);
     if (schema) await job.run(schema);
     await job.atomic([d.createTableAs(target, select)], { ddl: true });
-    return { firstRun: true, inserted: await rowCount(job), updated: 0, deleted: 0 };
+    return { firstRun: true, inserted: await job.rowCount(target), updated: 0, deleted: 0 };
   }
-  const deleted = await rowCount(job);
+  const deleted = await job.rowCount(target);
   const name = target[target.length - 1];
   const sibling = (suffix: string) => [...target.slice(0, -1), `${name}${suffix}`];
   await job.atomic(d.replaceTable(target, select, sibling("__tau_new"), sibling("__tau_old")), {
     ddl: true,
   });
-  return { firstRun: false, inserted: await rowCount(job), updated: 0, deleted };
+  return { firstRun: false, inserted: await job.rowCount(target), updated: 0, deleted };
 }
 
 /** Creates or redefines a view; never replaces a table. */
@@ -37,8 +37,4 @@ export async function view(job: Job, kind: Kind): Promise<Counts> {
   const select = sql`SELECT * FROM ${job.source()} AS src`;
   await job.atomic(d.createView(target, select, kind === "view"), { ddl: true });
   return { firstRun: kind === null, inserted: 0, updated: 0, deleted: 0 };
-}
-
-async function rowCount(job: Job): Promise<number> {
-  return await job.count(sql`SELECT count(*) AS n FROM ${job.d.table(job.target)}`);
 }

@@ -15,7 +15,7 @@ export async function scdType1(job: Job): Promise<Counts> {
   const columnsTracked = job.configOf("scd_type_1").trackedColumns;
   const existing = await job.columns(target);
   const staged = await stageSource(job, existing, { required: [...keys, ...columnsTracked] });
-  const total = await job.count(sql`SELECT count(*) AS n FROM ${d.table(stage)}`);
+  const total = staged.rows;
   if (existing.length === 0) return await createFromStage(job, total);
   const columns = await reconcile(job, staged);
   requireWritten(job, columns, columnsTracked);
@@ -64,7 +64,7 @@ export async function scdType2(job: Job): Promise<Counts> {
     extra: [[meta.hash, d.hash(config.trackedColumns.map((c) => d.col("src", c)))]],
   });
   const now = d.param(d.timestampValue(job.now), d.timestampType);
-  const total = await job.count(sql`SELECT count(*) AS n FROM ${d.table(stage)}`);
+  const total = staged.rows;
   if (existing.length === 0) {
     const validity = sql`, ${now} AS ${d.ident(meta.from)}, ${d.nullOf(d.timestampType)} AS ${
       d.ident(meta.to)

@@ -14,7 +14,7 @@ export async function snapshot(job: Job): Promise<Counts> {
   const atColumn = config.snapshotAtColumn;
   const existing = await job.columns(target);
   const staged = await stageSource(job, existing, { managed: [idColumn, atColumn] });
-  const total = await job.count(sql`SELECT count(*) AS n FROM ${d.table(stage)}`);
+  const total = staged.rows;
   const at = d.param(d.timestampValue(job.now), d.timestampType);
   if (existing.length === 0) {
     const id = d.param(1, d.bigintType);
