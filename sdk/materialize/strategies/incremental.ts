@@ -56,7 +56,7 @@ export async function incremental(job: Job): Promise<Counts> {
 }
 
 export async function appendOnly(job: Job): Promise<Counts> {
-  const { d, target, stage } = job;
+  const { d, target } = job;
   const existing = await job.columns(target);
   const staged = await stageSource(job, existing);
   const total = staged.rows;
