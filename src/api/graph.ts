@@ -6,7 +6,7 @@ import type { PipelineMetadata } from "../metadata/schema.ts";
 import { buildGraph, checkDependencies, levels, mermaid, reachable } from "../scheduler/dag.ts";
 import { checkSchedule } from "../scheduler/declarations.ts";
 import { nextFireOf } from "../scheduler/scheduler.ts";
-import type { ScheduleRecord, Store } from "../store/mod.ts";
+import { requirePipeline, type ScheduleRecord } from "../store/mod.ts";
 import { type ApiDeps, jsonBody } from "./app.ts";
 import { parseBody } from "./runs.ts";
 
@@ -33,23 +33,13 @@ export function scheduleView(schedule: ScheduleRecord | null, timezone: string, 
   };
 }
 
-async function mustExist(store: Store, name: string) {
-  const pipeline = await store.getPipeline(name);
-  if (!pipeline) {
-    throw new TauError("not_found", `No pipeline named ${name}`, {
-      hint: "list deployed pipelines with tau list",
-    });
-  }
-  return pipeline;
-}
-
 export function graphRoutes(deps: ApiDeps): Hono {
   const { store } = deps;
   const timezone = deps.config.scheduler.timezone;
   const app = new Hono();
 
   app.put("/pipelines/:name/schedule", async (c) => {
-    const p = await mustExist(store, c.req.param("name"));
+    const p = await requirePipeline(store, c.req.param("name"));
     const body = parseBody(scheduleBody, await jsonBody(c.req));
     const now = new Date();
     if (body.cron !== undefined || body.every !== undefined) {
@@ -78,7 +68,7 @@ export function graphRoutes(deps: ApiDeps): Hono {
   });
 
   app.get("/pipelines/:name/ticks", async (c) => {
-    const p = await mustExist(store, c.req.param("name"));
+    const p = await requirePipeline(store, c.req.param("name"));
     const ticks = await store.listTicks(p.name, { limit: 100 });
     return c.json({ pipeline: p.name, ticks, count: ticks.length });
   });
@@ -113,12 +103,12 @@ export function graphRoutes(deps: ApiDeps): Hono {
   };
 
   app.get("/pipelines/:name/depends", async (c) => {
-    const p = await mustExist(store, c.req.param("name"));
+    const p = await requirePipeline(store, c.req.param("name"));
     return c.json(await dependsView(p.name));
   });
 
   app.put("/pipelines/:name/depends", async (c) => {
-    const p = await mustExist(store, c.req.param("name"));
+    const p = await requirePipeline(store, c.req.param("name"));
     const body = parseBody(dependsBody, await jsonBody(c.req));
     const upstreams = [...new Set(body.on)];
     const deployed = (await store.listPipelines()).map((x) => x.name);

@@ -7,7 +7,7 @@ import { TauError } from "../core/errors.ts";
 import { deployPipeline } from "../deploy/deploy.ts";
 import type { PipelineMetadata } from "../metadata/schema.ts";
 import { showPermissions } from "../runner/run_permissions.ts";
-import type { Json, PipelineRecord } from "../store/mod.ts";
+import { type Json, type PipelineRecord, requirePipeline } from "../store/mod.ts";
 import { type ApiDeps, jsonBody } from "./app.ts";
 import { runSummary } from "./views.ts";
 import { inspectRun, parseBody } from "./runs.ts";
@@ -33,15 +33,6 @@ export function pipelineRoutes(deps: ApiDeps): Hono {
   const timezone = deps.config.scheduler.timezone;
   const schedule = async (name: string) => scheduleView(await store.getSchedule(name), timezone);
   const app = new Hono();
-  const mustGet = async (name: string): Promise<PipelineRecord> => {
-    const pipeline = await store.getPipeline(name);
-    if (!pipeline) {
-      throw new TauError("not_found", `No pipeline named ${name}`, {
-        hint: "list deployed pipelines with tau list, or deploy one with tau deploy FILE",
-      });
-    }
-    return pipeline;
-  };
   const lastRun = async (name: string) => {
     const [run] = await store.listRuns(name, { limit: 1 });
     return run ? runSummary(run) : null;
@@ -64,7 +55,7 @@ export function pipelineRoutes(deps: ApiDeps): Hono {
       ...(body.schedule !== undefined ? { schedule: body.schedule } : {}),
       ...(body.force !== undefined ? { force: body.force } : {}),
     });
-    const pipeline = await mustGet(result.pipeline);
+    const pipeline = await requirePipeline(store, result.pipeline);
     deps.scheduler.poke();
     return c.json({
       deployed: result.pipeline,
@@ -95,7 +86,7 @@ export function pipelineRoutes(deps: ApiDeps): Hono {
   });
 
   app.get("/:name", async (c) => {
-    const p = await mustGet(c.req.param("name"));
+    const p = await requirePipeline(store, c.req.param("name"));
     const version = await store.getVersion(p.name, p.current_version);
     return c.json({
       name: p.name,
@@ -114,7 +105,7 @@ export function pipelineRoutes(deps: ApiDeps): Hono {
   });
 
   app.get("/:name/code", async (c) => {
-    const p = await mustGet(c.req.param("name"));
+    const p = await requirePipeline(store, c.req.param("name"));
     const wanted = c.req.query("version");
     const number = wanted === undefined ? p.current_version : Number(wanted);
     const version = Number.isInteger(number) ? await store.getVersion(p.name, number) : null;
@@ -134,7 +125,7 @@ export function pipelineRoutes(deps: ApiDeps): Hono {
   });
 
   app.delete("/:name", async (c) => {
-    const p = await mustGet(c.req.param("name"));
+    const p = await requirePipeline(store, c.req.param("name"));
     const dependents = (await store.listDependencies()).filter((e) => e.upstream === p.name);
     if (dependents.length > 0 && c.req.query("force") !== "true") {
       const names = dependents.map((e) => e.pipeline);
@@ -164,7 +155,7 @@ export function pipelineRoutes(deps: ApiDeps): Hono {
   });
 
   app.get("/:name/runs", async (c) => {
-    const p = await mustGet(c.req.param("name"));
+    const p = await requirePipeline(store, c.req.param("name"));
     const last = Number(c.req.query("last") ?? 20);
     if (!Number.isInteger(last) || last < 1 || last > 1000) {
       throw new TauError("invalid_params", "--last must be an integer from 1 to 1000");
@@ -174,7 +165,7 @@ export function pipelineRoutes(deps: ApiDeps): Hono {
   });
 
   app.get("/:name/runs/last", async (c) => {
-    const p = await mustGet(c.req.param("name"));
+    const p = await requirePipeline(store, c.req.param("name"));
     const [run] = await store.listRuns(p.name, { limit: 1 });
     if (!run) {
       throw new TauError("not_found", `Pipeline ${p.name} has not run yet`, {

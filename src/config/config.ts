@@ -8,14 +8,9 @@ import { z } from "zod";
 import { join } from "node:path";
 import { exists } from "../core/fs.ts";
 import { TauError } from "../core/errors.ts";
-import { parseDuration } from "../core/duration.ts";
-import { timezoneError } from "../metadata/schema.ts";
+import { duration, timezone } from "../metadata/schema.ts";
 
 const port = z.number().int().min(0).max(65535);
-const durationText = z.union([z.string(), z.number()]).refine(
-  (value) => parseDuration(value) !== undefined,
-  { message: 'invalid duration: use a number of seconds or e.g. "30s", "10m", "2h"' },
-);
 
 export const configSchema = z.strictObject({
   daemon: z.strictObject({
@@ -25,13 +20,11 @@ export const configSchema = z.strictObject({
   database: z.strictObject({ url: z.string().optional() }).prefault({}),
   auth: z.strictObject({ api_key: z.string().min(16).optional() }).prefault({}),
   scheduler: z.strictObject({
-    timezone: z.string().refine((tz) => timezoneError(tz) === undefined, {
-      message: 'unknown time zone: use an IANA name such as "Europe/Berlin"',
-    }).default("UTC"),
+    timezone: timezone.default("UTC"),
     max_concurrent: z.number().int().min(1).max(1000).default(10),
     retries: z.number().int().min(0).max(10).default(0),
-    retry_delay: durationText.default("2s"),
-    timeout: durationText.default("1h"),
+    retry_delay: duration.default("2s"),
+    timeout: duration.default("1h"),
     /** Finished runs kept per pipeline, and for how many days; older ones are pruned. */
     history_runs: z.number().int().min(1).default(1000),
     history_days: z.number().int().min(1).default(90),

@@ -29,7 +29,13 @@ export const cronExpression = z.string().superRefine((value, ctx) => {
   if (error) ctx.addIssue({ code: "custom", message: error });
 });
 
-const duration = z.union([z.string(), z.number()]).superRefine((value, ctx) => {
+/** An IANA time zone name that Intl knows. */
+export const timezone = z.string().refine((tz) => timezoneError(tz) === undefined, {
+  message: 'unknown time zone: use an IANA name such as "Europe/Berlin"',
+});
+
+/** A duration: seconds as a number, or text such as "30s", "10m", "2h". */
+export const duration = z.union([z.string(), z.number()]).superRefine((value, ctx) => {
   if (parseDuration(value) === undefined) {
     ctx.addIssue({
       code: "custom",
@@ -63,9 +69,7 @@ export const pipelineConfigSchema = z.strictObject({
       message: 'must be a host or host:port, e.g. "api.example.com" or "db.internal:5432"',
     }),
   ).optional(),
-  timezone: z.string().refine((tz) => timezoneError(tz) === undefined, {
-    message: 'unknown time zone: use an IANA name such as "Europe/Berlin"',
-  }).optional(),
+  timezone: timezone.optional(),
   catchup: z.enum(["none", "latest", "all"]).optional(),
   overlap: z.enum(["skip", "queue", "allow"]).optional(),
   concurrency: z.number().int().min(1).max(1000).optional(),

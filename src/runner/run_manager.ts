@@ -16,7 +16,7 @@ import {
 } from "../metadata/schema.ts";
 import type { AttemptRecord, Json, NewRun, RunRecord, RunStatus, Store } from "../store/mod.ts";
 import { admit } from "../scheduler/admission.ts";
-import { TERMINAL_STATUSES } from "../store/mod.ts";
+import { requirePipeline, TERMINAL_STATUSES } from "../store/mod.ts";
 import { runAttempt } from "./attempt.ts";
 import { systemErrors } from "./classify.ts";
 import { makeRedactor } from "./redact.ts";
@@ -88,8 +88,7 @@ export class RunManager {
   /** The record of a new run of the pipeline's current version, not stored yet. */
   async prepare(name: string, request: RunRequest = {}): Promise<NewRun> {
     const { store, paths } = this.#o;
-    const pipeline = await store.getPipeline(name);
-    if (!pipeline) throw notFound(name);
+    const pipeline = await requirePipeline(store, name);
     const metadata = this.#effective(pipeline.metadata);
     const runId = newRunId();
     const entry = join(versionDir(paths, name, pipeline.current_version), "entry.ts");
@@ -122,19 +121,23 @@ export class RunManager {
 
   async #dispatchOnce(): Promise<void> {
     const { store } = this.#o;
+    const maxConcurrent = this.#o.maxConcurrent ?? 10;
+    if (this.#active.size >= maxConcurrent) return; // every slot taken: nothing to look up
     const queued = await store.listRunsByStatus(["queued"]);
     if (queued.length === 0) return;
     const running = new Map<string, number>();
     for (const { pipeline } of this.#active.values()) {
       running.set(pipeline, (running.get(pipeline) ?? 0) + 1);
     }
-    const limits = new Map<string, number | null>();
-    for (const name of new Set(queued.map((r) => r.pipeline))) {
-      const metadata = (await store.getPipeline(name))?.metadata as PipelineMetadata | undefined;
-      limits.set(name, metadata?.concurrency ?? null);
-    }
+    // One query for every pipeline's limit, not one per waiting pipeline.
+    const limits = new Map(
+      (await store.listPipelines()).map((p) => [
+        p.name,
+        (p.metadata as unknown as PipelineMetadata).concurrency ?? null,
+      ]),
+    );
     const admitted = admit(queued, running, {
-      maxConcurrent: this.#o.maxConcurrent ?? 10,
+      maxConcurrent,
       concurrencyOf: (name) => limits.get(name) ?? null,
     });
     const byId = new Map(queued.map((r) => [r.run_id, r]));
@@ -378,12 +381,6 @@ export class RunManager {
       await this.#o.onFinished(finished).catch((err) => this.#reportError(run.run_id, err));
     }
   }
-}
-
-function notFound(name: string): TauError {
-  return new TauError("not_found", `No pipeline named ${name}`, {
-    hint: "list deployed pipelines with tau list, or deploy one with tau deploy FILE",
-  });
 }
 
 function readSecrets(names: string[], env: { get(name: string): string | undefined }) {

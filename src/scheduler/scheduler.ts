@@ -113,9 +113,6 @@ export class Scheduler {
 
   async #handle(schedule: ScheduleRecord, now: Date, active: Map<string, string>) {
     const { store } = this.deps;
-    const pipeline = await store.getPipeline(schedule.pipeline);
-    if (!pipeline) return 0;
-    const metadata = pipeline.metadata as unknown as PipelineMetadata;
     const due = dueFires(
       specOf(schedule, this.deps.timezone),
       new Date(schedule.last_tick),
@@ -124,7 +121,10 @@ export class Scheduler {
     );
     if (due.skipped > 0) await store.skipTicks(schedule.pipeline, schedule.last_tick, due.skipped);
     const newest = due.fires.at(-1);
-    if (!newest) return 0;
+    if (!newest) return 0; // the common case: nothing due, so no pipeline lookup
+    const pipeline = await store.getPipeline(schedule.pipeline);
+    if (!pipeline) return 0;
+    const metadata = pipeline.metadata as unknown as PipelineMetadata;
     const onTime = now.getTime() - newest.getTime() <= GRACE_MS;
     const catchup = metadata.catchup ?? "latest";
     const fire = onTime || catchup === "latest" ? [newest] : catchup === "all" ? due.fires : [];

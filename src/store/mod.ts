@@ -4,8 +4,9 @@
  */
 
 import { dirname } from "node:path";
+import { TauError } from "../core/errors.ts";
 import { SqliteStore } from "./sqlite/sqlite_store.ts";
-import type { Store } from "./types.ts";
+import type { PipelineRecord, Store } from "./types.ts";
 
 export * from "./types.ts";
 
@@ -27,4 +28,15 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     throw err;
   }
   return store;
+}
+
+/** The pipeline named `name`, or a `not_found` error that says what to do. */
+export async function requirePipeline(store: Store, name: string): Promise<PipelineRecord> {
+  const pipeline = await store.getPipeline(name);
+  if (!pipeline) {
+    throw new TauError("not_found", `No pipeline named ${name}`, {
+      hint: "list deployed pipelines with tau list, or deploy one with tau deploy FILE",
+    });
+  }
+  return pipeline;
 }
