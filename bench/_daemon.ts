@@ -1,4 +1,4 @@
-/** A real `taud --foreground` for the benchmarks: free port, given TAU_HOME, stderr kept. */
+/** What the benchmarks share: a real `taud --foreground` (free port, given TAU_HOME, stderr kept) and a percentile. */
 import { fileURLToPath } from "node:url";
 
 const MAIN = fileURLToPath(new URL("../src/daemon/main.ts", import.meta.url));
@@ -64,4 +64,10 @@ export async function startBenchDaemon(
   }
   await stop();
   throw new Error(`taud did not start:\n${stderr}`);
+}
+
+/** Nearest-rank percentile (with fewer than 100 samples, p99 is the largest). */
+export function pct(xs: number[], p: number): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }

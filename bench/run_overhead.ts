@@ -7,7 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { type BenchDaemon, startBenchDaemon } from "./_daemon.ts";
+import { type BenchDaemon, pct, startBenchDaemon } from "./_daemon.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const PIPELINE = "bench_trivial";
@@ -46,11 +46,6 @@ const { values } = parseArgs({ args: Deno.args, options: { runs: { type: "string
 const runs = Number(values.runs ?? 40);
 if (!Number.isInteger(runs) || runs < 1) throw new Error("--runs must be a positive integer");
 
-/** Nearest-rank percentile (with 40 samples, p99 is the slowest run). */
-function pct(xs: number[], p: number): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
 const round = (x: number) => Math.round(x * 10) / 10;
 const summary = (xs: number[]): Series => ({
   total_ms: round(xs.reduce((a, b) => a + b, 0)),

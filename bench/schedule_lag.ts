@@ -13,7 +13,7 @@ import { parseArgs } from "node:util";
 import { tauPaths } from "../src/config/paths.ts";
 import { materializeVersion } from "../src/deploy/code_files.ts";
 import { openStore, type RunRecord } from "../src/store/mod.ts";
-import { startBenchDaemon } from "./_daemon.ts";
+import { pct, startBenchDaemon } from "./_daemon.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -26,11 +26,6 @@ const LEAD_MS = 20_000; // time to write the pipelines and start the daemon befo
 const SOURCE = `import { pipeline } from "tau";
 export default pipeline({ name: "lag_0" }, () => ({ ok: true }));
 `;
-
-function pct(xs: number[], p: number): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-}
 
 async function measure(n: number) {
   const home = await Deno.makeTempDir({ prefix: "tau_bench_lag_" });
