@@ -1,4 +1,4 @@
-/** What the benchmarks share: a real `taud --foreground` (free port, given TAU_HOME, stderr kept) and a percentile. */
+/** Shared by the benchmarks: a real `taud --foreground` on a free port, and a percentile. */
 import { fileURLToPath } from "node:url";
 
 const MAIN = fileURLToPath(new URL("../src/daemon/main.ts", import.meta.url));
