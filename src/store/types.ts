@@ -111,6 +111,10 @@ export interface RunRecord {
   downstream: boolean;
   /** Waits until no other run of its pipeline is running (overlap "queue"). */
   exclusive: boolean;
+  /** Which sandbox layers and limits the (latest) attempt ran with; null before it starts. */
+  sandbox: Json;
+  /** What the (latest) attempt accessed per declared permission (Deno's audit log). */
+  access: Json;
 }
 
 export interface NewRun {
@@ -191,6 +195,8 @@ export type RunPatch = Partial<
     | "permissions"
     | "attempts"
     | "pid"
+    | "sandbox"
+    | "access"
   >
 >;
 

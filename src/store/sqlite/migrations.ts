@@ -159,4 +159,24 @@ SELECT p.name, d.value FROM pipelines p, json_each(p.metadata, '$.depends_on') d
 WHERE d.value IN (SELECT name FROM pipelines);
 `,
   },
+  {
+    version: 3,
+    name: "sandbox_and_api_keys",
+    sql: `
+-- The layers and limits a run actually had, and what it accessed (Deno's permission audit).
+ALTER TABLE runs ADD COLUMN sandbox TEXT;
+ALTER TABLE runs ADD COLUMN access TEXT;
+
+-- API keys are stored as SHA-256 digests only; the key itself is shown once, at creation.
+CREATE TABLE api_keys (
+  id           TEXT PRIMARY KEY,
+  name         TEXT,
+  scope        TEXT NOT NULL CHECK (scope IN ('read', 'operate', 'admin')),
+  hash         TEXT NOT NULL,
+  created_at   TEXT NOT NULL,
+  last_used_at TEXT,
+  revoked_at   TEXT
+);
+`,
+  },
 ];

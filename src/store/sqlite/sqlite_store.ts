@@ -51,8 +51,17 @@ const PATCH_COLUMNS = [
   "permissions",
   "attempts",
   "pid",
+  "sandbox",
+  "access",
 ] as const satisfies readonly (keyof RunPatch)[];
-const JSON_COLUMNS: ReadonlySet<string> = new Set(["result", "error", "permissions", "attempts"]);
+const JSON_COLUMNS: ReadonlySet<string> = new Set([
+  "result",
+  "error",
+  "permissions",
+  "attempts",
+  "sandbox",
+  "access",
+]);
 
 // Raw row shapes as SQLite returns them (JSON columns still text).
 interface PipelineRow {
@@ -76,7 +85,15 @@ interface VersionRow {
 type RunRow =
   & Omit<
     RunRecord,
-    "params" | "result" | "error" | "permissions" | "attempts" | "downstream" | "exclusive"
+    | "params"
+    | "result"
+    | "error"
+    | "permissions"
+    | "attempts"
+    | "downstream"
+    | "exclusive"
+    | "sandbox"
+    | "access"
   >
   & {
     params: string;
@@ -86,6 +103,8 @@ type RunRow =
     attempts: string;
     downstream: number;
     exclusive: number;
+    sandbox: string | null;
+    access: string | null;
   };
 type ScheduleRow = Omit<ScheduleRecord, "enabled"> & { enabled: number };
 type StepRow = Omit<StepRecord, "metadata" | "error"> & { metadata: string; error: string | null };
@@ -127,6 +146,8 @@ function toRun(row: RunRow): RunRecord {
     attempts: decode(row.attempts) ?? [],
     downstream: row.downstream === 1,
     exclusive: row.exclusive === 1,
+    sandbox: decode<Json>(row.sandbox),
+    access: decode<Json>(row.access),
   };
 }
 
