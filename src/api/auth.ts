@@ -1,15 +1,50 @@
-/** Bearer-key authentication for every API route; keys are compared in constant time. */
-import { timingSafeEqual } from "node:crypto";
-import type { MiddlewareHandler } from "hono";
+/**
+ * Who may call the API, and what they may do. Keys travel only in `Authorization: Bearer`,
+ * never in a URL; each request is then checked against `ROUTE_SCOPES`, where every mutating
+ * route is named (one that is not needs `admin`).
+ */
+import type { Context, MiddlewareHandler } from "hono";
 import { TauError } from "../core/errors.ts";
+import type { ApiKeyScope } from "../store/mod.ts";
+import { type Principal, scopeAllows, verifyApiKey, type VerifyOptions } from "./keys.ts";
 
-async function digest(text: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+declare module "hono" {
+  interface ContextVariableMap {
+    /** Set by `bearerAuth`: who the request acts as. */
+    principal: Principal;
+  }
 }
 
-/** Accepts `Authorization: Bearer <key>` for any of the given keys. */
-export function bearerAuth(keys: readonly string[]): MiddlewareHandler {
-  const expected = Promise.all(keys.map(digest));
+/** Query parameters that would carry a key in a URL (compared case-insensitively). */
+const URL_KEY_PARAMS: ReadonlySet<string> = new Set([
+  "api_key",
+  "apikey",
+  "key",
+  "token",
+  "access_token",
+]);
+
+/** Refuses any request with a key-like query parameter, before authentication. */
+export function refuseKeysInUrl(): MiddlewareHandler {
+  return async function tauRefuseKeysInUrl(c, next) {
+    for (const name of new URL(c.req.url).searchParams.keys()) {
+      if (URL_KEY_PARAMS.has(name.toLowerCase())) {
+        throw new TauError(
+          "invalid_request",
+          `API keys are not accepted in the URL (query parameter ${name})`,
+          {
+            hint: "send Authorization: Bearer <key>; keys in URLs leak into logs " +
+              "(revoke a key that was sent this way)",
+          },
+        );
+      }
+    }
+    await next();
+  };
+}
+
+/** Accepts `Authorization: Bearer <key>` for an admin key or a stored, unrevoked key. */
+export function bearerAuth(options: Omit<VerifyOptions, "now">): MiddlewareHandler {
   return async function tauBearerAuth(c, next) {
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer\s+(\S+)$/i.exec(header);
@@ -18,12 +53,105 @@ export function bearerAuth(keys: readonly string[]): MiddlewareHandler {
         hint: "send Authorization: Bearer <key>; locally the key is in $TAU_HOME/api_key",
       });
     }
-    const given = await digest(match[1] as string);
-    const ok = (await expected).some((key) => timingSafeEqual(key, given));
-    if (!ok) {
-      throw new TauError("unauthorized", "Invalid API key", {
-        hint: "check TAU_API_KEY, or unset it to use the local key in $TAU_HOME/api_key",
-      });
+    c.set("principal", await verifyApiKey(match[1] as string, options));
+    await next();
+  };
+}
+
+/** The scope a route needs: fixed, or decided by its JSON body. */
+export interface ScopeRule {
+  method: string;
+  /** Path under /api/v1; `:param` stands for one segment. */
+  path: string;
+  scope: ApiKeyScope | ((body: unknown) => ApiKeyScope);
+}
+
+/** Enabling or disabling a schedule is operating it; setting or changing one is admin. */
+function scheduleScope(body: unknown): ApiKeyScope {
+  const keys = body && typeof body === "object" ? Object.keys(body) : null;
+  return keys?.length === 1 && keys[0] === "enabled" ? "operate" : "admin";
+}
+
+/**
+ * Every route that needs more than `read`. Other GET/HEAD routes need `read`; any other route
+ * not listed here needs `admin` (`auth_test.ts` fails when a mutating route is missing).
+ */
+export const ROUTE_SCOPES: readonly ScopeRule[] = [
+  // Running things.
+  { method: "POST", path: "/pipelines/:name/runs", scope: "operate" },
+  { method: "POST", path: "/runs/:id/cancel", scope: "operate" },
+  { method: "POST", path: "/connections/:name/test", scope: "operate" },
+  { method: "PUT", path: "/pipelines/:name/schedule", scope: scheduleScope },
+  // Changing what is deployed and how it is wired.
+  { method: "POST", path: "/pipelines", scope: "admin" },
+  { method: "DELETE", path: "/pipelines/:name", scope: "admin" },
+  { method: "PUT", path: "/pipelines/:name/depends", scope: "admin" },
+  // Key management, reading included.
+  { method: "GET", path: "/keys", scope: "admin" },
+  { method: "POST", path: "/keys", scope: "admin" },
+  { method: "DELETE", path: "/keys/:id", scope: "admin" },
+];
+
+const patterns = new Map<string, RegExp>();
+
+function pattern(path: string): RegExp {
+  let regex = patterns.get(path);
+  if (!regex) {
+    const source = path.split("/").map((s) =>
+      s.startsWith(":") ? "[^/]+" : s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+    ).join("/");
+    regex = new RegExp(`^${source}$`);
+    patterns.set(path, regex);
+  }
+  return regex;
+}
+
+/** The rule for a request (HEAD counts as GET), or undefined when the defaults apply. */
+export function findRule(
+  rules: readonly ScopeRule[],
+  method: string,
+  path: string,
+): ScopeRule | undefined {
+  const m = method === "HEAD" ? "GET" : method;
+  const p = path.length > 1 ? path.replace(/\/+$/, "") : path;
+  return rules.find((r) => r.method === m && pattern(r.path).test(p));
+}
+
+async function bodyOf(c: Context): Promise<unknown> {
+  try {
+    return JSON.parse(await c.req.text()); // cached: the route reads the same text again
+  } catch {
+    return null;
+  }
+}
+
+/** Refuses (403 `forbidden`) a request whose key's scope is below what its route needs. */
+export function requireScope(
+  options: { base: string; rules?: readonly ScopeRule[] },
+): MiddlewareHandler {
+  const rules = options.rules ?? ROUTE_SCOPES;
+  return async function tauRequireScope(c, next) {
+    const principal = c.get("principal");
+    const path = c.req.path.startsWith(options.base)
+      ? c.req.path.slice(options.base.length) || "/"
+      : c.req.path;
+    const rule = findRule(rules, c.req.method, path);
+    const need: ApiKeyScope = !rule
+      ? (c.req.method === "GET" || c.req.method === "HEAD" ? "read" : "admin")
+      : typeof rule.scope === "function"
+      ? rule.scope(await bodyOf(c))
+      : rule.scope;
+    if (!scopeAllows(principal.scope, need)) {
+      const who = principal.id ? `API key ${principal.id}` : "This API key";
+      throw new TauError(
+        "forbidden",
+        `${who} has scope ${principal.scope}: ${c.req.method} ${c.req.path} needs ${need}`,
+        {
+          hint: `use a key with scope ${need}; an admin creates one with ` +
+            `tau keys create --scope ${need}`,
+          details: { scope: principal.scope, required: need },
+        },
+      );
     }
     await next();
   };

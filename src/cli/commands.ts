@@ -300,6 +300,41 @@ export const COMMANDS: Record<string, CommandSpec> = {
       return c.request("GET", "/connections");
     },
   },
+  keys: {
+    usage: "tau keys create --scope read|operate|admin [--name NAME] | tau keys list | " +
+      "tau keys revoke <id>",
+    description:
+      "API keys (admin only): create one (the key is printed once), list them, revoke one",
+    options: { scope: { type: "string" }, name: { type: "string" } },
+    async run({ client, args, flags }) {
+      const [action, ...rest] = args;
+      const usage = () => ({ hint: `usage: ${this.usage}` });
+      if (action !== "create" && (flags.scope !== undefined || flags.name !== undefined)) {
+        throw new TauError("invalid_params", "--scope and --name go with tau keys create", usage());
+      }
+      if (action === "create" && rest.length === 0) {
+        if (flags.scope === undefined) {
+          throw new TauError("invalid_params", "tau keys create needs --scope", {
+            hint: "--scope read (GET only), operate (read + runs, cancels, schedules on/off, " +
+              "connection tests) or admin (everything)",
+          });
+        }
+        return (await client()).request("POST", "/keys", {
+          scope: flags.scope,
+          ...(flags.name !== undefined ? { name: flags.name } : {}),
+        });
+      }
+      if (action === "list" && rest.length === 0) return (await client()).request("GET", "/keys");
+      if (action === "revoke") {
+        return (await client()).request("DELETE", `/keys/${enc(one(rest, "key id", this.usage))}`);
+      }
+      throw new TauError(
+        "invalid_params",
+        action === undefined ? "Expected create, list or revoke" : `Unexpected ${args.join(" ")}`,
+        usage(),
+      );
+    },
+  },
   status: {
     usage: "tau status",
     description: "Daemon health, counts, and which sandbox layers are active",

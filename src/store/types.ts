@@ -227,6 +227,33 @@ export interface LogRecord {
   message: string;
 }
 
+/** Who may do what through the API: `read` < `operate` < `admin`. */
+export type ApiKeyScope = "read" | "operate" | "admin";
+
+/** An API key as listed: never the key, never its digest. */
+export interface ApiKeyRecord {
+  id: string;
+  name: string | null;
+  scope: ApiKeyScope;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+/** A key with the SHA-256 hex digest of the whole key, for verification only. */
+export interface StoredApiKey extends ApiKeyRecord {
+  hash: string;
+}
+
+export interface NewApiKey {
+  id: string;
+  name: string | null;
+  scope: ApiKeyScope;
+  /** SHA-256 hex digest of the whole key; the key itself is never stored. */
+  hash: string;
+  created_at: string;
+}
+
 export interface StoreStats {
   pipelines: number;
   runs: Record<RunStatus, number>;
@@ -305,4 +332,15 @@ export interface Store {
    * `keepDays`, and ticks older than `keepDays`; returns the number of runs deleted.
    */
   prune(options: { keepRuns: number; keepDays: number; now: Date }): Promise<number>;
+
+  /** Stores a new API key (its digest only); returns it as listed. */
+  createApiKey(key: NewApiKey): Promise<ApiKeyRecord>;
+  /** The key with its digest, revoked or not; null when no key has this id. */
+  getApiKey(id: string): Promise<StoredApiKey | null>;
+  /** Every key, revoked ones too, oldest first; never a digest. */
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  /** Records a use of the key at `now`. */
+  touchApiKey(id: string, now: Date): Promise<void>;
+  /** Revokes a key (keeping the first revocation time); null when no key has this id. */
+  revokeApiKey(id: string, now: Date): Promise<ApiKeyRecord | null>;
 }

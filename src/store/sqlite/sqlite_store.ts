@@ -11,11 +11,13 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { TauError } from "../../core/errors.ts";
 import {
+  type ApiKeyRecord,
   type DependencyEdge,
   type DeployInput,
   type DeployOutcome,
   type Json,
   type LogRecord,
+  type NewApiKey,
   type NewRun,
   type PipelineRecord,
   type PipelineVersion,
@@ -26,6 +28,7 @@ import {
   type ScheduleRecord,
   type StepRecord,
   type Store,
+  type StoredApiKey,
   type StoreStats,
   TERMINAL_STATUSES,
   type TickInput,
@@ -153,6 +156,12 @@ function toRun(row: RunRow): RunRecord {
 
 function toSchedule(row: ScheduleRow): ScheduleRecord {
   return { ...row, enabled: row.enabled === 1 };
+}
+
+/** An API key as listed: the digest stays in the database. */
+function toApiKey(row: StoredApiKey): ApiKeyRecord {
+  const { hash: _hash, ...record } = row;
+  return record;
 }
 
 function toStep(row: StepRow): StepRecord {
@@ -662,5 +671,40 @@ export class SqliteStore implements Store {
       this.#stmt("DELETE FROM ticks WHERE scheduled_at < ?").run(cutoff);
       return Number(changes);
     });
+  }
+
+  // --- API keys ---
+
+  #getApiKey(id: string): StoredApiKey | null {
+    const row = this.#stmt("SELECT * FROM api_keys WHERE id = ?").get(id);
+    return row ? { ...row } as unknown as StoredApiKey : null;
+  }
+
+  async createApiKey(key: NewApiKey): Promise<ApiKeyRecord> {
+    const row = this.#stmt(
+      `INSERT INTO api_keys (id, name, scope, hash, created_at) VALUES (?, ?, ?, ?, ?)
+       RETURNING *`,
+    ).get(key.id, key.name, key.scope, key.hash, key.created_at);
+    return toApiKey(row as unknown as StoredApiKey);
+  }
+
+  async getApiKey(id: string): Promise<StoredApiKey | null> {
+    return this.#getApiKey(id);
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    return this.#stmt("SELECT * FROM api_keys ORDER BY created_at, id").all()
+      .map((row) => toApiKey(row as unknown as StoredApiKey));
+  }
+
+  async touchApiKey(id: string, now: Date): Promise<void> {
+    this.#stmt("UPDATE api_keys SET last_used_at = ? WHERE id = ?").run(now.toISOString(), id);
+  }
+
+  async revokeApiKey(id: string, now: Date): Promise<ApiKeyRecord | null> {
+    const row = this.#stmt(
+      "UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? RETURNING *",
+    ).get(now.toISOString(), id);
+    return row ? toApiKey(row as unknown as StoredApiKey) : null;
   }
 }

@@ -482,3 +482,67 @@ Deno.test("upgrading a version-1 database keeps its schedules and dependencies",
     await removeDb(path);
   }
 });
+
+Deno.test("api keys: created, listed without digest, touched, revoked once", async () => {
+  await withStore(async (store, path) => {
+    const created = await store.createApiKey({
+      id: "k1",
+      name: "ci",
+      scope: "operate",
+      hash: "a".repeat(64),
+      created_at: "2024-01-01T00:00:00.000Z",
+    });
+    assertEquals(created, {
+      id: "k1",
+      name: "ci",
+      scope: "operate",
+      created_at: "2024-01-01T00:00:00.000Z",
+      last_used_at: null,
+      revoked_at: null,
+    });
+    await store.createApiKey({
+      id: "k2",
+      name: null,
+      scope: "read",
+      hash: "b".repeat(64),
+      created_at: "2024-01-02T00:00:00.000Z",
+    });
+    const listed = await store.listApiKeys();
+    assertEquals(listed.map((k) => k.id), ["k1", "k2"]);
+    assert(listed.every((k) => !("hash" in k)));
+    assertEquals((await store.getApiKey("k1"))?.hash, "a".repeat(64));
+    assertEquals(await store.getApiKey("nope"), null);
+
+    await store.touchApiKey("k1", new Date("2024-01-03T00:00:00.000Z"));
+    assertEquals((await store.getApiKey("k1"))?.last_used_at, "2024-01-03T00:00:00.000Z");
+
+    const revoked = await store.revokeApiKey("k1", new Date("2024-01-04T00:00:00.000Z"));
+    assertEquals(revoked?.revoked_at, "2024-01-04T00:00:00.000Z");
+    assert(revoked && !("hash" in revoked));
+    const again = await store.revokeApiKey("k1", new Date("2024-01-05T00:00:00.000Z"));
+    assertEquals(again?.revoked_at, "2024-01-04T00:00:00.000Z");
+    assertEquals(await store.revokeApiKey("nope", new Date()), null);
+
+    const db = new DatabaseSync(path);
+    const row = db.prepare("SELECT scope, hash, revoked_at FROM api_keys WHERE id = 'k1'").get();
+    assertEquals({ ...row }, {
+      scope: "operate",
+      hash: "a".repeat(64),
+      revoked_at: "2024-01-04T00:00:00.000Z",
+    });
+    db.close();
+  });
+});
+
+Deno.test("api keys: an unknown scope is refused by the schema", async () => {
+  await withStore(async (store) => {
+    await assert.rejects(store.createApiKey({
+      id: "k1",
+      name: null,
+      scope: "root" as "admin",
+      hash: "a".repeat(64),
+      created_at: new Date().toISOString(),
+    }));
+    assertEquals(await store.listApiKeys(), []);
+  });
+});
