@@ -21,6 +21,20 @@ if ! have_deno; then
   fi
 fi
 have_deno || { echo "deno $DENO_VERSION is not on PATH after install" >&2; exit 1; }
+
+# Layer 3 of the run sandbox: bubblewrap (and prlimit from util-linux) on Linux. Without them
+# Tau still runs, with Deno permissions and the deploy-time graph check only (tau status says so).
+if [ "$(uname -s)" = Linux ] && ! command -v bwrap >/dev/null 2>&1; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && sudo="sudo -n"
+  if command -v apt-get >/dev/null 2>&1; then
+    echo "installing bubblewrap (the run sandbox's OS boundary)" >&2
+    $sudo apt-get install -y -qq bubblewrap >/dev/null 2>&1 ||
+      { $sudo apt-get update -qq >/dev/null 2>&1 && $sudo apt-get install -y -qq bubblewrap >/dev/null 2>&1; } ||
+      echo "warning: could not install bubblewrap; runs get layers 1 and 2 only" >&2
+  else
+    echo "warning: install bubblewrap with your package manager for the OS boundary" >&2
+  fi
+fi
 dirname "$(command -v deno)" > .tau-deno-path
 
 # The project's modules, exactly as locked, and the npm drivers pipelines may use, cached once

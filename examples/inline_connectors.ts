@@ -9,7 +9,8 @@ export default pipeline({
   name: "inline_api_to_warehouse",
   description: "Users from the REST API into raw.users_inline, with inline connectors",
   secrets: ["WAREHOUSE_DSN", "USERS_API_URL"],
-  net: ["127.0.0.1:5432", "127.0.0.1"],
+  // Exact host:port pairs: the warehouse, and the users API that USERS_API_URL points at.
+  net: ["127.0.0.1:5432", "127.0.0.1:8080"],
 }, async (ctx) => {
   await using api = httpApi({ baseUrl: ctx.secret("USERS_API_URL") });
   await using warehouse = postgres({ dsn: ctx.secret("WAREHOUSE_DSN") });

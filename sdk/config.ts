@@ -65,4 +65,22 @@ export interface PipelineConfig {
   timeout?: Duration;
   /** Free-form labels. */
   tags?: string[];
+  /**
+   * Resource limits of each run; unset ones come from `[sandbox]` in tau.toml, and none may
+   * exceed `[sandbox.ceiling]`. Exceeding one ends the run with its own error kind.
+   */
+  limits?: {
+    /** V8 heap (`memory_limit`). */
+    heapMb?: number;
+    /** Resident memory of the whole process, ArrayBuffers included (`memory_limit`). */
+    memoryMb?: number;
+    /** CPU time (`cpu_limit`). */
+    cpuSeconds?: number;
+    /** Bytes written to the scratch folder (`disk_limit`). */
+    diskMb?: number;
+    /** Bytes printed (`output_limit`). */
+    outputMb?: number;
+    /** Logs, steps and requests sent to Tau (`event_limit`). */
+    events?: number;
+  };
 }

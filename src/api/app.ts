@@ -10,13 +10,16 @@ import type { TauPaths } from "../config/paths.ts";
 import type { TauConfig } from "../config/config.ts";
 import type { Store } from "../store/mod.ts";
 import type { RunManager } from "../runner/run_manager.ts";
-import { bearerAuth } from "./auth.ts";
+import { bearerAuth, refuseKeysInUrl, requireScope } from "./auth.ts";
+import { keyRoutes } from "./key_routes.ts";
 import { pipelineRoutes } from "./pipelines.ts";
 import { runRoutes } from "./runs.ts";
 import { graphRoutes } from "./graph.ts";
 import { connectionRoutes } from "./connections.ts";
 import type { Connection } from "../connections/registry.ts";
 import { VERSION } from "../version.ts";
+import { NO_OS_BOUNDARY, type OsBoundary } from "../sandbox/os_boundary.ts";
+import { configuredLimits } from "../sandbox/limits.ts";
 
 export interface ApiDeps {
   store: Store;
@@ -25,9 +28,15 @@ export interface ApiDeps {
   scheduler: { poke(): void };
   paths: TauPaths;
   config: TauConfig;
-  apiKeys: readonly string[];
+  /**
+   * SHA-256 hex digests of the admin keys (`$TAU_HOME/api_key`, `[auth] api_key`); the keys
+   * themselves are not kept. Other keys are looked up in the store.
+   */
+  adminKeyDigests: readonly string[];
   connections: Map<string, Connection>;
   daemon: { pid: number; host: string; port: number; startedAt: Date };
+  /** Layer 3 as detected at start. @default {none} */
+  boundary?: OsBoundary;
 }
 
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -35,7 +44,8 @@ export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 export function createApp(deps: ApiDeps): Hono {
   const app = new Hono();
   const api = new Hono();
-  api.use("*", bearerAuth(deps.apiKeys));
+  app.use("*", refuseKeysInUrl());
+  api.use("*", bearerAuth({ store: deps.store, adminDigests: deps.adminKeyDigests }));
   api.use(
     "*",
     bodyLimit({
@@ -48,6 +58,8 @@ export function createApp(deps: ApiDeps): Hono {
       },
     }),
   );
+  // After the body limit: a route whose scope depends on its body reads it here.
+  api.use("*", requireScope({ base: "/api/v1" }));
   api.get("/status", async (c) => {
     const stats = await deps.store.stats();
     return c.json({
@@ -62,15 +74,13 @@ export function createApp(deps: ApiDeps): Hono {
       pipelines: stats.pipelines,
       runs: stats.runs,
       active_runs: deps.runs.activeCount,
-      sandbox: {
-        layers: { deno_permissions: true, module_graph_check: true, os_boundary: false },
-        deno: Deno.version.deno,
-      },
+      sandbox: sandboxStatus(deps),
     });
   });
   api.route("/pipelines", pipelineRoutes(deps));
   api.route("/", graphRoutes(deps));
   api.route("/connections", connectionRoutes(deps));
+  api.route("/keys", keyRoutes(deps));
   api.route("/", runRoutes(deps));
   app.route("/api/v1", api);
 
@@ -96,6 +106,26 @@ export function createApp(deps: ApiDeps): Hono {
     return c.json({ error: toErrorBody(tauError ?? err) }, status as 400);
   });
   return app;
+}
+
+/** The layers runs get on this daemon, and the limits they get by default. */
+function sandboxStatus(deps: ApiDeps) {
+  const boundary = deps.boundary ?? NO_OS_BOUNDARY;
+  const { defaults, ceiling } = configuredLimits(deps.config);
+  return {
+    layers: {
+      deno_permissions: true,
+      module_graph_check: true,
+      os_boundary: boundary.mechanism !== null,
+    },
+    os_boundary: boundary.mechanism,
+    os_boundary_reason: boundary.reason,
+    os_boundary_mode: deps.config.sandbox.os_boundary,
+    rlimits: boundary.prlimit !== null,
+    default_limits: defaults,
+    ceiling,
+    deno: Deno.version.deno,
+  };
 }
 
 /** Reads a JSON body, turning malformed JSON into a clear error. */

@@ -1,12 +1,11 @@
 /** Routes for deployed pipelines: deploy, list, show, code, undeploy, and starting runs. */
-import { join } from "node:path";
 import { Hono } from "hono";
-import { versionDir } from "../config/paths.ts";
 import { z } from "zod";
 import { TauError } from "../core/errors.ts";
 import { deployPipeline } from "../deploy/deploy.ts";
 import type { PipelineMetadata } from "../metadata/schema.ts";
-import { showPermissions } from "../runner/run_permissions.ts";
+import { configuredLimits } from "../sandbox/limits.ts";
+import { unusedGrants } from "../sandbox/audit.ts";
 import { type Json, type PipelineRecord, requirePipeline } from "../store/mod.ts";
 import { type ApiDeps, jsonBody } from "./app.ts";
 import { runSummary } from "./views.ts";
@@ -28,6 +27,9 @@ const runBody = z.strictObject({
   downstream: z.boolean().optional(),
 });
 
+/** `tau show` warns about declared permissions unused over this many recent runs. */
+const WARN_OVER_RUNS = 10;
+
 export function pipelineRoutes(deps: ApiDeps): Hono {
   const { store, paths, runs } = deps;
   const timezone = deps.config.scheduler.timezone;
@@ -37,13 +39,7 @@ export function pipelineRoutes(deps: ApiDeps): Hono {
     const [run] = await store.listRuns(name, { limit: 1 });
     return run ? runSummary(run) : null;
   };
-  const permissionsOf = (p: PipelineRecord) =>
-    showPermissions(paths, p.metadata as unknown as PipelineMetadata, {
-      daemonPort: deps.daemon.port,
-      heapMb: deps.config.sandbox.heap_mb,
-      entry: join(versionDir(paths, p.name, p.current_version), "entry.ts"),
-      connections: deps.connections,
-    });
+  const permissionsOf = (p: PipelineRecord) => runs.permissions(p);
 
   app.post("/", async (c) => {
     const body = parseBody(deployBody, await jsonBody(c.req));
@@ -54,7 +50,7 @@ export function pipelineRoutes(deps: ApiDeps): Hono {
       ...(body.name !== undefined ? { name: body.name } : {}),
       ...(body.schedule !== undefined ? { schedule: body.schedule } : {}),
       ...(body.force !== undefined ? { force: body.force } : {}),
-    });
+    }, configuredLimits(deps.config).ceiling);
     const pipeline = await requirePipeline(store, result.pipeline);
     deps.scheduler.poke();
     return c.json({
@@ -101,6 +97,9 @@ export function pipelineRoutes(deps: ApiDeps): Hono {
       created_at: p.created_at,
       updated_at: p.updated_at,
       last_run: await lastRun(p.name),
+      warnings: unusedGrants(
+        (await store.listRuns(p.name, { limit: WARN_OVER_RUNS })).map((run) => run.access),
+      ),
     });
   });
 

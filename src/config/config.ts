@@ -30,8 +30,36 @@ export const configSchema = z.strictObject({
     history_days: z.number().int().min(1).default(90),
   }).prefault({}),
   sandbox: z.strictObject({
-    heap_mb: z.number().int().min(16).max(16384).default(512),
+    /** `auto`: bubblewrap when it works; `require`: refuse to start without it; `off`. */
+    os_boundary: z.enum(["auto", "require", "off"]).default("auto"),
+    // What a run gets when its pipeline declares no `limits`.
+    heap_mb: z.number().int().min(16).max(65536).default(512),
+    memory_mb: z.number().int().min(64).max(262144).default(1024),
+    cpu_seconds: z.number().int().min(1).default(3600),
+    disk_mb: z.number().int().min(1).default(1024),
     max_output_bytes: z.number().int().min(1024).default(10 * 1024 * 1024),
+    max_events: z.number().int().min(100).default(1_000_000),
+    max_threads: z.number().int().min(8).max(4096).default(64),
+    /** Nothing a pipeline declares may go beyond these. */
+    ceiling: z.strictObject({
+      heap_mb: z.number().int().min(16).max(65536).default(8192),
+      memory_mb: z.number().int().min(64).max(262144).default(16384),
+      cpu_seconds: z.number().int().min(1).default(86400),
+      disk_mb: z.number().int().min(1).default(102400),
+      max_output_bytes: z.number().int().min(1024).default(1024 * 1024 * 1024),
+      max_events: z.number().int().min(100).default(100_000_000),
+      timeout: duration.default("24h"),
+    }).prefault({}),
+  }).superRefine((sandbox, ctx) => {
+    for (const key of ["heap_mb", "memory_mb", "cpu_seconds", "disk_mb"] as const) {
+      if (sandbox[key] > sandbox.ceiling[key]) {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `${sandbox[key]} is above [sandbox.ceiling] ${key} (${sandbox.ceiling[key]})`,
+        });
+      }
+    }
   }).prefault({}),
   connections: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
   ai: z.record(z.string(), z.unknown()).default({}),

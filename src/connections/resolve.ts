@@ -16,6 +16,8 @@ export interface ResolvedConnections {
   /** Sent to the run in its init message; includes credentials, never stored. */
   forRun: Record<string, RunConnection>;
   hosts: string[];
+  /** The hosts each declared connection grants. */
+  hostsByName: Record<string, string[]>;
   redact: string[];
 }
 
@@ -60,13 +62,14 @@ export async function resolveConnections(
   registry: Map<string, Connection>,
   home: string,
 ): Promise<ResolvedConnections> {
-  const out: ResolvedConnections = { forRun: {}, hosts: [], redact: [] };
+  const out: ResolvedConnections = { forRun: {}, hosts: [], hostsByName: {}, redact: [] };
   for (const name of declared) {
     const c = registry.get(name);
     if (!c) throw unknownConnection(name, registry);
     const options = runsOnTrustedSide(c) ? {} : await runOptions(c, home);
     out.forRun[name] = { type: c.type, options };
-    out.hosts.push(...hostsFor(c));
+    out.hostsByName[name] = hostsFor(c);
+    out.hosts.push(...out.hostsByName[name]);
     out.redact.push(...secretValues(c, { ...c.fields, ...options }));
   }
   out.hosts = [...new Set(out.hosts)];

@@ -21,6 +21,7 @@ export const ERROR_STATUS = {
   has_dependents: 409,
   payload_too_large: 413,
   daemon_unreachable: 503,
+  sandbox_unavailable: 503,
   internal: 500,
 } as const;
 

@@ -10,6 +10,7 @@ import { TauError } from "../core/errors.ts";
 import { openStore } from "../store/mod.ts";
 import { RunManager } from "../runner/run_manager.ts";
 import { createApp } from "../api/app.ts";
+import { adminKeyDigests } from "../api/keys.ts";
 import { writeState } from "./state.ts";
 import { ensureSandboxCache } from "../sandbox/npm_cache.ts";
 import { DEFAULT_CONNECTIONS, parseConnections } from "../connections/registry.ts";
@@ -18,6 +19,8 @@ import { Cascade } from "../scheduler/cascade.ts";
 import { systemClock } from "../scheduler/clock.ts";
 import { Retention } from "../scheduler/retention.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
+import { detectOsBoundary } from "../sandbox/os_boundary.ts";
+import { configuredLimits } from "../sandbox/limits.ts";
 
 export interface ServeOptions {
   home: string;
@@ -34,6 +37,17 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
   const host = options.host ?? config.daemon.host;
   const requestedPort = options.port ?? config.daemon.port;
   const connections = parseConnections({ ...DEFAULT_CONNECTIONS, ...config.connections });
+  const boundary = await detectOsBoundary(config.sandbox.os_boundary);
+  if (config.sandbox.os_boundary === "require" && !boundary.mechanism) {
+    throw new TauError(
+      "sandbox_unavailable",
+      `The OS boundary is required but ${boundary.reason}`,
+      {
+        hint:
+          'install bubblewrap and allow user namespaces, or set [sandbox] os_boundary = "auto" to run with layers 1 and 2 only',
+      },
+    );
+  }
   await prepareHome(paths);
   const apiKey = await ensureApiKey(paths);
   const store = await openStore({ path: paths.database });
@@ -51,8 +65,11 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     get daemonPort() {
       return daemon.port;
     },
-    heapMb: config.sandbox.heap_mb,
-    maxOutputBytes: config.sandbox.max_output_bytes,
+    get daemonHost() {
+      return host;
+    },
+    limits: configuredLimits(config),
+    boundary,
     connections,
     maxConcurrent: s.max_concurrent,
     defaults: {
@@ -86,9 +103,10 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     scheduler,
     paths,
     config,
-    apiKeys: [apiKey, ...(config.auth.api_key ? [config.auth.api_key] : [])],
+    adminKeyDigests: await adminKeyDigests([apiKey, config.auth.api_key]),
     connections,
     daemon,
+    boundary,
   });
   try {
     server = Deno.serve({

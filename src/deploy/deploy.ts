@@ -10,6 +10,7 @@ import {
 } from "../metadata/schema.ts";
 import type { Json, Store } from "../store/mod.ts";
 import { analyzePipeline } from "./analyze.ts";
+import { limitsAboveCeiling, NO_DECLARED_LIMITS, type RunLimits } from "../sandbox/limits.ts";
 import { materializeVersion } from "./code_files.ts";
 import type { Connection } from "../connections/registry.ts";
 import { unknownConnection } from "../connections/resolve.ts";
@@ -39,9 +40,14 @@ export async function deployPipeline(
   paths: TauPaths,
   connections: Map<string, Connection>,
   request: DeployRequest,
+  ceiling?: RunLimits,
 ): Promise<DeployResult> {
   if (new TextEncoder().encode(request.code).length > MAX_CODE_BYTES) {
-    throw new TauError("payload_too_large", `Pipeline file is larger than ${MAX_CODE_BYTES} bytes`);
+    throw new TauError(
+      "payload_too_large",
+      `Pipeline file is larger than ${MAX_CODE_BYTES} bytes`,
+      { hint: "split the pipeline, or move data out of the code into a connection or a file" },
+    );
   }
   if (request.name !== undefined && !pipelineName.safeParse(request.name).success) {
     throw new TauError("invalid_params", `Invalid --name ${JSON.stringify(request.name)}`, {
@@ -78,6 +84,19 @@ export async function deployPipeline(
     );
   }
   const metadata = validated.metadata;
+  const tooHigh = ceiling
+    ? limitsAboveCeiling(metadata.limits ?? NO_DECLARED_LIMITS, metadata.timeout_ms, ceiling)
+    : [];
+  if (tooHigh.length > 0) {
+    throw new TauError(
+      "invalid_pipeline",
+      `Invalid pipeline config: ${tooHigh[0]?.field}: ${tooHigh[0]?.message}`,
+      {
+        hint: "ask for less, or raise [sandbox.ceiling] in tau.toml and restart taud",
+        details: { issues: tooHigh },
+      },
+    );
+  }
   for (const name of metadata.connections) {
     if (!connections.has(name)) throw unknownConnection(name, connections);
   }

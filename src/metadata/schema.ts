@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { specError } from "../scheduler/fire_times.ts";
 import { parseDuration } from "../core/duration.ts";
+import type { DeclaredLimits } from "../sandbox/limits.ts";
 
 const NAME = /^[a-zA-Z][a-zA-Z0-9_-]{0,62}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
@@ -77,6 +78,14 @@ export const pipelineConfigSchema = z.strictObject({
   retryDelay: duration.optional(),
   timeout: duration.optional(),
   tags: unique(z.string().min(1).max(64)).optional(),
+  limits: z.strictObject({
+    heapMb: z.number().int().min(16).optional(),
+    memoryMb: z.number().int().min(64).optional(),
+    cpuSeconds: z.number().int().min(1).optional(),
+    diskMb: z.number().int().min(1).optional(),
+    outputMb: z.number().int().min(1).optional(),
+    events: z.number().int().min(100).optional(),
+  }).optional(),
 }).refine((config) => !(config.schedule && config.every), {
   message: "declare either schedule or every, not both",
   path: ["schedule"],
@@ -117,6 +126,8 @@ export interface PipelineMetadata {
   retry_delay_ms: number | null;
   timeout_ms: number | null;
   tags: string[];
+  /** Resource limits the pipeline asked for; absent in metadata stored before they existed. */
+  limits?: DeclaredLimits;
 }
 
 /** What a run uses where its pipeline declares nothing (`[scheduler]` in tau.toml). */
@@ -181,6 +192,14 @@ export function validatePipelineConfig(raw: unknown): ValidationResult {
       retry_delay_ms: c.retryDelay === undefined ? null : parseDuration(c.retryDelay) as number,
       timeout_ms: c.timeout === undefined ? null : parseDuration(c.timeout) as number,
       tags: c.tags ?? [],
+      limits: {
+        heap_mb: c.limits?.heapMb ?? null,
+        memory_mb: c.limits?.memoryMb ?? null,
+        cpu_s: c.limits?.cpuSeconds ?? null,
+        disk_mb: c.limits?.diskMb ?? null,
+        output_mb: c.limits?.outputMb ?? null,
+        events: c.limits?.events ?? null,
+      },
     },
   };
 }

@@ -28,11 +28,37 @@ Deno.test("a minimal config gets defaults in snake_case", () => {
     retry_delay_ms: null,
     timeout_ms: null,
     tags: [],
+    limits: {
+      heap_mb: null,
+      memory_mb: null,
+      cpu_s: null,
+      disk_mb: null,
+      output_mb: null,
+      events: null,
+    },
   });
   assertEquals(
     [effectiveMetadata(result.metadata).retries, effectiveMetadata(result.metadata).timeout_ms],
     [0, 3_600_000],
   );
+});
+
+Deno.test("limits are validated, strict, and stored snake_case", () => {
+  const result = validatePipelineConfig({
+    name: "p",
+    limits: { memoryMb: 256, cpuSeconds: 30, outputMb: 5 },
+  });
+  assert.ok(result.ok);
+  assertEquals(result.metadata.limits, {
+    heap_mb: null,
+    memory_mb: 256,
+    cpu_s: 30,
+    disk_mb: null,
+    output_mb: 5,
+    events: null,
+  });
+  assertEquals(issuesOf({ name: "p", limits: { memory: 256 } })[0]?.field, "limits");
+  assertEquals(issuesOf({ name: "p", limits: { memoryMb: 1 } })[0]?.field, "limits.memoryMb");
 });
 
 Deno.test("scheduling fields are validated", () => {

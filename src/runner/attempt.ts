@@ -13,10 +13,16 @@ import { buildRunLaunch } from "../sandbox/permissions.ts";
 import { copyCaches, linkModuleCache, versionTemplate } from "../sandbox/deno_dir.ts";
 import type { Json, RunError, RunStatus, StepRecord, Store } from "../store/mod.ts";
 import { classifyChildError, systemErrors } from "./classify.ts";
-import { LogWriter } from "./log_writer.ts";
+import { LogWriter, redactLines } from "./log_writer.ts";
 import type { Redactor } from "./redact.ts";
 import type { RequestHandler } from "../connections/run_requests.ts";
 import { sandboxLockFile } from "../sandbox/npm_cache.ts";
+import type { RunLimits } from "../sandbox/limits.ts";
+import type { OsBoundary } from "../sandbox/os_boundary.ts";
+import { checkGrantedHosts } from "../sandbox/network.ts";
+import { type LimitKind, type Usage, Watchdog } from "../sandbox/watchdog.ts";
+import { type AccessRecord, MAX_AUDIT_BYTES, summarizeAudit } from "../sandbox/audit.ts";
+import { readCapped } from "../sandbox/deno_process.ts";
 
 export interface AttemptSpec {
   runId: string;
@@ -31,12 +37,16 @@ export interface AttemptSpec {
   redact: Redactor;
   firstLogSeq: number;
   daemonPort: number;
-  heapMb: number;
-  maxOutputBytes: number;
+  daemonHost?: string;
+  limits: RunLimits;
+  /** Layer 3 as detected at daemon start. */
+  boundary: OsBoundary;
   signal: AbortSignal;
   onStart?: (pid: number) => void;
   /** Hosts of the declared connections. */
   connectionHosts: string[];
+  /** The same hosts per connection name (for the access record). */
+  connectionHostsByName?: Record<string, string[]>;
   /** Declared connections' connector options, sent in the init message only. */
   connections: Record<string, { type: string; options: Record<string, unknown> }>;
   /** Serves the run's requests (trusted-side engines), given its scratch folder. */
@@ -48,7 +58,24 @@ export interface AttemptOutcome {
   result: Json;
   error: RunError | null;
   nextLogSeq: number;
+  /** The layers and limits the attempt ran with, and its peak usage. */
+  sandbox: SandboxRecord;
+  /** What it accessed per declared permission; null when it never started. */
+  access: AccessRecord | null;
 }
+
+export interface SandboxRecord {
+  layers: { deno_permissions: true; module_graph_check: true; os_boundary: boolean };
+  os_boundary: "bubblewrap" | null;
+  /** Why layer 3 was not active. */
+  os_boundary_reason: string | null;
+  rlimits: boolean;
+  limits: RunLimits;
+  usage: Usage | null;
+}
+
+/** After stdout closes, how long a child may take to exit before it is killed. */
+const EXIT_GRACE_MS = 2_000;
 
 export async function runAttempt(
   store: Store,
@@ -58,7 +85,9 @@ export async function runAttempt(
   const runDir = join(paths.runs, `${spec.runId}-${spec.attempt}`);
   const scratchDir = join(runDir, "scratch");
   const denoDir = join(runDir, "deno");
+  const auditDir = join(runDir, "audit");
   await Deno.mkdir(scratchDir, { recursive: true, mode: 0o700 });
+  await Deno.mkdir(auditDir, { mode: 0o700 });
   const template = await versionTemplate(
     join(spec.entry, ".."),
     spec.entry,
@@ -67,14 +96,19 @@ export async function runAttempt(
   );
   if (template) await copyCaches(template, denoDir);
   await linkModuleCache(paths.denoDir, denoDir);
-  const logs = new LogWriter(store, spec.runId, spec.attempt, spec.firstLogSeq);
+  const logs = new LogWriter(store, spec.runId, spec.attempt, spec.firstLogSeq, {
+    redact: spec.redact,
+  });
   const requests = spec.requests?.(scratchDir);
   try {
     return await supervise(store, spec, logs, requests, {
       scratchDir,
       denoDir,
+      auditFile: join(auditDir, "permissions.jsonl"),
       importMap: paths.importMap,
       lockFile: sandboxLockFile(paths.denoDir),
+      // What the run's imports resolve to, besides its own code: the SDK and approved drivers.
+      readOnly: [paths.sdkDir, join(paths.denoDir, "npm")],
     });
   } finally {
     requests?.close();
@@ -88,20 +122,62 @@ async function supervise(
   spec: AttemptSpec,
   logs: LogWriter,
   requests: RequestHandler | undefined,
-  dirs: { scratchDir: string; denoDir: string; importMap: string; lockFile: string },
+  dirs: {
+    scratchDir: string;
+    denoDir: string;
+    auditFile: string;
+    importMap: string;
+    lockFile: string;
+    readOnly: string[];
+  },
 ): Promise<AttemptOutcome> {
+  const { limits, boundary } = spec;
   const launch = buildRunLaunch(
     {
       net: spec.metadata.net,
       secrets: spec.metadata.secrets,
       connectionHosts: spec.connectionHosts,
     },
-    { ...dirs, entry: spec.entry, daemonPort: spec.daemonPort, heapMb: spec.heapMb },
+    {
+      ...dirs,
+      entry: spec.entry,
+      daemonPort: spec.daemonPort,
+      daemonHost: spec.daemonHost,
+      limits,
+      boundary: { os: boundary, readOnly: dirs.readOnly },
+    },
     spec.secretValues,
   );
+  const sandbox: SandboxRecord = {
+    layers: {
+      deno_permissions: true,
+      module_graph_check: true,
+      os_boundary: boundary.mechanism !== null,
+    },
+    os_boundary: boundary.mechanism,
+    os_boundary_reason: boundary.reason,
+    rlimits: boundary.prlimit !== null,
+    limits,
+    usage: null,
+  };
+  const redact = spec.redact;
+  const refused = await checkGrantedHosts(launch.permissions.net, spec.daemonPort);
+  if (refused) {
+    return {
+      status: "failed",
+      result: null,
+      error: redact(systemErrors.forbiddenAddress(refused)),
+      nextLogSeq: logs.nextSeq,
+      sandbox,
+      access: null,
+    };
+  }
   const nonce = crypto.randomUUID();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: launch.args,
+  const deno = Deno.execPath();
+  const child = new Deno.Command(launch.wrapper[0] ?? deno, {
+    args: launch.wrapper.length > 0
+      ? [...launch.wrapper.slice(1), deno, ...launch.args]
+      : launch.args,
     env: launch.env,
     clearEnv: true,
     cwd: dirs.scratchDir,
@@ -111,14 +187,30 @@ async function supervise(
   }).spawn();
   spec.onStart?.(child.pid);
 
-  let ended: "timeout" | "cancelled" | "output_limit" | null = null;
-  const kill = (reason: typeof ended) => {
-    ended ??= reason;
+  let ended: EndReason | null = null;
+  let limitDetail = "";
+  const kill = (reason: EndReason, detail = "") => {
+    if (ended === null) {
+      ended = reason;
+      limitDetail = detail;
+    }
     try {
       child.kill("SIGKILL");
     } catch { /* already exited */ }
   };
-  const timer = setTimeout(() => kill("timeout"), spec.metadata.timeout_ms);
+  const timer = setTimeout(() => kill("timeout"), limits.timeout_ms);
+  const watchdog = new Watchdog(
+    child.pid,
+    limits,
+    [dirs.scratchDir, dirs.auditFile],
+    (kind, detail) => kill(kind, detail),
+  );
+  watchdog.start();
+  let events = 0;
+  const countEvent = () => {
+    if (++events > limits.events) kill("event_limit", `more than ${limits.events} events`);
+  };
+  const requested = new Set<string>();
   const onAbort = () => kill("cancelled");
   spec.signal.addEventListener("abort", onAbort, { once: true });
   if (spec.signal.aborted) onAbort();
@@ -142,6 +234,7 @@ async function supervise(
       .catch(() => {});
   };
   const serve = (id: number, op: string, payload: Record<string, unknown>) => {
+    if (typeof payload.connection === "string") requested.add(payload.connection);
     if (!requests) return reply({ id, ok: false, error: { message: `Unknown request ${op}` } });
     requests.handle(op, payload).then(
       (value) => reply({ id, ok: true, value }),
@@ -162,12 +255,11 @@ async function supervise(
     refund: (bytes: number) => outputBytes -= bytes,
     /** False once the cap is passed: the rest is drained but not stored. */
     ok: () => {
-      if (outputBytes <= spec.maxOutputBytes) return true;
+      if (outputBytes <= limits.output_bytes) return true;
       kill("output_limit");
       return false;
     },
   };
-  const redact = spec.redact;
   const stepStarts = new Map<number, string>();
   const saveStep = (
     seq: number,
@@ -197,17 +289,15 @@ async function supervise(
     new LineParser(nonce),
     output,
     async (line) => {
-      if (line.kind === "text") return logs.write("stdout", redact(line.text));
+      if (line.kind === "text") return logs.write("stdout", line.text);
       if (line.kind === "invalid") {
-        return logs.write(
-          "system",
-          redact(`${line.reason}: ${line.text}`),
-        );
+        return logs.write("system", `${line.reason}: ${line.text}`);
       }
       const event = line.event;
+      countEvent();
       switch (event.type) {
         case "log":
-          return logs.write(event.level, redact(event.message), event.step, event.ts);
+          return logs.write(event.level, event.message, event.step, event.ts);
         case "step_start":
           stepStarts.set(event.seq, event.ts);
           return await saveStep(event.seq, event.name, { started_at: event.ts });
@@ -250,14 +340,41 @@ async function supervise(
       const text = line.kind === "text" ? line.text : line.kind === "invalid" ? line.text : "";
       stderrTail.push(text);
       if (stderrTail.length > 40) stderrTail.shift();
-      logs.write("stderr", redact(text));
+      logs.write("stderr", text);
     },
   );
-  const [status] = await Promise.all([child.status, readStdout, readStderr]);
+  // A child whose stdout reached its end but keeps running can no longer be heard: it is
+  // ended. (Under bubblewrap its helpers hold the pipe too, so only its exit or limits end it.)
+  let exited = false;
+  readStdout.then(() => {
+    if (!exited) setTimeout(() => !exited && kill("channel_closed"), EXIT_GRACE_MS);
+  });
+  const [status] = await Promise.all([
+    child.status.finally(() => exited = true),
+    readStdout,
+    readStderr,
+  ]);
   await replies;
   await writer.close().catch(() => {});
   clearTimeout(timer);
   spec.signal.removeEventListener("abort", onAbort);
+  await watchdog.stop();
+  sandbox.usage = watchdog.peak;
+  const [auditText, auditTruncated] = await readAudit(dirs.auditFile);
+  const access = summarizeAudit(
+    auditText,
+    {
+      net: launch.permissions.net,
+      env: launch.permissions.env,
+      read: launch.permissions.read,
+      write: launch.permissions.write,
+    },
+    new Map(
+      spec.metadata.connections.map((name) => [name, spec.connectionHostsByName?.[name] ?? []]),
+    ),
+    requested,
+    auditTruncated,
+  );
 
   const outcome = (
     status: RunStatus,
@@ -268,14 +385,18 @@ async function supervise(
     result: value,
     error: error ? redact(error) : null,
     nextLogSeq: logs.nextSeq,
+    sandbox,
+    access: redact(access),
   });
-  if (ended === "cancelled") return outcome("cancelled", systemErrors.cancelled());
-  if (ended === "timeout") {
-    return outcome("timed_out", systemErrors.timeout(spec.metadata.timeout_ms));
+  const reason = ended as EndReason | null;
+  if (reason === "cancelled") return outcome("cancelled", systemErrors.cancelled());
+  if (reason === "timeout") return outcome("timed_out", systemErrors.timeout(limits.timeout_ms));
+  if (reason === "output_limit") {
+    return outcome("failed", systemErrors.outputLimit(limits.output_bytes));
   }
-  if (ended === "output_limit") {
-    return outcome("failed", systemErrors.outputLimit(spec.maxOutputBytes));
-  }
+  if (reason) return outcome("failed", systemErrors.limit(reason, limitDetail));
+  const signalled = limitSignal(status);
+  if (signalled) return outcome("failed", systemErrors.limit(signalled, ""));
   const finalResult = result as { value: Json } | null;
   const finalError = childError as ChildError | null;
   if (status.code === 0 && finalResult && !finalError) {
@@ -285,7 +406,7 @@ async function supervise(
   if (status.code === 0) return outcome("failed", systemErrors.noResult(status.code));
   return outcome(
     "failed",
-    systemErrors.crashed(status.code, status.signal, redact(stderrTail.join("\n"))),
+    systemErrors.crashed(status.code, status.signal, redactLines(redact, stderrTail).join("\n")),
   );
 }
 
@@ -313,4 +434,35 @@ async function consumeLines(
     open = output.ok();
   }
   if (open) { for (const line of parser.end()) await onLine(line); }
+}
+
+type EndReason =
+  | "timeout"
+  | "cancelled"
+  | "output_limit"
+  | "event_limit"
+  | "channel_closed"
+  | LimitKind;
+
+/** rlimits end a process with a signal; through bubblewrap it becomes exit code 128 + signal. */
+function limitSignal(status: Deno.CommandStatus): LimitKind | null {
+  if (status.signal === "SIGXCPU" || status.code === 128 + 24) return "cpu_limit";
+  if (status.signal === "SIGXFSZ" || status.code === 128 + 25) return "disk_limit";
+  return null;
+}
+
+/** The audit log, capped: it is written by the child's runtime, so its size is the child's. */
+async function readAudit(path: string): Promise<[string | null, boolean]> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path);
+  } catch {
+    return [null, false];
+  }
+  try {
+    const text = await readCapped(file.readable, MAX_AUDIT_BYTES + 1);
+    return [text.slice(0, MAX_AUDIT_BYTES), text.length > MAX_AUDIT_BYTES];
+  } catch {
+    return [null, false];
+  }
 }

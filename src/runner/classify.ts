@@ -66,6 +66,15 @@ export function classifyChildError(error: ChildError, context: ClassifyContext):
         ...base,
         hint: "export the variable in the environment that starts taud, then restart it",
       };
+    case "RangeError":
+      if (/Array buffer allocation failed/.test(error.message)) {
+        return {
+          kind: "memory_limit",
+          ...base,
+          hint: "process data in batches, or raise limits.memoryMb in the pipeline config",
+        };
+      }
+      return { kind: "exception", ...base, hint: hintForException(error) };
     case "InvalidResult":
       return {
         kind: "invalid_output",
@@ -120,9 +129,12 @@ export const systemErrors = {
   }),
   crashed: (code: number, signal: string | null, stderr: string): RunError => {
     const oom = /out of memory|heap limit/i.test(stderr);
+    const reserve = /Failed to reserve virtual memory/i.test(stderr);
     return {
       kind: oom ? "memory_limit" : "crashed",
-      message: oom
+      message: reserve
+        ? "The run reserved more memory than its limit allows (too many Workers or buffers) and was killed"
+        : oom
         ? "The run ran out of memory (V8 heap limit) and was killed"
         : `The run's process ended with ${signal ? `signal ${signal}` : `exit code ${code}`}`,
       stack: stderr.slice(-4000) || null,
@@ -131,6 +143,27 @@ export const systemErrors = {
         : "see the stack and the run's logs for what the process printed",
     };
   },
+  /** A limit the supervisor or an rlimit enforced (memory, CPU, disk, threads, events…). */
+  limit: (kind: string, detail: string): RunError => {
+    const known = LIMIT_ERRORS[kind];
+    return {
+      kind,
+      message: `${known?.message ?? "The run passed a limit"}${detail ? `: ${detail}` : ""}`,
+      hint: known?.hint ?? "see the run's sandbox.limits",
+    };
+  },
+  /** A granted name resolves to an address no run may reach. */
+  forbiddenAddress: (
+    violation: { target: string; address: string; reason: string },
+  ): RunError => ({
+    kind: "permission_denied",
+    permission: "net",
+    target: violation.target,
+    message:
+      `${violation.target} resolves to ${violation.address}, ${violation.reason}, which no run may reach`,
+    hint:
+      "declare the host the pipeline really needs; the daemon's port and the cloud metadata service are never reachable",
+  }),
   daemonStopped: (): RunError => ({
     kind: "daemon_restart",
     message: "The daemon stopped while this run was running",
@@ -141,3 +174,30 @@ export const systemErrors = {
 function formatMs(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
+
+const LIMIT_ERRORS: Record<string, { message: string; hint: string }> = {
+  memory_limit: {
+    message: "The run used more memory than its limit and was killed",
+    hint: "process data in batches, or raise limits.memoryMb in the pipeline config",
+  },
+  cpu_limit: {
+    message: "The run used more CPU time than its limit and was killed",
+    hint: "do less work per run, or raise limits.cpuSeconds in the pipeline config",
+  },
+  disk_limit: {
+    message: "The run wrote more to its scratch folder than its limit and was killed",
+    hint: "write less, or stream data to a connection; or raise limits.diskMb",
+  },
+  process_limit: {
+    message: "The run started more threads (Workers) than allowed and was killed",
+    hint: "use fewer Workers",
+  },
+  event_limit: {
+    message: "The run sent more events (logs, steps, requests) than its limit and was killed",
+    hint: "log less: summarize instead of logging per row; or raise limits.events",
+  },
+  channel_closed: {
+    message: "The run closed its output channel (stdout) and kept running; it was killed",
+    hint: "do not close Deno.stdout in a pipeline",
+  },
+};

@@ -25,8 +25,6 @@ Deno.test("runs take [scheduler] retries where the pipeline declares none", asyn
       store,
       paths: tauPaths(home),
       daemonPort: 1,
-      heapMb: 64,
-      maxOutputBytes: 1024,
       defaults: { retries: 4, retry_delay_ms: 10, timeout_ms: 1000 },
     });
     const quiet = await runs.prepare("quiet");

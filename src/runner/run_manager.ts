@@ -14,23 +14,38 @@ import {
   RUN_DEFAULTS,
   type RunDefaults,
 } from "../metadata/schema.ts";
-import type { AttemptRecord, Json, NewRun, RunRecord, RunStatus, Store } from "../store/mod.ts";
+import type {
+  AttemptRecord,
+  Json,
+  NewRun,
+  PipelineRecord,
+  RunRecord,
+  RunStatus,
+  Store,
+} from "../store/mod.ts";
 import { admit } from "../scheduler/admission.ts";
 import { requirePipeline, TERMINAL_STATUSES } from "../store/mod.ts";
 import { runAttempt } from "./attempt.ts";
 import { systemErrors } from "./classify.ts";
 import { makeRedactor } from "./redact.ts";
-import { showPermissions } from "./run_permissions.ts";
+import { type ShownPermissions, showPermissions } from "./run_permissions.ts";
 import type { Connection } from "../connections/registry.ts";
 import { resolveConnections, type ResolvedConnections } from "../connections/resolve.ts";
 import { runRequests } from "../connections/run_requests.ts";
+import { effectiveLimits, NO_DECLARED_LIMITS, type RunLimits } from "../sandbox/limits.ts";
+import { NO_OS_BOUNDARY, type OsBoundary } from "../sandbox/os_boundary.ts";
+import { DEFAULT_LIMITS } from "../sandbox/permissions.ts";
 
 export interface RunManagerOptions {
   store: Store;
   paths: TauPaths;
   daemonPort: number;
-  heapMb: number;
-  maxOutputBytes: number;
+  /** The address the API listens on (denied to runs like its port). */
+  daemonHost?: string;
+  /** `[sandbox]` defaults and ceilings. @default {DEFAULT_LIMITS for both} */
+  limits?: { defaults: RunLimits; ceiling: RunLimits };
+  /** Layer 3 as detected at start. @default {none} */
+  boundary?: OsBoundary;
   /** Where declared secrets are read from. @default {Deno.env} */
   env?: { get(name: string): string | undefined };
   /** Named connections from tau.toml. @default {empty} */
@@ -85,6 +100,20 @@ export class RunManager {
     return (await this.#o.store.getRun(run.run_id)) ?? run;
   }
 
+  /** What a run of the pipeline's current version would be given (`tau show`). */
+  permissions(pipeline: PipelineRecord): ShownPermissions {
+    const entry = join(
+      versionDir(this.#o.paths, pipeline.name, pipeline.current_version),
+      "entry.ts",
+    );
+    const metadata = this.#effective(pipeline.metadata);
+    return showPermissions(this.#o.paths, metadata, {
+      ...this.#o,
+      limits: this.#limits(metadata),
+      entry,
+    });
+  }
+
   /** The record of a new run of the pipeline's current version, not stored yet. */
   async prepare(name: string, request: RunRequest = {}): Promise<NewRun> {
     const { store, paths } = this.#o;
@@ -101,6 +130,7 @@ export class RunManager {
       max_attempts: metadata.retries + 1,
       permissions: showPermissions(paths, metadata, {
         ...this.#o,
+        limits: this.#limits(metadata),
         runId,
         entry,
       }) as unknown as Json,
@@ -142,6 +172,17 @@ export class RunManager {
     });
     const byId = new Map(queued.map((r) => [r.run_id, r]));
     for (const id of admitted) this.#start(id, (byId.get(id) as RunRecord).pipeline);
+  }
+
+  /** The limits a run of this pipeline gets: its own, else `[sandbox]`, capped by the ceiling. */
+  #limits(metadata: PipelineMetadata & RunDefaults): RunLimits {
+    const configured = this.#o.limits ?? { defaults: DEFAULT_LIMITS, ceiling: DEFAULT_LIMITS };
+    return effectiveLimits(
+      metadata.limits ?? NO_DECLARED_LIMITS,
+      metadata.timeout_ms,
+      configured.defaults,
+      configured.ceiling,
+    );
   }
 
   #effective(metadata: unknown): PipelineMetadata & RunDefaults {
@@ -310,16 +351,22 @@ export class RunManager {
         redact,
         firstLogSeq: logSeq,
         daemonPort: this.#o.daemonPort,
-        heapMb: this.#o.heapMb,
-        maxOutputBytes: this.#o.maxOutputBytes,
+        daemonHost: this.#o.daemonHost,
+        limits: this.#limits(metadata),
+        boundary: this.#o.boundary ?? NO_OS_BOUNDARY,
         signal: controller.signal,
         onStart: (pid) => void store.updateRun(runId, { pid }),
         connectionHosts: connections.hosts,
+        connectionHostsByName: connections.hostsByName,
         connections: connections.forRun,
         requests: (scratchDir) =>
           runRequests(metadata.connections, registry, paths.home, scratchDir),
       });
       logSeq = outcome.nextLogSeq;
+      await store.updateRun(runId, {
+        sandbox: outcome.sandbox as unknown as Json,
+        access: outcome.access as unknown as Json,
+      });
       const finished = new Date();
       attempts.push({
         ...current,

@@ -6,6 +6,7 @@ import { buildRunLaunch, type PermissionSet } from "../sandbox/permissions.ts";
 import { sandboxLockFile } from "../sandbox/npm_cache.ts";
 import type { Connection } from "../connections/registry.ts";
 import { connectionHosts } from "../connections/resolve.ts";
+import type { RunLimits } from "../sandbox/limits.ts";
 
 export interface ShownPermissions extends PermissionSet {
   /** The exact `deno` arguments a run is started with. */
@@ -17,7 +18,8 @@ export function showPermissions(
   metadata: PipelineMetadata,
   options: {
     daemonPort: number;
-    heapMb: number;
+    daemonHost?: string;
+    limits: RunLimits;
     runId?: string;
     entry?: string;
     /** Named connections from tau.toml: declared ones grant their hosts. */
@@ -38,7 +40,8 @@ export function showPermissions(
       lockFile: sandboxLockFile(paths.denoDir),
       entry: options.entry ?? join(paths.code, metadata.name, "v<version>", "entry.ts"),
       daemonPort: options.daemonPort,
-      heapMb: options.heapMb,
+      daemonHost: options.daemonHost,
+      limits: options.limits,
     },
   );
   return { ...launch.permissions, flags: launch.args };

@@ -3,6 +3,10 @@
  * always give the same flags, so `tau show` can print exactly what a run will get, and the
  * unit tests can pin it down. Nothing here ever grants run, sys, ffi, import or all.
  */
+import { dirname } from "node:path";
+import type { RunLimits } from "./limits.ts";
+import { ALWAYS_DENIED, daemonAddresses, exactHostPort } from "./network.ts";
+import { bubblewrapArgs, type OsBoundary, prlimitArgs } from "./os_boundary.ts";
 
 export interface PermissionInput {
   /** Hosts (`host` or `host:port`) the pipeline declared in `net`. */
@@ -26,11 +30,14 @@ export interface SandboxOptions {
   entry: string;
   /** The daemon's own port: always denied, whatever the pipeline declares. */
   daemonPort: number;
-  /**
-   * V8 old-space limit of the child, in MiB.
-   * @default {512}
-   */
-  heapMb?: number;
+  /** The address the daemon listens on, denied too when it is not a loopback one. */
+  daemonHost?: string;
+  /** The run's resource limits. @default {DEFAULT_LIMITS} */
+  limits?: RunLimits;
+  /** Where Deno writes the run's permission audit log (outside the scratch folder). */
+  auditFile?: string;
+  /** Layer 3, when the daemon has it; `readOnly` are extra paths the run must see (SDK, …). */
+  boundary?: { os: OsBoundary; readOnly: string[] };
 }
 
 /** The permission set as shown to users (`tau show`, `tau inspect`). */
@@ -46,19 +53,30 @@ export interface PermissionSet {
   ffi: false;
   sys: false;
   import: false;
-  heap_mb: number;
+  limits: RunLimits;
 }
 
 export interface RunLaunch {
   permissions: PermissionSet;
   /** Arguments after the `deno` executable. */
   args: string[];
+  /** What starts `deno` (prlimit, bubblewrap and their arguments); empty: deno directly. */
+  wrapper: string[];
   /** The child's whole environment (it is spawned with a cleared environment). */
   env: Record<string, string>;
 }
 
-/** Addresses no run may reach even if a declared name resolves there (cloud metadata). */
-const ALWAYS_DENIED = ["169.254.0.0/16", "metadata.google.internal"];
+/** Limits of a run when the caller gives none (the `[sandbox]` defaults). */
+export const DEFAULT_LIMITS: RunLimits = {
+  timeout_ms: 60 * 60 * 1000,
+  heap_mb: 512,
+  memory_mb: 1024,
+  cpu_s: 3600,
+  disk_mb: 1024,
+  output_bytes: 10 * 1024 * 1024,
+  events: 1_000_000,
+  threads: 64,
+};
 
 /**
  * Environment names the approved npm drivers read even when every option is passed
@@ -118,23 +136,20 @@ export function zeroPermissionArgs(
   ];
 }
 
-export function daemonAddresses(port: number): string[] {
-  return ["127.0.0.1", "localhost", "0.0.0.0", "[::1]"].map((host) => `${host}:${port}`);
-}
-
-/** Builds the child's flags and environment from what the pipeline declared. */
+/** Builds the child's flags, wrapper and environment from what the pipeline declared. */
 export function buildRunLaunch(
   input: PermissionInput,
   options: SandboxOptions,
   secretValues: Readonly<Record<string, string>> = {},
 ): RunLaunch {
-  const net = [...new Set([...(input.connectionHosts ?? []), ...input.net])].sort();
+  const net = [...new Set([...(input.connectionHosts ?? []), ...input.net].map(exactHostPort))]
+    .sort();
   const env = [...new Set(input.secrets)].sort();
   const probes = DRIVER_ENV_PROBES.filter((p) => !env.includes(p));
-  const heapMb = options.heapMb ?? 512;
+  const limits = options.limits ?? DEFAULT_LIMITS;
   const permissions: PermissionSet = {
     net,
-    deny_net: [...daemonAddresses(options.daemonPort), ...ALWAYS_DENIED],
+    deny_net: [...daemonAddresses(options.daemonPort, options.daemonHost), ...ALWAYS_DENIED],
     env,
     env_unset: probes,
     read: [options.scratchDir],
@@ -143,7 +158,7 @@ export function buildRunLaunch(
     ffi: false,
     sys: false,
     import: false,
-    heap_mb: heapMb,
+    limits,
   };
 
   const args = [
@@ -155,14 +170,44 @@ export function buildRunLaunch(
     ...(net.length > 0 ? [`--allow-net=${net.join(",")}`] : []),
     `--deny-net=${permissions.deny_net.join(",")}`,
     ...(env.length + probes.length > 0 ? [`--allow-env=${[...env, ...probes].join(",")}`] : []),
-    `--v8-flags=--max-old-space-size=${heapMb}`,
+    `--v8-flags=--max-old-space-size=${limits.heap_mb}`,
     options.entry,
   ];
 
   const childEnv = baseChildEnv(options.scratchDir, options.denoDir);
+  if (options.auditFile) childEnv.DENO_AUDIT_PERMISSIONS = options.auditFile;
   for (const name of env) {
     const value = secretValues[name];
     if (value !== undefined) childEnv[name] = value;
   }
-  return { permissions, args, env: childEnv };
+  return { permissions, args, wrapper: wrapperFor(options, net.length > 0), env: childEnv };
+}
+
+/** `prlimit … bwrap …` in front of `deno`, as far as this daemon has them. */
+function wrapperFor(options: SandboxOptions, network: boolean): string[] {
+  const os = options.boundary?.os;
+  const wrapper: string[] = [];
+  if (os?.prlimit) wrapper.push(os.prlimit, ...prlimitArgs(options.limits ?? DEFAULT_LIMITS));
+  if (os?.mechanism === "bubblewrap" && os.bwrap) {
+    wrapper.push(
+      os.bwrap,
+      ...bubblewrapArgs(os, {
+        readOnly: [
+          dirname(options.entry),
+          options.importMap,
+          options.lockFile,
+          ...options.boundary!.readOnly,
+        ],
+        readWrite: [
+          options.scratchDir,
+          options.denoDir,
+          ...(options.auditFile ? [dirname(options.auditFile)] : []),
+        ],
+        network,
+        cwd: options.scratchDir,
+      }),
+      "--",
+    );
+  }
+  return wrapper;
 }

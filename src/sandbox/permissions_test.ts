@@ -1,5 +1,10 @@
 import { assert, assertEquals } from "../../tests/helpers/assert.ts";
-import { buildRunLaunch, DRIVER_ENV_PROBES, type SandboxOptions } from "./permissions.ts";
+import {
+  buildRunLaunch,
+  DEFAULT_LIMITS,
+  DRIVER_ENV_PROBES,
+  type SandboxOptions,
+} from "./permissions.ts";
 
 const options: SandboxOptions = {
   scratchDir: "/home/t/.tau/runs/r1-1/scratch",
@@ -51,8 +56,8 @@ Deno.test("the exact flags: hardening flags, scratch-only files, the entry last"
     "--import-map=/home/t/.tau/import_map.json",
     "--allow-read=/home/t/.tau/runs/r1-1/scratch",
     "--allow-write=/home/t/.tau/runs/r1-1/scratch",
-    "--allow-net=api.example.com",
-    "--deny-net=127.0.0.1:8400,localhost:8400,0.0.0.0:8400,[::1]:8400,169.254.0.0/16,metadata.google.internal",
+    "--allow-net=api.example.com:443",
+    "--deny-net=127.0.0.0/8:8400,localhost:8400,0.0.0.0:8400,[::1]:8400,[::]:8400,169.254.0.0/16,[fd00:ec2::254],metadata.google.internal,metadata",
     `--allow-env=API_KEY,${DRIVER_ENV_PROBES.join(",")}`,
     "--v8-flags=--max-old-space-size=512",
     "/home/t/.tau/code/p/v1/entry.ts",
@@ -69,7 +74,7 @@ Deno.test("net is declared hosts plus connection hosts, deduplicated and sorted"
     },
     options,
   );
-  assertEquals(permissions.net, ["a.example", "b.example:443", "db.internal:5432"]);
+  assertEquals(permissions.net, ["a.example:443", "b.example:443", "db.internal:5432"]);
 });
 
 Deno.test("the daemon's port and cloud metadata are always denied", () => {
@@ -79,7 +84,7 @@ Deno.test("the daemon's port and cloud metadata are always denied", () => {
   });
   for (
     const host of [
-      "127.0.0.1:9123",
+      "127.0.0.0/8:9123",
       "localhost:9123",
       "[::1]:9123",
       "0.0.0.0:9123",
@@ -106,13 +111,80 @@ Deno.test("the function is pure: same input, same output", () => {
   assertEquals(buildRunLaunch(input, options), buildRunLaunch(input, options));
 });
 
-Deno.test("heap limit is configurable", () => {
-  const { args, permissions } = buildRunLaunch({ net: [], secrets: [] }, {
-    ...options,
-    heapMb: 64,
-  });
+Deno.test("the limits set the heap flag and are shown with the permissions", () => {
+  const limits = { ...DEFAULT_LIMITS, heap_mb: 64 };
+  const { args, permissions } = buildRunLaunch({ net: [], secrets: [] }, { ...options, limits });
   assert.ok(args.includes("--v8-flags=--max-old-space-size=64"));
-  assertEquals(permissions.heap_mb, 64);
+  assertEquals(permissions.limits, limits);
+});
+
+Deno.test("a host without a port is granted on 443 only; the daemon's port is denied everywhere", () => {
+  const { permissions } = buildRunLaunch(
+    { net: ["api.example.com", "db.internal:5432", "[2001:db8::1]"], secrets: [] },
+    { ...options, daemonHost: "10.0.0.7" },
+  );
+  assertEquals(permissions.net, ["[2001:db8::1]:443", "api.example.com:443", "db.internal:5432"]);
+  assertEquals(permissions.deny_net, [
+    "127.0.0.0/8:8400",
+    "localhost:8400",
+    "0.0.0.0:8400",
+    "[::1]:8400",
+    "[::]:8400",
+    "10.0.0.7:8400",
+    "169.254.0.0/16",
+    "[fd00:ec2::254]",
+    "metadata.google.internal",
+    "metadata",
+  ]);
+});
+
+Deno.test("without an OS boundary deno starts directly; with one, under prlimit and bwrap", () => {
+  assertEquals(buildRunLaunch({ net: [], secrets: [] }, options).wrapper, []);
+  const os = {
+    mechanism: "bubblewrap" as const,
+    reason: null,
+    bwrap: "/usr/bin/bwrap",
+    prlimit: "/usr/bin/prlimit",
+    systemMounts: [["--ro-bind", "/usr/bin/deno", "/usr/bin/deno"]],
+  };
+  const limits = { ...DEFAULT_LIMITS, cpu_s: 7, memory_mb: 100, disk_mb: 3 };
+  const { wrapper } = buildRunLaunch({ net: [], secrets: [] }, {
+    ...options,
+    limits,
+    auditFile: "/home/t/.tau/runs/r1-1/audit/permissions.jsonl",
+    boundary: { os, readOnly: ["/opt/tau/sdk/"] },
+  });
+  const mib = 1024 * 1024;
+  assertEquals(wrapper.slice(0, 6), [
+    "/usr/bin/prlimit",
+    "--cpu=7:8",
+    `--data=${1124 * mib}:${1124 * mib}`,
+    `--fsize=${3 * mib}:${3 * mib}`,
+    "--",
+    "/usr/bin/bwrap",
+  ]);
+  const bwrap = wrapper.slice(6).join(" ");
+  for (
+    const expected of [
+      "--die-with-parent",
+      "--unshare-pid",
+      "--unshare-net", // declares no host
+      "--cap-drop ALL",
+      "--ro-bind /home/t/.tau/code/p/v1 /home/t/.tau/code/p/v1",
+      "--ro-bind /opt/tau/sdk/ /opt/tau/sdk/",
+      "--bind /home/t/.tau/runs/r1-1/scratch /home/t/.tau/runs/r1-1/scratch",
+      "--bind /home/t/.tau/runs/r1-1/audit /home/t/.tau/runs/r1-1/audit",
+      "--chdir /home/t/.tau/runs/r1-1/scratch",
+    ]
+  ) assert.ok(bwrap.includes(expected), expected);
+  assert.ok(!bwrap.includes("--bind /home/t/.tau "), "TAU_HOME itself is never mounted");
+  assertEquals(wrapper.at(-1), "--");
+  const networked = buildRunLaunch({ net: ["a.example:443"], secrets: [] }, {
+    ...options,
+    boundary: { os, readOnly: [] },
+  });
+  assert.ok(!networked.wrapper.includes("--unshare-net"));
+  assert.ok(networked.wrapper.join(" ").includes("--ro-bind-try /etc/resolv.conf"));
 });
 
 Deno.test("driver env probes are allowed but never set in the child", () => {

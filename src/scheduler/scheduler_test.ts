@@ -27,8 +27,6 @@ async function fixture(fn: (f: Fixture) => Promise<void>) {
     store,
     paths: tauPaths(home),
     daemonPort: 1,
-    heapMb: 64,
-    maxOutputBytes: 1024,
     maxConcurrent: 0, // nothing executes: the tests look at what was scheduled
   });
   const scheduler = () =>

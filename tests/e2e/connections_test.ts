@@ -92,7 +92,11 @@ path = "${lakeDir}/lake.duckdb"
     });
 
     await t.step("inline connector example", async () => {
-      const dep = await d.tau("deploy", `${EXAMPLES}inline_connectors.ts`);
+      // The example grants the API on 127.0.0.1:8080; the stand-in listens on a free port.
+      const copy = `${await Deno.makeTempDir()}/inline_connectors.ts`;
+      const code = await Deno.readTextFile(`${EXAMPLES}inline_connectors.ts`);
+      await Deno.writeTextFile(copy, code.replace("127.0.0.1:8080", new URL(api.url).host));
+      const dep = await d.tau("deploy", copy);
       assertEquals(dep.code, 0, dep.stdout);
       const run = await d.tau("run", "inline_api_to_warehouse");
       assertEquals(run.json.status, "success", JSON.stringify(run.json.error));

@@ -1,0 +1,55 @@
+import { assertEquals } from "../../tests/helpers/assert.ts";
+import { checkGrantedHosts, exactHostPort, forbiddenAddress } from "./network.ts";
+
+Deno.test("grants are exact host:port; a bare host means 443", () => {
+  assertEquals(
+    ["api.example.com", "db:5432", "[2001:db8::1]", "[2001:db8::1]:8080", "10.0.0.1"].map(
+      exactHostPort,
+    ),
+    ["api.example.com:443", "db:5432", "[2001:db8::1]:443", "[2001:db8::1]:8080", "10.0.0.1:443"],
+  );
+});
+
+Deno.test("link-local and metadata addresses are forbidden on every port", () => {
+  for (const address of ["169.254.169.254", "169.254.1.1", "fe80::1", "[fd00:ec2::254]"]) {
+    assertEquals(forbiddenAddress(address, 80, 8400), "a link-local / cloud metadata address");
+  }
+  assertEquals(forbiddenAddress("::ffff:169.254.169.254", 80, 8400) !== null, true);
+});
+
+Deno.test("loopback is forbidden only on the daemon's port", () => {
+  for (const address of ["127.0.0.1", "127.0.0.2", "0.0.0.0", "::1", "::", "::ffff:127.0.0.1"]) {
+    assertEquals(forbiddenAddress(address, 8400, 8400), "the Tau daemon's own port", address);
+    assertEquals(forbiddenAddress(address, 5432, 8400), null, address);
+  }
+  assertEquals(forbiddenAddress("10.1.2.3", 8400, 8400), null);
+});
+
+Deno.test("a granted name resolving to a forbidden address is refused before the run", async () => {
+  const dns: Record<string, string[]> = {
+    "rebind.example": ["93.184.216.34", "127.0.0.1"],
+    "meta.example": ["169.254.169.254"],
+    "ok.example": ["10.0.0.5"],
+  };
+  const resolve = (host: string) =>
+    dns[host] ? Promise.resolve(dns[host]) : Promise.reject(new Error("NXDOMAIN"));
+  assertEquals(
+    await checkGrantedHosts(["ok.example:443", "gone.example:443"], 8400, resolve),
+    null,
+  );
+  assertEquals(await checkGrantedHosts(["rebind.example:8400"], 8400, resolve), {
+    target: "rebind.example:8400",
+    address: "127.0.0.1",
+    reason: "the Tau daemon's own port",
+  });
+  assertEquals(await checkGrantedHosts(["rebind.example:5432"], 8400, resolve), null);
+  assertEquals(
+    (await checkGrantedHosts(["meta.example:80"], 8400, resolve))?.address,
+    "169.254.169.254",
+  );
+  // The real resolver: /etc/hosts maps localhost to loopback.
+  assertEquals(
+    (await checkGrantedHosts(["localhost:8400"], 8400))?.reason,
+    "the Tau daemon's own port",
+  );
+});
