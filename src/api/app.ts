@@ -54,6 +54,7 @@ export function createApp(deps: ApiDeps): Hono {
         throw new TauError(
           "payload_too_large",
           `Request body is larger than ${MAX_BODY_BYTES} bytes`,
+          { hint: "send less per request: pipeline files are limited to 1 MiB" },
         );
       },
     }),

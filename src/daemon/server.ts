@@ -97,13 +97,16 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     onPruned: (count) => log("pruned", { runs: count }),
     onError,
   });
+  // Only digests of the admin keys stay in memory; the configured key is dropped from config.
+  const keyDigests = await adminKeyDigests([apiKey, config.auth.api_key]);
+  delete config.auth.api_key;
   const app = createApp({
     store,
     runs,
     scheduler,
     paths,
     config,
-    adminKeyDigests: await adminKeyDigests([apiKey, config.auth.api_key]),
+    adminKeyDigests: keyDigests,
     connections,
     daemon,
     boundary,
