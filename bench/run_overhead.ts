@@ -3,7 +3,7 @@
  * the real CLI, interleaved with N bare `deno run` of an equivalent file. Prints a table on
  * stderr and one JSON document on stdout; exits 1 if any Tau run does not end in "success".
  *
- *   deno task bench [--runs N]
+ *   deno task bench [--runs N] [--os-boundary off]
  */
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
@@ -42,7 +42,12 @@ interface Series {
   p99_ms: number;
 }
 
-const { values } = parseArgs({ args: Deno.args, options: { runs: { type: "string" } } });
+const { values } = parseArgs({
+  args: Deno.args,
+  options: { runs: { type: "string" }, "os-boundary": { type: "string" } },
+});
+// `--os-boundary off` measures layers 1 and 2 alone, to price the bubblewrap layer.
+const osBoundary = values["os-boundary"] ?? "auto";
 const runs = Number(values.runs ?? 40);
 if (!Number.isInteger(runs) || runs < 1) throw new Error("--runs must be a positive integer");
 
@@ -75,6 +80,7 @@ let daemon = null as BenchDaemon | null;
 
 async function startDaemon(): Promise<BenchDaemon> {
   await Deno.mkdir(home);
+  await Deno.writeTextFile(`${home}/tau.toml`, `[sandbox]\nos_boundary = "${osBoundary}"\n`);
   daemon = await startBenchDaemon(home, { cwd: ROOT });
   return daemon;
 }
@@ -163,6 +169,7 @@ async function main() {
     },
     overhead_ratio: { api_p50: ratio(apiS), cli_p50: ratio(cliS) },
     api_phases_p50_ms: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, pct(v, 50)])),
+    os_boundary: osBoundary,
     deno_version: Deno.version.deno,
     machine: {
       cpus: navigator.hardwareConcurrency,
