@@ -13,6 +13,12 @@ export interface DuckDBTarget {
   path: string;
   /** Directories statements may read and write (read_csv, COPY … TO). */
   allowedDirectories: string[];
+  /**
+   * Where DuckDB spills. DuckDB quietly adds its temp directory to `allowed_directories`, and
+   * its default (`.tmp` beside the database, or under the daemon's working directory for
+   * `:memory:`) is shared between runs; a folder in the run's scratch is neither.
+   */
+  tempDirectory: string;
   readOnly?: boolean;
 }
 
@@ -89,6 +95,7 @@ export class DuckDBSession {
     const options: Record<string, string> = {
       autoinstall_known_extensions: "false",
       autoload_known_extensions: "false",
+      temp_directory: this.target.tempDirectory,
     };
     if (this.target.readOnly) options.access_mode = "READ_ONLY";
     this.#instance = await DuckDBInstance.create(path, options);

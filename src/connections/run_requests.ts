@@ -64,6 +64,7 @@ function namedTarget(
     return {
       path: `md:${f.database}?motherduck_token=${f.token}`,
       allowedDirectories: [scratchDir],
+      tempDirectory: spillDirectory(scratchDir),
     };
   }
   if (c.type !== "duckdb") throw new Error(`Connection ${name} is not a DuckDB connection`);
@@ -74,17 +75,24 @@ function namedTarget(
       ...f.allowed_directories.map((d) => isAbsolute(d) ? d : join(home, d)),
       scratchDir,
     ],
+    tempDirectory: spillDirectory(scratchDir),
     readOnly: f.read_only,
   };
 }
 
 /** Inline databases live in the run's scratch folder (or in memory), never elsewhere. */
 function inlineTarget(path: string, scratchDir: string) {
-  if (path === ":memory:") return { path, allowedDirectories: [scratchDir] };
+  const tempDirectory = spillDirectory(scratchDir);
+  if (path === ":memory:") return { path, allowedDirectories: [scratchDir], tempDirectory };
   const full = resolve(scratchDir, path);
   const rel = relative(scratchDir, full);
   if (rel.startsWith("..") || isAbsolute(rel)) {
     throw new Error(`Inline DuckDB databases must live in the run's scratch folder, not ${path}`);
   }
-  return { path: full, allowedDirectories: [scratchDir] };
+  return { path: full, allowedDirectories: [scratchDir], tempDirectory };
+}
+
+/** DuckDB's spill folder: inside the run's scratch, so it counts against the disk limit. */
+function spillDirectory(scratchDir: string): string {
+  return join(scratchDir, ".duckdb_tmp");
 }

@@ -20,6 +20,7 @@ import { systemClock } from "../scheduler/clock.ts";
 import { Retention } from "../scheduler/retention.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
 import { detectOsBoundary } from "../sandbox/os_boundary.ts";
+import { listeningAddresses } from "../sandbox/network.ts";
 import { configuredLimits } from "../sandbox/limits.ts";
 
 export interface ServeOptions {
@@ -65,9 +66,7 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     get daemonPort() {
       return daemon.port;
     },
-    get daemonHost() {
-      return host;
-    },
+    daemonAddresses: listeningAddresses(host),
     limits: configuredLimits(config),
     boundary,
     connections,

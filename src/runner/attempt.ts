@@ -37,7 +37,7 @@ export interface AttemptSpec {
   redact: Redactor;
   firstLogSeq: number;
   daemonPort: number;
-  daemonHost?: string;
+  daemonAddresses?: string[];
   limits: RunLimits;
   /** Layer 3 as detected at daemon start. */
   boundary: OsBoundary;
@@ -142,7 +142,7 @@ async function supervise(
       ...dirs,
       entry: spec.entry,
       daemonPort: spec.daemonPort,
-      daemonHost: spec.daemonHost,
+      daemonAddresses: spec.daemonAddresses,
       limits,
       boundary: { os: boundary, readOnly: dirs.readOnly },
     },
@@ -161,7 +161,10 @@ async function supervise(
     usage: null,
   };
   const redact = spec.redact;
-  const refused = await checkGrantedHosts(launch.permissions.net, spec.daemonPort);
+  const refused = await checkGrantedHosts(launch.permissions.net, {
+    port: spec.daemonPort,
+    addresses: spec.daemonAddresses,
+  });
   if (refused) {
     return {
       status: "failed",

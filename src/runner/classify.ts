@@ -12,16 +12,26 @@ export interface ClassifyContext {
   filename: string;
 }
 
-const DENIED = /Requires (\w+) access to "([^"]*)"/;
+// `Requires net access to "host:443"`, `Requires env access` (enumeration), or
+// `Deno.symlink() requires unscoped --allow-read`.
+const DENIED =
+  /Requires (net|env|read|write|run|ffi|sys|import) access(?: to "([^"]*)")?|requires unscoped --allow-(read|write)/;
 
 const PERMISSION_HINTS: Record<string, (target: string) => string> = {
   net: (t) =>
     `declare the host in the pipeline config: net: [${
       JSON.stringify(t)
     }], or declare the connection that owns it in connections`,
-  env: (t) => `declare it: secrets: [${JSON.stringify(t)}], and read it with ctx.secret()`,
-  read: () =>
-    "a run may only read and write its scratch folder (the working directory, Deno.cwd()); load data through a connection instead",
+  env: (t) =>
+    !t
+      ? "a run can read only its declared secrets, one by one, never the whole environment"
+      : t.startsWith("NODE_")
+      ? "pipelines can never start subprocesses (node:child_process reads NODE_* variables first)"
+      : `declare it: secrets: [${JSON.stringify(t)}], and read it with ctx.secret()`,
+  read: (t) =>
+    !t
+      ? "links and whole-filesystem operations need unscoped read access, which no run gets"
+      : "a run may only read and write its scratch folder (the working directory, Deno.cwd()); load data through a connection instead",
   write: () => "a run may only write inside its scratch folder (the working directory, Deno.cwd())",
   run: () => "pipelines can never start subprocesses",
   ffi: () => "pipelines can never load native libraries",
@@ -35,7 +45,7 @@ export function classifyChildError(error: ChildError, context: ClassifyContext):
   const base = { message, step: error.step, stack, location: locate(error.stack, context) };
   const denied = DENIED.exec(error.message);
   if (denied || error.name === "NotCapable" || error.name === "PermissionDenied") {
-    const permission = denied?.[1] ?? null;
+    const permission = denied?.[1] ?? denied?.[3] ?? null;
     const target = denied?.[2] ?? null;
     return {
       kind: "permission_denied",

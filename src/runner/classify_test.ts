@@ -29,3 +29,18 @@ Deno.test("ordinary exceptions keep their message and find no location outside t
   assertEquals(error.kind, "exception");
   assertEquals(error.location, null);
 });
+
+Deno.test("denials without a target still name the permission", () => {
+  const classify = (name: string, message: string) =>
+    classifyChildError({ name, message, stack: null, step: null }, context);
+  const env = classify("NotCapable", "Requires env access, run again with the --allow-env flag");
+  assertEquals([env.kind, env.permission, env.target], ["permission_denied", "env", null]);
+  assertEquals(env.hint?.includes("never the whole environment"), true);
+  const link = classify(
+    "NotCapable",
+    "Deno.symlink() requires unscoped --allow-read, run again with the --allow-read flag",
+  );
+  assertEquals([link.kind, link.permission], ["permission_denied", "read"]);
+  const driver = classify("PostgresError", "must be owner: Requires superuser access");
+  assertEquals(driver.kind, "exception");
+});

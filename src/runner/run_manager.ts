@@ -40,8 +40,8 @@ export interface RunManagerOptions {
   store: Store;
   paths: TauPaths;
   daemonPort: number;
-  /** The address the API listens on (denied to runs like its port). */
-  daemonHost?: string;
+  /** The addresses the API listens on (denied to runs on its port). */
+  daemonAddresses?: string[];
   /** `[sandbox]` defaults and ceilings. @default {DEFAULT_LIMITS for both} */
   limits?: { defaults: RunLimits; ceiling: RunLimits };
   /** Layer 3 as detected at start. @default {none} */
@@ -351,7 +351,7 @@ export class RunManager {
         redact,
         firstLogSeq: logSeq,
         daemonPort: this.#o.daemonPort,
-        daemonHost: this.#o.daemonHost,
+        daemonAddresses: this.#o.daemonAddresses,
         limits: this.#limits(metadata),
         boundary: this.#o.boundary ?? NO_OS_BOUNDARY,
         signal: controller.signal,

@@ -18,7 +18,7 @@ export function showPermissions(
   metadata: PipelineMetadata,
   options: {
     daemonPort: number;
-    daemonHost?: string;
+    daemonAddresses?: string[];
     limits: RunLimits;
     runId?: string;
     entry?: string;
@@ -40,7 +40,7 @@ export function showPermissions(
       lockFile: sandboxLockFile(paths.denoDir),
       entry: options.entry ?? join(paths.code, metadata.name, "v<version>", "entry.ts"),
       daemonPort: options.daemonPort,
-      daemonHost: options.daemonHost,
+      daemonAddresses: options.daemonAddresses,
       limits: options.limits,
     },
   );

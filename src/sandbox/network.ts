@@ -21,31 +21,55 @@ export function exactHostPort(entry: string): string {
   return /^(\[[^\]]+\]|[^:[\]]+):\d+$/.test(entry) ? entry : `${entry}:443`;
 }
 
-/** Everything that reaches the daemon's port on this machine. */
-export function daemonAddresses(port: number, host?: string): string[] {
+/**
+ * Everything that reaches the daemon's port on this machine: every loopback and wildcard
+ * spelling, plus the addresses it listens on (all interface addresses when bound to a wildcard).
+ */
+export function daemonAddresses(port: number, listening: readonly string[] = []): string[] {
   const hosts = ["127.0.0.0/8", "localhost", "0.0.0.0", "[::1]", "[::]"];
-  if (host && !hosts.includes(host)) hosts.push(isIP(host) === 6 ? `[${host}]` : host);
+  for (const address of listening) {
+    const ip = canonicalIp(address);
+    const host = isIP(ip) === 6 ? `[${ip}]` : ip;
+    if (!hosts.includes(host) && !ip.startsWith("127.")) hosts.push(host);
+  }
   return hosts.map((h) => `${h}:${port}`);
 }
 
+/** The addresses a daemon bound to `host` answers on (every interface for a wildcard). */
+export function listeningAddresses(host: string): string[] {
+  if (host !== "0.0.0.0" && host !== "::" && host !== "[::]") return [host];
+  return [...new Set(Deno.networkInterfaces().map((i) => i.address))];
+}
+
+/**
+ * One spelling per address: brackets dropped, IPv6 compressed by the URL parser, and
+ * IPv4-mapped IPv6 (`::ffff:7f00:1`) turned back into IPv4.
+ */
+export function canonicalIp(address: string): string {
+  const bare = address.replace(/^\[|\]$/g, "").toLowerCase();
+  if (isIP(bare) !== 6) return bare;
+  const ip = new URL(`http://[${bare}]/`).hostname.slice(1, -1);
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(ip);
+  if (!mapped) return ip;
+  const [hi, lo] = [parseInt(mapped[1]!, 16), parseInt(mapped[2]!, 16)];
+  return [hi >> 8, hi & 255, lo >> 8, lo & 255].join(".");
+}
+
 /** Why an address may never be reached by a run (with the daemon's port), or null. */
-export function forbiddenAddress(address: string, port: number, daemonPort: number): string | null {
-  const ip = address.replace(/^\[|\]$/g, "").toLowerCase();
-  const v4 = ip.startsWith("::ffff:") ? ip.slice(7) : ip;
-  if (isIP(v4) === 4) {
-    if (v4.startsWith("169.254.")) return "a link-local / cloud metadata address";
-    if ((v4.startsWith("127.") || v4 === "0.0.0.0") && port === daemonPort) {
-      return "the Tau daemon's own port";
-    }
-    return null;
+export function forbiddenAddress(
+  address: string,
+  port: number,
+  daemon: { port: number; addresses?: readonly string[] },
+): string | null {
+  const ip = canonicalIp(address);
+  if (isIP(ip) === 4 && ip.startsWith("169.254.")) return "a link-local / cloud metadata address";
+  if (isIP(ip) === 6 && (/^fe[89ab]/.test(ip) || ip === "fd00:ec2::254")) {
+    return "a link-local / cloud metadata address";
   }
-  if (isIP(ip) === 6) {
-    if (/^fe[89ab]/.test(ip) || ip === "fd00:ec2::254") {
-      return "a link-local / cloud metadata address";
-    }
-    if ((ip === "::1" || ip === "::") && port === daemonPort) return "the Tau daemon's own port";
-  }
-  return null;
+  if (port !== daemon.port) return null;
+  const local = ip.startsWith("127.") || ip === "0.0.0.0" || ip === "::1" || ip === "::";
+  const listening = (daemon.addresses ?? []).some((a) => canonicalIp(a) === ip);
+  return local || listening ? "the Tau daemon's own port" : null;
 }
 
 export interface ResolvedViolation {
@@ -68,7 +92,7 @@ const RESOLVE_TIMEOUT_MS = 2_000;
  */
 export async function checkGrantedHosts(
   grants: readonly string[],
-  daemonPort: number,
+  daemon: { port: number; addresses?: readonly string[] },
   resolve: Resolve = systemResolve,
 ): Promise<ResolvedViolation | null> {
   const checks = grants.map(async (target) => {
@@ -78,7 +102,7 @@ export async function checkGrantedHosts(
     const port = Number(match[2]);
     const addresses = isIP(host) ? [host] : await withTimeout(resolve(host)).catch(() => []);
     for (const address of addresses) {
-      const reason = forbiddenAddress(address, port, daemonPort);
+      const reason = forbiddenAddress(address, port, daemon);
       if (reason) return { target, address, reason };
     }
     return null;

@@ -1,5 +1,7 @@
 import { assertEquals } from "../../tests/helpers/assert.ts";
-import { checkGrantedHosts, exactHostPort, forbiddenAddress } from "./network.ts";
+import { canonicalIp, checkGrantedHosts, exactHostPort, forbiddenAddress } from "./network.ts";
+
+const daemon = { port: 8400 };
 
 Deno.test("grants are exact host:port; a bare host means 443", () => {
   assertEquals(
@@ -12,17 +14,36 @@ Deno.test("grants are exact host:port; a bare host means 443", () => {
 
 Deno.test("link-local and metadata addresses are forbidden on every port", () => {
   for (const address of ["169.254.169.254", "169.254.1.1", "fe80::1", "[fd00:ec2::254]"]) {
-    assertEquals(forbiddenAddress(address, 80, 8400), "a link-local / cloud metadata address");
+    assertEquals(forbiddenAddress(address, 80, daemon), "a link-local / cloud metadata address");
   }
-  assertEquals(forbiddenAddress("::ffff:169.254.169.254", 80, 8400) !== null, true);
+  assertEquals(forbiddenAddress("::ffff:169.254.169.254", 80, daemon) !== null, true);
 });
 
 Deno.test("loopback is forbidden only on the daemon's port", () => {
-  for (const address of ["127.0.0.1", "127.0.0.2", "0.0.0.0", "::1", "::", "::ffff:127.0.0.1"]) {
-    assertEquals(forbiddenAddress(address, 8400, 8400), "the Tau daemon's own port", address);
-    assertEquals(forbiddenAddress(address, 5432, 8400), null, address);
+  const spellings = [
+    "127.0.0.1",
+    "127.0.0.2",
+    "0.0.0.0",
+    "::1",
+    "[0:0:0:0:0:0:0:1]",
+    "0::1",
+    "::",
+    "::ffff:127.0.0.1",
+    "[::ffff:7f00:1]",
+  ];
+  for (const address of spellings) {
+    assertEquals(forbiddenAddress(address, 8400, daemon), "the Tau daemon's own port", address);
+    assertEquals(forbiddenAddress(address, 5432, daemon), null, address);
   }
-  assertEquals(forbiddenAddress("10.1.2.3", 8400, 8400), null);
+  assertEquals(forbiddenAddress("10.1.2.3", 8400, daemon), null);
+});
+
+Deno.test("a daemon bound to an interface address is denied there too", () => {
+  const bound = { port: 8400, addresses: ["192.0.2.2", "2001:db8::2"] };
+  assertEquals(forbiddenAddress("192.0.2.2", 8400, bound), "the Tau daemon's own port");
+  assertEquals(forbiddenAddress("[2001:db8:0::2]", 8400, bound), "the Tau daemon's own port");
+  assertEquals(forbiddenAddress("192.0.2.2", 443, bound), null);
+  assertEquals(canonicalIp("::ffff:c000:202"), "192.0.2.2");
 });
 
 Deno.test("a granted name resolving to a forbidden address is refused before the run", async () => {
@@ -34,22 +55,22 @@ Deno.test("a granted name resolving to a forbidden address is refused before the
   const resolve = (host: string) =>
     dns[host] ? Promise.resolve(dns[host]) : Promise.reject(new Error("NXDOMAIN"));
   assertEquals(
-    await checkGrantedHosts(["ok.example:443", "gone.example:443"], 8400, resolve),
+    await checkGrantedHosts(["ok.example:443", "gone.example:443"], daemon, resolve),
     null,
   );
-  assertEquals(await checkGrantedHosts(["rebind.example:8400"], 8400, resolve), {
+  assertEquals(await checkGrantedHosts(["rebind.example:8400"], daemon, resolve), {
     target: "rebind.example:8400",
     address: "127.0.0.1",
     reason: "the Tau daemon's own port",
   });
-  assertEquals(await checkGrantedHosts(["rebind.example:5432"], 8400, resolve), null);
+  assertEquals(await checkGrantedHosts(["rebind.example:5432"], daemon, resolve), null);
   assertEquals(
-    (await checkGrantedHosts(["meta.example:80"], 8400, resolve))?.address,
+    (await checkGrantedHosts(["meta.example:80"], daemon, resolve))?.address,
     "169.254.169.254",
   );
   // The real resolver: /etc/hosts maps localhost to loopback.
   assertEquals(
-    (await checkGrantedHosts(["localhost:8400"], 8400))?.reason,
+    (await checkGrantedHosts(["localhost:8400"], daemon))?.reason,
     "the Tau daemon's own port",
   );
 });

@@ -30,8 +30,8 @@ export interface SandboxOptions {
   entry: string;
   /** The daemon's own port: always denied, whatever the pipeline declares. */
   daemonPort: number;
-  /** The address the daemon listens on, denied too when it is not a loopback one. */
-  daemonHost?: string;
+  /** The addresses the daemon listens on, denied too (every interface's when bound to 0.0.0.0). */
+  daemonAddresses?: string[];
   /** The run's resource limits. @default {DEFAULT_LIMITS} */
   limits?: RunLimits;
   /** Where Deno writes the run's permission audit log (outside the scratch folder). */
@@ -149,7 +149,7 @@ export function buildRunLaunch(
   const limits = options.limits ?? DEFAULT_LIMITS;
   const permissions: PermissionSet = {
     net,
-    deny_net: [...daemonAddresses(options.daemonPort, options.daemonHost), ...ALWAYS_DENIED],
+    deny_net: [...daemonAddresses(options.daemonPort, options.daemonAddresses), ...ALWAYS_DENIED],
     env,
     env_unset: probes,
     read: [options.scratchDir],

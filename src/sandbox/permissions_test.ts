@@ -121,7 +121,7 @@ Deno.test("the limits set the heap flag and are shown with the permissions", () 
 Deno.test("a host without a port is granted on 443 only; the daemon's port is denied everywhere", () => {
   const { permissions } = buildRunLaunch(
     { net: ["api.example.com", "db.internal:5432", "[2001:db8::1]"], secrets: [] },
-    { ...options, daemonHost: "10.0.0.7" },
+    { ...options, daemonAddresses: ["10.0.0.7", "127.0.0.1", "::1", "fe80::0:1"] },
   );
   assertEquals(permissions.net, ["[2001:db8::1]:443", "api.example.com:443", "db.internal:5432"]);
   assertEquals(permissions.deny_net, [
@@ -131,6 +131,7 @@ Deno.test("a host without a port is granted on 443 only; the daemon's port is de
     "[::1]:8400",
     "[::]:8400",
     "10.0.0.7:8400",
+    "[fe80::1]:8400",
     "169.254.0.0/16",
     "[fd00:ec2::254]",
     "metadata.google.internal",

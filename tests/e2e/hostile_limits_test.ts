@@ -169,3 +169,33 @@ Deno.test('os_boundary = "off" runs with layers 1 and 2 and says so', async () =
     await d.stop();
   }
 });
+
+Deno.test("a daemon bound to every interface is denied on each of its addresses", async () => {
+  const address = Deno.networkInterfaces().find((i) =>
+    i.family === "IPv4" && !i.address.startsWith("127.")
+  )?.address;
+  if (!address) throw new Error("this test needs a non-loopback IPv4 interface");
+  const d = await startDaemon({}, { config: '[daemon]\nhost = "0.0.0.0"\n' });
+  try {
+    const template = await Deno.readTextFile(`${FIXTURES}hostile/daemon_port_declared.ts`);
+    const file = `${await Deno.makeTempDir()}/daemon_port_declared.ts`;
+    await Deno.writeTextFile(
+      file,
+      template.replaceAll("DECLARED_HOST_PORT", `${address}:${d.port}`),
+    );
+    const deployed = await d.tau("deploy", file);
+    assertEquals(deployed.code, 0, deployed.stdout);
+    const run = (await d.tau(
+      "run",
+      "daemon_port_declared",
+      "--params",
+      JSON.stringify({ host: address, port: d.port }),
+    )).json;
+    assertEquals(run.status, "failed", JSON.stringify(run.result));
+    assertEquals(run.error.kind, "permission_denied");
+    assertEquals(run.error.target, `${address}:${d.port}`);
+    assert.ok(run.permissions.deny_net.includes(`${address}:${d.port}`));
+  } finally {
+    await d.stop();
+  }
+});

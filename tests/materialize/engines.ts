@@ -81,7 +81,11 @@ export function engineTest(name: string, fn: (engine: Engine) => Promise<void>):
 
 /** A DuckDB connector over an in-memory, locked-down session, as the daemon runs it. */
 function duckdbConnector(): Connector {
-  const db = new DuckDBSession({ path: ":memory:", allowedDirectories: [] });
+  const db = new DuckDBSession({
+    path: ":memory:",
+    allowedDirectories: [],
+    tempDirectory: Deno.makeTempDirSync({ prefix: "tau_duck_spill_" }),
+  });
   const session: SqlSession = {
     execute: async (sql, params = []) => {
       const rows = await db.query(sql, params);
