@@ -18,7 +18,7 @@ import { graphRoutes } from "./graph.ts";
 import { connectionRoutes } from "./connections.ts";
 import type { Connection } from "../connections/registry.ts";
 import { VERSION } from "../version.ts";
-import { NO_OS_BOUNDARY, type OsBoundary } from "../sandbox/os_boundary.ts";
+import { layersReport, NO_OS_BOUNDARY, type OsBoundary } from "../sandbox/os_boundary.ts";
 import { configuredLimits } from "../sandbox/limits.ts";
 
 export interface ApiDeps {
@@ -114,15 +114,8 @@ function sandboxStatus(deps: ApiDeps) {
   const boundary = deps.boundary ?? NO_OS_BOUNDARY;
   const { defaults, ceiling } = configuredLimits(deps.config);
   return {
-    layers: {
-      deno_permissions: true,
-      module_graph_check: true,
-      os_boundary: boundary.mechanism !== null,
-    },
-    os_boundary: boundary.mechanism,
-    os_boundary_reason: boundary.reason,
+    ...layersReport(boundary),
     os_boundary_mode: deps.config.sandbox.os_boundary,
-    rlimits: boundary.prlimit !== null,
     default_limits: defaults,
     ceiling,
     deno: Deno.version.deno,

@@ -18,7 +18,7 @@ import type { Redactor } from "./redact.ts";
 import type { RequestHandler } from "../connections/run_requests.ts";
 import { sandboxLockFile } from "../sandbox/npm_cache.ts";
 import type { RunLimits } from "../sandbox/limits.ts";
-import type { OsBoundary } from "../sandbox/os_boundary.ts";
+import { layersReport, type OsBoundary } from "../sandbox/os_boundary.ts";
 import { checkGrantedHosts } from "../sandbox/network.ts";
 import { type LimitKind, type Usage, Watchdog } from "../sandbox/watchdog.ts";
 import { type AccessRecord, MAX_AUDIT_BYTES, summarizeAudit } from "../sandbox/audit.ts";
@@ -64,15 +64,11 @@ export interface AttemptOutcome {
   access: AccessRecord | null;
 }
 
-export interface SandboxRecord {
-  layers: { deno_permissions: true; module_graph_check: true; os_boundary: boolean };
-  os_boundary: "bubblewrap" | null;
-  /** Why layer 3 was not active. */
-  os_boundary_reason: string | null;
-  rlimits: boolean;
+export type SandboxRecord = ReturnType<typeof layersReport> & {
   limits: RunLimits;
+  /** Peak memory, threads, CPU and disk seen by the watchdog. */
   usage: Usage | null;
-}
+};
 
 /** After stdout closes, how long a child may take to exit before it is killed. */
 const EXIT_GRACE_MS = 2_000;
@@ -148,18 +144,7 @@ async function supervise(
     },
     spec.secretValues,
   );
-  const sandbox: SandboxRecord = {
-    layers: {
-      deno_permissions: true,
-      module_graph_check: true,
-      os_boundary: boundary.mechanism !== null,
-    },
-    os_boundary: boundary.mechanism,
-    os_boundary_reason: boundary.reason,
-    rlimits: boundary.prlimit !== null,
-    limits,
-    usage: null,
-  };
+  const sandbox: SandboxRecord = { ...layersReport(boundary), limits, usage: null };
   const redact = spec.redact;
   const refused = await checkGrantedHosts(launch.permissions.net, {
     port: spec.daemonPort,

@@ -31,6 +31,20 @@ export const NO_OS_BOUNDARY: OsBoundary = {
   systemMounts: [],
 };
 
+/** Which layers a run gets from this boundary, as `tau status` and run records show them. */
+export function layersReport(os: OsBoundary) {
+  return {
+    layers: {
+      deno_permissions: true as const,
+      module_graph_check: true as const,
+      os_boundary: os.mechanism !== null,
+    },
+    os_boundary: os.mechanism,
+    os_boundary_reason: os.reason,
+    rlimits: os.prlimit !== null,
+  };
+}
+
 /** What one run's boundary mounts; everything else on the machine is absent inside it. */
 export interface BoundarySpec {
   /** Mounted read-only at the same path: code, SDK, import map, lockfile, module cache. */
