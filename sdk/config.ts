@@ -65,6 +65,8 @@ export interface PipelineConfig {
   timeout?: Duration;
   /** Free-form labels. */
   tags?: string[];
+  /** Only workers started with this tag run it (`taud --role worker --tags gpu`). */
+  pool?: string;
   /**
    * Resource limits of each run; unset ones come from `[sandbox]` in tau.toml, and none may
    * exceed `[sandbox.ceiling]`. Exceeding one ends the run with its own error kind.

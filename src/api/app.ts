@@ -16,6 +16,7 @@ import { pipelineRoutes } from "./pipelines.ts";
 import { runRoutes } from "./runs.ts";
 import { graphRoutes } from "./graph.ts";
 import { connectionRoutes } from "./connections.ts";
+import { workerRoutes } from "./workers.ts";
 import type { Connection } from "../connections/registry.ts";
 import { VERSION } from "../version.ts";
 import { layersReport, NO_OS_BOUNDARY, type OsBoundary } from "../sandbox/os_boundary.ts";
@@ -37,6 +38,10 @@ export interface ApiDeps {
   daemon: { pid: number; host: string; port: number; startedAt: Date };
   /** Layer 3 as detected at start. @default {none} */
   boundary?: OsBoundary;
+  /** What this process does (`taud --role`). @default {all three} */
+  roles?: string[];
+  /** Workers' lease, for telling a lost worker from a live one. */
+  leaseMs?: number;
 }
 
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -71,7 +76,8 @@ export function createApp(deps: ApiDeps): Hono {
       port: deps.daemon.port,
       home: deps.paths.home,
       uptime_s: Math.round((Date.now() - deps.daemon.startedAt.getTime()) / 1000),
-      store: "sqlite",
+      store: deps.store.kind,
+      roles: deps.roles ?? ["api", "worker", "scheduler"],
       pipelines: stats.pipelines,
       runs: stats.runs,
       active_runs: deps.runs.activeCount,
@@ -81,6 +87,7 @@ export function createApp(deps: ApiDeps): Hono {
   api.route("/pipelines", pipelineRoutes(deps));
   api.route("/", graphRoutes(deps));
   api.route("/connections", connectionRoutes(deps));
+  api.route("/workers", workerRoutes(deps));
   api.route("/keys", keyRoutes(deps));
   api.route("/", runRoutes(deps));
   app.route("/api/v1", api);

@@ -86,6 +86,8 @@ export const ROUTE_SCOPES: readonly ScopeRule[] = [
   { method: "POST", path: "/pipelines", scope: "admin" },
   { method: "DELETE", path: "/pipelines/:name", scope: "admin" },
   { method: "PUT", path: "/pipelines/:name/depends", scope: "admin" },
+  // Recording a worker (the earlier Tau's push registration).
+  { method: "POST", path: "/workers/register", scope: "admin" },
   // Key management, reading included.
   { method: "GET", path: "/keys", scope: "admin" },
   { method: "POST", path: "/keys", scope: "admin" },

@@ -48,6 +48,38 @@ async function waitForRun(client: Client, runId: string, initial: { status?: str
   return run;
 }
 
+interface LogPage {
+  run_id: string;
+  pipeline?: string;
+  status: string;
+  logs: { seq: number }[];
+}
+
+const FOLLOW_POLL_MS = 250;
+
+/**
+ * Prints each log line as one compact JSON object per line while the run is queued or running
+ * (the store receives them as they happen, so any API process can serve them), then returns
+ * the run's final status.
+ */
+async function followLogs(c: Client, runId: string, first: LogPage) {
+  let page = first;
+  let after = -1;
+  let lines = 0;
+  for (;;) {
+    for (const line of page.logs) {
+      console.log(JSON.stringify(line));
+      after = line.seq;
+      lines++;
+    }
+    const finished = page.status !== "queued" && page.status !== "running";
+    if (finished && page.logs.length === 0) break; // the end, and every line after it, read
+    if (!finished) await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS));
+    page = await c.request("GET", `/runs/${enc(runId)}/logs?after=${after}`) as LogPage;
+  }
+  return { run_id: runId, pipeline: first.pipeline, status: page.status, lines };
+}
+
 export const COMMANDS: Record<string, CommandSpec> = {
   deploy: {
     usage: "tau deploy <file> [--name NAME] [--schedule CRON] [--force]",
@@ -244,9 +276,10 @@ export const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   logs: {
-    usage: "tau logs <name> [--run ID]",
-    description: "Log lines of a run (the last run by default)",
-    options: { run: { type: "string" } },
+    usage: "tau logs <name> [--run ID] [--follow]",
+    description: "Log lines of a run (the last run by default); --follow streams them as JSON " +
+      "lines until the run ends",
+    options: { run: { type: "string" }, follow: { type: "boolean" } },
     async run({ client, args, flags }) {
       const name = one(args, "pipeline name", this.usage);
       const c = await client();
@@ -254,13 +287,13 @@ export const COMMANDS: Record<string, CommandSpec> = {
         ? String(flags.run)
         : (await c.request("GET", `/pipelines/${enc(name)}/runs/last`) as { run_id: string })
           .run_id;
-      const logs = await c.request("GET", `/runs/${enc(runId)}/logs`) as { pipeline?: string };
+      const logs = await c.request("GET", `/runs/${enc(runId)}/logs`) as LogPage;
       if (logs.pipeline !== name) {
         throw new TauError("not_found", `Run ${runId} does not belong to ${name}`, {
           hint: `list its runs with tau runs ${name}`,
         });
       }
-      return logs;
+      return flags.follow ? await followLogs(c, runId, logs) : logs;
     },
   },
   errors: {
@@ -298,6 +331,17 @@ export const COMMANDS: Record<string, CommandSpec> = {
         return c.request("POST", `/connections/${enc(String(flags.test))}/test`);
       }
       return c.request("GET", "/connections");
+    },
+  },
+  workers: {
+    usage: "tau workers",
+    description:
+      "The taud processes that execute runs: host, roles, tags, capacity, load, last heartbeat",
+    async run({ client, args }) {
+      if (args.length > 0) {
+        throw new TauError("invalid_params", "Unexpected argument", { hint: "usage: tau workers" });
+      }
+      return (await client()).request("GET", "/workers");
     },
   },
   keys: {

@@ -16,8 +16,20 @@ export const configSchema = z.strictObject({
   daemon: z.strictObject({
     host: z.string().min(1).default("127.0.0.1"),
     port: port.default(8400),
+    /** On SIGTERM a worker stops claiming and lets its runs finish this long, then hands the
+     * rest back to the queue. */
+    drain_grace: duration.default("30s"),
+    /** A worker's claim on a run lapses this long after its last heartbeat. */
+    lease: duration.default("15s"),
   }).prefault({}),
-  database: z.strictObject({ url: z.string().optional() }).prefault({}),
+  database: z.strictObject({
+    /** `postgres://…` for the PostgreSQL store; unset: SQLite in $TAU_HOME/tau.db. */
+    url: z.string().regex(/^postgres(ql)?:\/\//, {
+      message: "must be a postgres:// or postgresql:// URL (unset for SQLite)",
+    }).optional(),
+    /** Connections in the PostgreSQL pool. */
+    pool_size: z.number().int().min(1).max(100).default(10),
+  }).prefault({}),
   auth: z.strictObject({ api_key: z.string().min(16).optional() }).prefault({}),
   scheduler: z.strictObject({
     timezone: timezone.default("UTC"),
@@ -143,6 +155,15 @@ export async function loadConfig(home: string, env: Env = Deno.env): Promise<Tau
       throw new TauError("invalid_config", `Cannot read config file ${file}: ${String(err)}`);
     }
     config = parseConfig(text, env, file);
+  }
+  const envDatabase = env.get("TAU_DATABASE_URL");
+  if (envDatabase) {
+    if (!/^postgres(ql)?:\/\//.test(envDatabase)) {
+      throw new TauError("invalid_config", "TAU_DATABASE_URL must be a postgres:// URL", {
+        hint: "unset it to use SQLite in $TAU_HOME/tau.db",
+      });
+    }
+    config.database.url = envDatabase;
   }
   const envPort = env.get("TAU_PORT");
   if (envPort) config.daemon.port = Number(envPort);

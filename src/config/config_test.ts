@@ -6,7 +6,13 @@ const env = (vars: Record<string, string>) => ({ get: (name: string) => vars[nam
 
 Deno.test("defaults apply to an empty file", () => {
   const config = parseConfig("", env({}));
-  assertEquals(config.daemon, { host: "127.0.0.1", port: 8400 });
+  assertEquals(config.daemon, {
+    host: "127.0.0.1",
+    port: 8400,
+    drain_grace: "30s",
+    lease: "15s",
+  });
+  assertEquals(config.database, { pool_size: 10 });
   assertEquals(config.scheduler.timezone, "UTC");
 });
 
@@ -42,4 +48,15 @@ Deno.test("tau.toml.example is valid, connections included", async () => {
   const config = parseConfig(text, env({}));
   const connections = parseConnections(config.connections);
   assert.ok(connections.size >= 8);
+});
+
+Deno.test("[database] url must be a PostgreSQL URL", () => {
+  const config = parseConfig('[database]\nurl = "postgres://u@db:5432/tau"\n', env({}));
+  assertEquals(config.database.url, "postgres://u@db:5432/tau");
+  try {
+    parseConfig('[database]\nurl = "mysql://db/tau"\n', env({}));
+    throw new Error("expected an error");
+  } catch (err) {
+    assert.ok(err instanceof TauError && /database\.url/.test(err.message), String(err));
+  }
 });

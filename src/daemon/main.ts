@@ -4,11 +4,13 @@
  *   taud [--port N] [--host H]      start in the background (idempotent), print JSON
  *   taud --foreground [...]          run attached (logs on stderr)
  *   taud stop                        stop the background daemon
+ *   --role all|api|worker|scheduler   what this process does (comma-separated; default all)
+ *   --tags gpu,eu                     worker tags: pipelines with that `pool` run here
  */
 import { parseArgs } from "node:util";
 import { resolveHome, tauPaths } from "../config/paths.ts";
 import { TauError, toErrorBody } from "../core/errors.ts";
-import { serveDaemon } from "./server.ts";
+import { type Role, ROLES, serveDaemon } from "./server.ts";
 import { startBackground, stopDaemon } from "./control.ts";
 
 async function main(args: string[]): Promise<number> {
@@ -20,16 +22,21 @@ async function main(args: string[]): Promise<number> {
       port: { type: "string" },
       host: { type: "string" },
       "log-file": { type: "string" },
+      role: { type: "string" },
+      tags: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
   const home = resolveHome();
   const port = values.port === undefined ? undefined : parsePort(values.port);
   const host = values.host;
+  const roles = parseRoles(values.role ?? "all");
+  const tags = (values.tags ?? "").split(",").map((t) => t.trim()).filter(Boolean);
   if (values.help) {
     print({
-      usage: "taud [--port N] [--host H] | taud --foreground [--port N] [--host H] | taud stop",
-      defaults: { port: 8400, host: "127.0.0.1", home },
+      usage:
+        "taud [--port N] [--host H] [--role all|api|worker|scheduler] [--tags T1,T2] | taud --foreground [...] | taud stop",
+      defaults: { port: 8400, host: "127.0.0.1", home, role: "all", tags: [] },
     });
     return 0;
   }
@@ -49,11 +56,25 @@ async function main(args: string[]): Promise<number> {
       ...(host ? { host } : {}),
       ...(port !== undefined ? { port } : {}),
       ...(values["log-file"] ? { logFile: values["log-file"] } : {}),
+      roles,
+      tags,
     });
     return 0;
   }
   print(await startBackground(tauPaths(home), args.filter((a) => !a.startsWith("--log-file"))));
   return 0;
+}
+
+function parseRoles(text: string): Role[] {
+  const names = text.split(",").map((r) => r.trim()).filter(Boolean);
+  if (names.includes("all")) return [...ROLES];
+  const unknown = names.filter((r) => !ROLES.includes(r as Role));
+  if (unknown.length > 0 || names.length === 0) {
+    throw new TauError("invalid_params", `Invalid --role ${text}`, {
+      hint: "use all, or any of api, worker, scheduler separated by commas",
+    });
+  }
+  return [...new Set(names)] as Role[];
 }
 
 function parsePort(text: string): number {

@@ -23,12 +23,19 @@ import { detectOsBoundary } from "../sandbox/os_boundary.ts";
 import { listeningAddresses } from "../sandbox/network.ts";
 import { configuredLimits } from "../sandbox/limits.ts";
 
+export type Role = "api" | "worker" | "scheduler";
+export const ROLES: readonly Role[] = ["api", "worker", "scheduler"];
+
 export interface ServeOptions {
   home: string;
   host?: string;
   port?: number;
   /** Write daemon logs here instead of stderr. */
   logFile?: string;
+  /** What this process does. @default {all three} */
+  roles?: Role[];
+  /** Worker tags: runs of pipelines whose `pool` is one of them come here. */
+  tags?: string[];
 }
 
 export async function serveDaemon(options: ServeOptions): Promise<void> {
@@ -51,7 +58,12 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
   }
   await prepareHome(paths);
   const apiKey = await ensureApiKey(paths);
-  const store = await openStore({ path: paths.database });
+  const roles = new Set(options.roles ?? ROLES);
+  const store = config.database.url
+    ? await openStore({ url: config.database.url, max: config.database.pool_size })
+    : await openStore({ path: paths.database });
+  const workerId = `${Deno.hostname()}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const leaseMs = parseDuration(config.daemon.lease) as number;
 
   const controller = new AbortController();
   let server: Deno.HttpServer<Deno.NetAddr>;
@@ -77,11 +89,16 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
       timeout_ms: parseDuration(s.timeout) as number,
     },
     onFinished: (run) => cascade.onFinished(run),
+    execute: roles.has("worker"),
+    workerId,
+    tags: options.tags ?? [],
+    leaseMs,
   });
   const prepare = runs.prepare.bind(runs);
   const dispatch = runs.dispatch.bind(runs);
   const cascade = new Cascade({ store, prepare, dispatch });
   const onError = (err: unknown) => log("scheduler_error", { error: String(err) });
+  // However many daemons run, one holds the scheduler lease and fires the ticks.
   const scheduler = new Scheduler({
     store,
     clock: systemClock,
@@ -89,6 +106,10 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     prepare,
     dispatch,
     onError,
+    leader: {
+      acquire: (now) => store.tryLease("scheduler", workerId, now, SCHEDULER_LEASE_MS),
+      renewEveryMs: SCHEDULER_LEASE_MS / 4,
+    },
   });
   const retention = new Retention(store, systemClock, {
     keepRuns: s.history_runs,
@@ -109,14 +130,18 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     connections,
     daemon,
     boundary,
+    roles: [...roles],
+    leaseMs,
   });
   try {
-    server = Deno.serve({
-      hostname: host,
-      port: requestedPort,
-      signal: controller.signal,
-      onListen: () => {},
-    }, app.fetch);
+    server = roles.has("api")
+      ? Deno.serve({
+        hostname: host,
+        port: requestedPort,
+        signal: controller.signal,
+        onListen: () => {},
+      }, app.fetch)
+      : noServer(controller.signal);
   } catch (err) {
     await store.close();
     if (err instanceof Deno.errors.AddrInUse) {
@@ -127,18 +152,34 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     throw err;
   }
   daemon.port = server.addr.port;
-  const recovered = await runs.recover();
-  scheduler.start();
-  retention.start();
+  // One SQLite database has one daemon: runs it left `running` died with it. With PostgreSQL,
+  // other workers may be running them; their leases tell.
+  const recovered = store.kind === "sqlite" && roles.has("worker") ? await runs.recover() : null;
+  if (roles.has("worker")) await runs.startWorker();
+  else if (roles.has("scheduler")) runs.watchLeases();
+  if (roles.has("scheduler")) {
+    scheduler.start();
+    retention.start();
+  }
   await writeState(paths, {
     pid: Deno.pid,
     host,
     port: daemon.port,
     home: paths.home,
     started_at: startedAt.toISOString(),
+    roles: [...roles],
   });
   if (options.logFile) setLogFile(options.logFile);
-  log("started", { pid: Deno.pid, host, port: daemon.port, home: paths.home, recovered });
+  log("started", {
+    pid: Deno.pid,
+    host,
+    port: daemon.port,
+    home: paths.home,
+    roles: [...roles],
+    store: store.kind,
+    worker_id: workerId,
+    recovered,
+  });
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -151,7 +192,8 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     controller.abort();
     await scheduler.stop();
     await retention.stop();
-    await runs.shutdown();
+    await runs.shutdown(parseDuration(config.daemon.drain_grace) as number);
+    await store.releaseLease("scheduler", workerId).catch(() => {});
     await server.finished;
     await store.close();
     await Deno.remove(paths.stateFile).catch(() => {});
@@ -162,6 +204,22 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
   Deno.addSignalListener("SIGTERM", () => void stop("SIGTERM"));
   Deno.addSignalListener("SIGINT", () => void stop("SIGINT"));
   await server.finished;
+}
+
+/** The scheduler lease: a dead holder is replaced within this long. */
+const SCHEDULER_LEASE_MS = 5_000;
+
+/** Stands in for the HTTP server in a process without the api role. */
+function noServer(signal: AbortSignal): Deno.HttpServer<Deno.NetAddr> {
+  const finished = new Promise<void>((resolve) =>
+    signal.addEventListener("abort", () => resolve())
+  );
+  return {
+    addr: { transport: "tcp", hostname: "", port: 0 },
+    finished,
+  } as unknown as Deno.HttpServer<
+    Deno.NetAddr
+  >;
 }
 
 let logFile: Deno.FsFile | null = null;

@@ -4,9 +4,11 @@ import type { TauPaths } from "../config/paths.ts";
 export interface DaemonState {
   pid: number;
   host: string;
+  /** 0 when this process serves no API (role worker or scheduler only). */
   port: number;
   home: string;
   started_at: string;
+  roles?: string[];
 }
 
 export async function writeState(paths: TauPaths, state: DaemonState): Promise<void> {

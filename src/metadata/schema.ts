@@ -78,6 +78,9 @@ export const pipelineConfigSchema = z.strictObject({
   retryDelay: duration.optional(),
   timeout: duration.optional(),
   tags: unique(z.string().min(1).max(64)).optional(),
+  pool: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, {
+    message: "must be a worker tag: letters, digits, '_', '.', '-' (max 63)",
+  }).optional(),
   limits: z.strictObject({
     heapMb: z.number().int().min(16).optional(),
     memoryMb: z.number().int().min(64).optional(),
@@ -126,6 +129,8 @@ export interface PipelineMetadata {
   retry_delay_ms: number | null;
   timeout_ms: number | null;
   tags: string[];
+  /** Only workers started with this tag run it (`taud --role worker --tags …`); null: any. */
+  pool?: string | null;
   /** Resource limits the pipeline asked for; absent in metadata stored before they existed. */
   limits?: DeclaredLimits;
 }
@@ -192,6 +197,7 @@ export function validatePipelineConfig(raw: unknown): ValidationResult {
       retry_delay_ms: c.retryDelay === undefined ? null : parseDuration(c.retryDelay) as number,
       timeout_ms: c.timeout === undefined ? null : parseDuration(c.timeout) as number,
       tags: c.tags ?? [],
+      pool: c.pool ?? null,
       limits: {
         heap_mb: c.limits?.heapMb ?? null,
         memory_mb: c.limits?.memoryMb ?? null,

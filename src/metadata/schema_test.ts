@@ -28,6 +28,7 @@ Deno.test("a minimal config gets defaults in snake_case", () => {
     retry_delay_ms: null,
     timeout_ms: null,
     tags: [],
+    pool: null,
     limits: {
       heap_mb: null,
       memory_mb: null,

@@ -23,7 +23,7 @@ import type {
   RunStatus,
   Store,
 } from "../store/mod.ts";
-import { admit } from "../scheduler/admission.ts";
+import { fairOrder } from "../scheduler/admission.ts";
 import { requirePipeline, TERMINAL_STATUSES } from "../store/mod.ts";
 import { runAttempt } from "./attempt.ts";
 import { systemErrors } from "./classify.ts";
@@ -58,7 +58,20 @@ export interface RunManagerOptions {
   maxConcurrent?: number;
   /** Called once a run has reached its final status (the DAG cascade listens here). */
   onFinished?: (run: RunRecord) => Promise<void>;
+  /** This process executes runs (role `worker`); otherwise it only queues them. @default {true} */
+  execute?: boolean;
+  /** Identifies this process in the queue (`runs.worker_id`, `tau workers`). */
+  workerId?: string;
+  /** Pools this worker serves (runs of a pipeline with `pool` need the tag). @default {[]} */
+  tags?: string[];
+  /** How long a claim holds without a heartbeat; heartbeats come every third of it. */
+  leaseMs?: number;
 }
+
+/** A claim lapses this long after the worker's last heartbeat. */
+export const DEFAULT_LEASE_MS = 15_000;
+/** Queued runs are looked for at least this often, even without a queue notification. */
+const POLL_MS = 1_000;
 
 /** How a run comes to be: who asked, for which instant, and what it belongs to. */
 export interface RunRequest {
@@ -84,9 +97,83 @@ export class RunManager {
   readonly #done = new EventTarget();
   readonly #tasks = new Set<Promise<void>>();
   #dispatching: Promise<void> = Promise.resolve();
+  #draining = false;
+  #timers: ReturnType<typeof setInterval>[] = [];
+  #unwatch: (() => Promise<void>) | null = null;
+  readonly workerId: string;
 
   constructor(options: RunManagerOptions) {
     this.#o = options;
+    this.workerId = options.workerId ?? `${Deno.hostname()}-${Deno.pid}`;
+  }
+
+  get #leaseMs(): number {
+    return this.#o.leaseMs ?? DEFAULT_LEASE_MS;
+  }
+
+  get #guard() {
+    return { worker_id: this.workerId };
+  }
+
+  /**
+   * Starts the worker side: claims runs when any process queues one (and every second), renews
+   * the leases of its runs, and requeues or fails runs of workers whose leases lapsed.
+   */
+  async startWorker(): Promise<void> {
+    const { store } = this.#o;
+    await store.registerWorker({
+      id: this.workerId,
+      host: Deno.hostname(),
+      pid: Deno.pid,
+      roles: ["worker"],
+      tags: this.#o.tags ?? [],
+      capacity: this.#o.maxConcurrent ?? 10,
+    }, new Date());
+    this.#unwatch = await store.watchQueue(() => void this.dispatch());
+    const every = (ms: number, fn: () => Promise<unknown>) =>
+      this.#timers.push(setInterval(() => fn().catch((e) => this.#reportError("worker", e)), ms));
+    every(POLL_MS, () => this.dispatch());
+    every(this.#leaseMs / 3, () => this.#heartbeat());
+    every(this.#leaseMs / 2, () => this.recoverLost());
+    await this.dispatch();
+  }
+
+  /** Only recovers runs of dead workers (a scheduler process that executes nothing). */
+  watchLeases(): void {
+    this.#timers.push(
+      setInterval(
+        () => this.recoverLost().catch((e) => this.#reportError("recover", e)),
+        this.#leaseMs / 2,
+      ),
+    );
+  }
+
+  /** Renews this worker's leases; a run it no longer holds (taken or cancelled) is stopped. */
+  async #heartbeat(): Promise<void> {
+    const held = new Set(
+      await this.#o.store.heartbeat(
+        this.workerId,
+        {
+          load: this.#active.size,
+          status: this.#draining ? "draining" : "active",
+        },
+        new Date(),
+        this.#leaseMs,
+      ),
+    );
+    for (const [runId, { controller }] of this.#active) {
+      if (!held.has(runId)) controller.abort("lost");
+    }
+  }
+
+  /** Requeues or fails runs whose worker stopped heartbeating (any process may do this). */
+  async recoverLost(): Promise<void> {
+    const { requeued, failed } = await this.#o.store.recoverLostRuns(new Date());
+    for (const run of failed) {
+      this.#done.dispatchEvent(new Event(run.run_id));
+      await this.#o.onFinished?.(run).catch((err) => this.#reportError(run.run_id, err));
+    }
+    if (requeued.length > 0) await this.dispatch();
   }
 
   get activeCount(): number {
@@ -138,6 +225,7 @@ export class RunManager {
       logical_run: request.logical_run ?? `run:${runId}`,
       downstream: request.downstream ?? false,
       exclusive: request.exclusive ?? false,
+      pool: metadata.pool ?? null,
       ...(request.skipped ? { status: "skipped" as const, error: request.skipped } : {}),
     };
   }
@@ -150,28 +238,18 @@ export class RunManager {
   }
 
   async #dispatchOnce(): Promise<void> {
-    const { store } = this.#o;
-    const maxConcurrent = this.#o.maxConcurrent ?? 10;
-    if (this.#active.size >= maxConcurrent) return; // every slot taken: nothing to look up
-    const queued = await store.listRunsByStatus(["queued"]);
-    if (queued.length === 0) return;
-    const running = new Map<string, number>();
-    for (const { pipeline } of this.#active.values()) {
-      running.set(pipeline, (running.get(pipeline) ?? 0) + 1);
-    }
-    // One query for every pipeline's limit, not one per waiting pipeline.
-    const limits = new Map(
-      (await store.listPipelines()).map((p) => [
-        p.name,
-        (p.metadata as unknown as PipelineMetadata).concurrency ?? null,
-      ]),
-    );
-    const admitted = admit(queued, running, {
-      maxConcurrent,
-      concurrencyOf: (name) => limits.get(name) ?? null,
+    if (this.#o.execute === false || this.#draining) return;
+    const free = (this.#o.maxConcurrent ?? 10) - this.#active.size;
+    if (free <= 0) return; // every slot taken: nothing to look up
+    const claimed = await this.#o.store.claimRuns({
+      worker_id: this.workerId,
+      tags: this.#o.tags ?? [],
+      slots: free,
+      now: new Date(),
+      lease_ms: this.#leaseMs,
+      choose: fairOrder,
     });
-    const byId = new Map(queued.map((r) => [r.run_id, r]));
-    for (const id of admitted) this.#start(id, (byId.get(id) as RunRecord).pipeline);
+    for (const run of claimed) this.#start(run.run_id, run.pipeline);
   }
 
   /** The limits a run of this pipeline gets: its own, else `[sandbox]`, capped by the ceiling. */
@@ -259,10 +337,23 @@ export class RunManager {
     return { failed, restarted };
   }
 
-  /** Stops every active run (they end as failed/daemon_restart) and waits for them. */
-  async shutdown(): Promise<void> {
-    for (const { controller } of this.#active.values()) controller.abort("shutdown");
-    await Promise.allSettled([...this.#tasks]);
+  /**
+   * Stops claiming, lets active runs finish for up to `graceMs`, then stops the rest and gives
+   * them back to the queue (another worker, or this daemon's next start, runs them again).
+   */
+  async shutdown(graceMs = 0): Promise<void> {
+    this.#draining = true;
+    for (const timer of this.#timers) clearInterval(timer);
+    await this.#unwatch?.();
+    const all = Promise.allSettled([...this.#tasks]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const graceOver = new Promise((resolve) => timer = setTimeout(resolve, graceMs));
+    await Promise.race([all, graceOver]);
+    clearTimeout(timer);
+    for (const { controller } of this.#active.values()) controller.abort("drain");
+    await all;
+    await this.#o.store.heartbeat(this.workerId, { load: 0, status: "stopped" }, new Date(), 0)
+      .catch(() => {});
   }
 
   #start(runId: string, pipeline: string): void {
@@ -282,7 +373,7 @@ export class RunManager {
   async #execute(runId: string, controller: AbortController): Promise<void> {
     const { store, paths } = this.#o;
     let run = await store.getRun(runId);
-    if (!run || run.status !== "queued") return;
+    if (!run || run.status !== "running" || run.worker_id !== this.workerId) return;
     const version = await store.getVersion(run.pipeline, run.version);
     if (!version) {
       await this.#finish(run, "failed", null, {
@@ -332,12 +423,14 @@ export class RunManager {
         duration_ms: null,
         error: null,
       };
-      run = await store.updateRun(runId, {
+      const started = await store.updateRun(runId, {
         status: "running",
         attempt,
         started_at: startedAt,
         attempts: [...attempts, current],
-      }) ?? run;
+      }, this.#guard);
+      if (!started) return; // taken from this worker (cancelled, or its lease lapsed)
+      run = started;
       const outcome = await runAttempt(store, paths, {
         runId,
         attempt,
@@ -355,7 +448,7 @@ export class RunManager {
         limits: this.#limits(metadata),
         boundary: this.#o.boundary ?? NO_OS_BOUNDARY,
         signal: controller.signal,
-        onStart: (pid) => void store.updateRun(runId, { pid }),
+        onStart: (pid) => void store.updateRun(runId, { pid }, this.#guard),
         connectionHosts: connections.hosts,
         connectionHostsByName: connections.hostsByName,
         connections: connections.forRun,
@@ -366,7 +459,7 @@ export class RunManager {
       await store.updateRun(runId, {
         sandbox: outcome.sandbox as unknown as Json,
         access: outcome.access as unknown as Json,
-      });
+      }, this.#guard);
       const finished = new Date();
       attempts.push({
         ...current,
@@ -388,12 +481,19 @@ export class RunManager {
         step: null,
         message: `attempt ${attempt} ended ${outcome.status}; retrying in ${delay} ms`,
       }]);
-      await store.updateRun(runId, { attempts, pid: null });
+      await store.updateRun(runId, { attempts, pid: null }, this.#guard);
       if (!(await sleep(delay, controller.signal))) break;
     }
 
+    const reason = controller.signal.reason;
+    // Lost: another process took the run over. Drained: it goes back to the queue, whole.
+    if (reason === "lost") return;
+    if (reason === "drain") {
+      await store.releaseRuns(this.workerId, [runId], new Date());
+      return;
+    }
     if (controller.signal.aborted) {
-      const shutdown = controller.signal.reason === "shutdown";
+      const shutdown = reason === "shutdown";
       last = shutdown
         ? { status: "failed", result: null, error: systemErrors.daemonStopped() }
         : { status: "cancelled", result: null, error: systemErrors.cancelled() };
@@ -414,6 +514,10 @@ export class RunManager {
     startedAt = run.started_at,
   ): Promise<void> {
     const finishedAt = new Date();
+    // A run this worker holds is finished only while it still holds it.
+    const guard = run.worker_id === this.workerId && run.status === "running"
+      ? this.#guard
+      : undefined;
     const finished = await this.#o.store.updateRun(run.run_id, {
       status,
       result,
@@ -422,7 +526,7 @@ export class RunManager {
       pid: null,
       finished_at: finishedAt.toISOString(),
       duration_ms: startedAt ? finishedAt.getTime() - new Date(startedAt).getTime() : null,
-    });
+    }, guard);
     this.#done.dispatchEvent(new Event(run.run_id));
     if (finished && this.#o.onFinished) {
       await this.#o.onFinished(finished).catch((err) => this.#reportError(run.run_id, err));

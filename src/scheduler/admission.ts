@@ -51,3 +51,20 @@ export function admit(queued: Waiting[], running: Map<string, number>, limits: L
   }
   return started;
 }
+
+/**
+ * The admission rule as a claim applies it (see `Store.claimRuns`): every queued candidate
+ * that the per-pipeline limits let start, in fair order; the claim keeps as many as the
+ * worker has free slots.
+ */
+export function fairOrder<T extends Waiting>(
+  queued: T[],
+  running: Map<string, number>,
+  concurrency: Map<string, number | null>,
+): T[] {
+  const byId = new Map(queued.map((run) => [run.run_id, run]));
+  return admit(queued, running, {
+    maxConcurrent: Infinity,
+    concurrencyOf: (pipeline) => concurrency.get(pipeline) ?? null,
+  }).map((id) => byId.get(id)!);
+}

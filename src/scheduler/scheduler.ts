@@ -30,6 +30,11 @@ export interface SchedulerDeps {
   prepare(name: string, request: RunRequest): Promise<NewRun>;
   dispatch(): Promise<void>;
   onError?(err: unknown): void;
+  /**
+   * With several daemons, only the holder of a lease fires ticks: `acquire` takes or renews it
+   * and is called at least every `renewEveryMs`. (Ticks are recorded once per instant anyway.)
+   */
+  leader?: { acquire(now: Date): Promise<boolean>; renewEveryMs: number };
 }
 
 export function specOf(schedule: ScheduleRecord, timezone: string): ScheduleSpec {
@@ -71,10 +76,13 @@ export class Scheduler {
     const { clock } = this.deps;
     while (!this.#stop.signal.aborted) {
       this.#wake = new AbortController();
-      let sleep = MAX_SLEEP_MS;
+      const leader = this.deps.leader;
+      let sleep = leader?.renewEveryMs ?? MAX_SLEEP_MS;
       try {
-        await this.tick(clock.now());
-        sleep = await this.#untilNext(clock.now());
+        if (!leader || await leader.acquire(clock.now())) {
+          await this.tick(clock.now());
+          sleep = Math.min(sleep, await this.#untilNext(clock.now()));
+        }
       } catch (err) {
         this.deps.onError?.(err);
       }

@@ -1,7 +1,7 @@
 /**
  * The metadata store contract. Records are snake_case because they are the wire shape the
- * CLI and API print. A SQLite implementation ships now; a PostgreSQL one fills the same
- * interface later, so nothing outside `src/store/` may depend on the engine.
+ * CLI and API print. SQLite and PostgreSQL implement the same interface (and pass the same
+ * tests, `store_contract.ts`), so nothing outside `src/store/` may depend on the engine.
  */
 
 export type RunStatus =
@@ -111,6 +111,12 @@ export interface RunRecord {
   downstream: boolean;
   /** Waits until no other run of its pipeline is running (overlap "queue"). */
   exclusive: boolean;
+  /** Only workers with this tag run it (the pipeline's `pool`); null: any worker. */
+  pool: string | null;
+  /** The worker that claimed it, while it runs (and after, for the record). */
+  worker_id: string | null;
+  /** Until when the worker's claim holds; renewed by its heartbeat. */
+  lease_expires_at: string | null;
   /** Which sandbox layers and limits the (latest) attempt ran with; null before it starts. */
   sandbox: Json;
   /** What the (latest) attempt accessed per declared permission (Deno's audit log). */
@@ -129,6 +135,7 @@ export interface NewRun {
   logical_run?: string | null;
   downstream?: boolean;
   exclusive?: boolean;
+  pool?: string | null;
   /** `skipped` records a run that will not execute, with `error` saying why. @default {queued} */
   status?: "queued" | "skipped";
   error?: RunError | null;
@@ -197,8 +204,16 @@ export type RunPatch = Partial<
     | "pid"
     | "sandbox"
     | "access"
+    | "worker_id"
+    | "lease_expires_at"
+    | "max_attempts"
   >
 >;
+
+/** Applies an update only while the run is still held by this worker (null otherwise). */
+export interface RunGuard {
+  worker_id: string;
+}
 
 export interface StepRecord {
   run_id: string;
@@ -260,6 +275,8 @@ export interface StoreStats {
 }
 
 export interface Store {
+  /** Which engine is behind the store (`tau status` reports it). */
+  readonly kind: "sqlite" | "postgres";
   /** Applies pending migrations; safe to call on every start. */
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -274,7 +291,7 @@ export interface Store {
 
   createRun(run: NewRun): Promise<RunRecord>;
   /** Updates a run; returns the updated record or null when it does not exist. */
-  updateRun(runId: string, patch: RunPatch): Promise<RunRecord | null>;
+  updateRun(runId: string, patch: RunPatch, guard?: RunGuard): Promise<RunRecord | null>;
   getRun(runId: string): Promise<RunRecord | null>;
   /** Newest first. */
   listRuns(pipeline: string, options?: { limit?: number }): Promise<RunRecord[]>;
@@ -343,4 +360,74 @@ export interface Store {
   touchApiKey(id: string, now: Date): Promise<void>;
   /** Revokes a key (keeping the first revocation time); null when no key has this id. */
   revokeApiKey(id: string, now: Date): Promise<ApiKeyRecord | null>;
+
+  /** Creates or refreshes a worker's row (also what `POST /workers/register` records). */
+  registerWorker(worker: WorkerInput, now: Date): Promise<WorkerRecord>;
+  /**
+   * A worker's heartbeat: records its load and status and extends the leases of the runs it
+   * holds; returns the ids of the runs it still holds (a run missing there was taken from it).
+   */
+  heartbeat(workerId: string, beat: HeartbeatInput, now: Date, leaseMs: number): Promise<string[]>;
+  listWorkers(): Promise<WorkerRecord[]>;
+  /**
+   * Claims queued runs for a worker in one transaction: candidates are locked with
+   * `FOR UPDATE SKIP LOCKED` (PostgreSQL), `choose` applies the admission rule, and the chosen
+   * ones become `running` under the worker's lease.
+   */
+  claimRuns(request: ClaimRequest): Promise<RunRecord[]>;
+  /**
+   * Runs whose lease lapsed (their worker died): requeued while attempts remain, else failed
+   * with kind `worker_lost`. Returns both lists.
+   */
+  recoverLostRuns(now: Date): Promise<{ requeued: RunRecord[]; failed: RunRecord[] }>;
+  /** Gives runs back to the queue (a draining worker); their interrupted attempt is not counted. */
+  releaseRuns(workerId: string, runIds: string[], now: Date): Promise<void>;
+  /** Takes or renews a named lease (e.g. `scheduler`); false while another holder has it. */
+  tryLease(name: string, holder: string, now: Date, ttlMs: number): Promise<boolean>;
+  releaseLease(name: string, holder: string): Promise<void>;
+  /** Calls `listener` when runs may have been queued (by any process); returns an unsubscribe. */
+  watchQueue(listener: () => void): Promise<() => Promise<void>>;
+}
+
+export type WorkerStatus = "active" | "draining" | "stopped";
+
+export interface WorkerInput {
+  id: string;
+  host: string;
+  pid: number | null;
+  /** `api`, `worker`, `scheduler`. */
+  roles: string[];
+  tags: string[];
+  /** Runs it executes at once. */
+  capacity: number;
+  status?: WorkerStatus;
+}
+
+export interface WorkerRecord extends Required<WorkerInput> {
+  load: number;
+  started_at: string;
+  heartbeat_at: string;
+}
+
+export interface HeartbeatInput {
+  load: number;
+  status: WorkerStatus;
+}
+
+export interface ClaimRequest {
+  worker_id: string;
+  tags: string[];
+  /** Free slots of the worker: at most this many runs are claimed. */
+  slots: number;
+  now: Date;
+  lease_ms: number;
+  /**
+   * The admission rule: from the queued candidates (oldest first) and the number of running
+   * runs per pipeline (across all workers), which to start now.
+   */
+  choose(
+    queued: RunRecord[],
+    running: Map<string, number>,
+    concurrency: Map<string, number | null>,
+  ): RunRecord[];
 }

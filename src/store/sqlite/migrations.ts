@@ -179,4 +179,36 @@ CREATE TABLE api_keys (
 );
 `,
   },
+  {
+    version: 4,
+    name: "workers_and_leases",
+    sql: `
+-- A queued run is claimed by one worker under a lease its heartbeat renews.
+ALTER TABLE runs ADD COLUMN pool TEXT;
+ALTER TABLE runs ADD COLUMN worker_id TEXT;
+ALTER TABLE runs ADD COLUMN lease_expires_at TEXT;
+CREATE INDEX runs_queue ON runs (created_at, run_id) WHERE status = 'queued';
+CREATE INDEX runs_leased ON runs (worker_id) WHERE status = 'running';
+
+CREATE TABLE workers (
+  id           TEXT PRIMARY KEY,
+  host         TEXT NOT NULL,
+  pid          INTEGER,
+  roles        TEXT NOT NULL,
+  tags         TEXT NOT NULL,
+  capacity     INTEGER NOT NULL,
+  load         INTEGER NOT NULL DEFAULT 0,
+  status       TEXT NOT NULL,
+  started_at   TEXT NOT NULL,
+  heartbeat_at TEXT NOT NULL
+);
+
+-- Named leases, e.g. the one that makes a single daemon fire schedules.
+CREATE TABLE leases (
+  name       TEXT PRIMARY KEY,
+  holder     TEXT NOT NULL,
+  expires_at TEXT NOT NULL
+);
+`,
+  },
 ];

@@ -12,15 +12,18 @@ import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { TauError } from "../../core/errors.ts";
 import {
   type ApiKeyRecord,
+  type ClaimRequest,
   type DependencyEdge,
   type DeployInput,
   type DeployOutcome,
+  type HeartbeatInput,
   type Json,
   type LogRecord,
   type NewApiKey,
   type NewRun,
   type PipelineRecord,
   type PipelineVersion,
+  type RunGuard,
   type RunPatch,
   type RunRecord,
   type RunStatus,
@@ -33,7 +36,10 @@ import {
   TERMINAL_STATUSES,
   type TickInput,
   type TickRecord,
+  type WorkerInput,
+  type WorkerRecord,
 } from "../types.ts";
+import { lostRunPatch, releasedRunPatch } from "../queue_rules.ts";
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from "./migrations.ts";
 
 type Param = null | number | string;
@@ -56,6 +62,9 @@ const PATCH_COLUMNS = [
   "pid",
   "sandbox",
   "access",
+  "worker_id",
+  "lease_expires_at",
+  "max_attempts",
 ] as const satisfies readonly (keyof RunPatch)[];
 const JSON_COLUMNS: ReadonlySet<string> = new Set([
   "result",
@@ -154,6 +163,15 @@ function toRun(row: RunRow): RunRecord {
   };
 }
 
+type WorkerRow = Omit<WorkerRecord, "roles" | "tags"> & { roles: string; tags: string };
+
+function toWorker(row: WorkerRow): WorkerRecord {
+  return { ...row, roles: JSON.parse(row.roles), tags: JSON.parse(row.tags) };
+}
+
+/** Queued runs one claim looks at (oldest first); admission picks among them. */
+const CLAIM_CANDIDATES = 200;
+
 function toSchedule(row: ScheduleRow): ScheduleRecord {
   return { ...row, enabled: row.enabled === 1 };
 }
@@ -169,10 +187,13 @@ function toStep(row: StepRow): StepRecord {
 }
 
 export class SqliteStore implements Store {
+  readonly kind = "sqlite" as const;
   readonly path: string;
   #db: DatabaseSync;
   #statements = new Map<string, StatementSync>();
   #closed = false;
+  /** One process per SQLite database runs its queue, so a local event is all it needs. */
+  #queueEvents = new EventTarget();
 
   /** Opens (creating if needed) the database at `path`, or ":memory:". Call `migrate()` next. */
   constructor(path: string) {
@@ -361,8 +382,8 @@ export class SqliteStore implements Store {
       const row = this.#stmt(
         `INSERT INTO runs (run_id, pipeline, version, status, trigger, params, attempt, max_attempts,
            created_at, finished_at, duration_ms, result, error, permissions, attempts, pid,
-           scheduled_at, logical_run, downstream, exclusive)
-         VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, NULL, ?, ?, '[]', NULL, ?, ?, ?, ?) RETURNING *`,
+           scheduled_at, logical_run, downstream, exclusive, pool)
+         VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, NULL, ?, ?, '[]', NULL, ?, ?, ?, ?, ?) RETURNING *`,
       ).get(
         run.run_id,
         run.pipeline,
@@ -380,7 +401,9 @@ export class SqliteStore implements Store {
         run.logical_run ?? null,
         run.downstream ? 1 : 0,
         run.exclusive ? 1 : 0,
+        run.pool ?? null,
       );
+      if (!skipped) this.#queueChanged();
       return toRun(row as unknown as RunRow);
     } catch (err) {
       if (err instanceof Error && /FOREIGN KEY constraint failed/.test(err.message)) {
@@ -390,7 +413,11 @@ export class SqliteStore implements Store {
     }
   }
 
-  async updateRun(runId: string, patch: RunPatch): Promise<RunRecord | null> {
+  updateRun(runId: string, patch: RunPatch, guard?: RunGuard): Promise<RunRecord | null> {
+    return Promise.resolve(this.#updateRun(runId, patch, guard));
+  }
+
+  #updateRun(runId: string, patch: RunPatch, guard?: RunGuard): RunRecord | null {
     const sets: string[] = [];
     const values: Param[] = [];
     for (const column of PATCH_COLUMNS) {
@@ -400,8 +427,10 @@ export class SqliteStore implements Store {
       values.push(JSON_COLUMNS.has(column) ? encode(value) : value as Param);
     }
     if (sets.length === 0) return this.#getRun(runId);
-    const row = this.#stmt(`UPDATE runs SET ${sets.join(", ")} WHERE run_id = ? RETURNING *`)
-      .get(...values, runId);
+    const owned = guard ? " AND worker_id = ? AND status = 'running'" : "";
+    const row = this.#stmt(
+      `UPDATE runs SET ${sets.join(", ")} WHERE run_id = ?${owned} RETURNING *`,
+    ).get(...values, runId, ...(guard ? [guard.worker_id] : []));
     return row ? toRun(row as unknown as RunRow) : null;
   }
 
@@ -706,5 +735,142 @@ export class SqliteStore implements Store {
       "UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) WHERE id = ? RETURNING *",
     ).get(now.toISOString(), id);
     return row ? toApiKey(row as unknown as StoredApiKey) : null;
+  }
+
+  #queueChanged(): void {
+    this.#queueEvents.dispatchEvent(new Event("queued"));
+  }
+
+  async watchQueue(listener: () => void): Promise<() => Promise<void>> {
+    this.#queueEvents.addEventListener("queued", listener);
+    return () => {
+      this.#queueEvents.removeEventListener("queued", listener);
+      return Promise.resolve();
+    };
+  }
+
+  async registerWorker(worker: WorkerInput, now: Date): Promise<WorkerRecord> {
+    const at = now.toISOString();
+    const row = this.#stmt(
+      `INSERT INTO workers (id, host, pid, roles, tags, capacity, load, status, started_at,
+         heartbeat_at)
+       VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid,
+         roles = excluded.roles, tags = excluded.tags, capacity = excluded.capacity,
+         status = excluded.status, heartbeat_at = excluded.heartbeat_at
+       RETURNING *`,
+    ).get(
+      worker.id,
+      worker.host,
+      worker.pid,
+      JSON.stringify(worker.roles),
+      JSON.stringify(worker.tags),
+      worker.capacity,
+      worker.status ?? "active",
+      at,
+      at,
+    );
+    return toWorker(row as unknown as WorkerRow);
+  }
+
+  async heartbeat(
+    workerId: string,
+    beat: HeartbeatInput,
+    now: Date,
+    leaseMs: number,
+  ): Promise<string[]> {
+    return this.#tx(() => {
+      this.#stmt("UPDATE workers SET load = ?, status = ?, heartbeat_at = ? WHERE id = ?")
+        .run(beat.load, beat.status, now.toISOString(), workerId);
+      const until = new Date(now.getTime() + leaseMs).toISOString();
+      return this.#stmt(
+        `UPDATE runs SET lease_expires_at = ? WHERE worker_id = ? AND status = 'running'
+         RETURNING run_id`,
+      ).all(until, workerId).map((r) => String(r.run_id));
+    });
+  }
+
+  async listWorkers(): Promise<WorkerRecord[]> {
+    return this.#stmt("SELECT * FROM workers ORDER BY started_at, id").all()
+      .map((row) => toWorker(row as unknown as WorkerRow));
+  }
+
+  async claimRuns(request: ClaimRequest): Promise<RunRecord[]> {
+    if (request.slots <= 0) return [];
+    const claimed = this.#tx(() => {
+      const queued = this.#runs(
+        `SELECT * FROM runs WHERE status = 'queued'
+           AND (pool IS NULL OR pool IN (SELECT value FROM json_each(?)))
+         ORDER BY created_at, run_id LIMIT ?`,
+        JSON.stringify(request.tags),
+        CLAIM_CANDIDATES,
+      );
+      if (queued.length === 0) return [];
+      const running = new Map(
+        this.#stmt(
+          "SELECT pipeline, count(*) AS n FROM runs WHERE status = 'running' GROUP BY pipeline",
+        ).all().map((r) => [String(r.pipeline), Number(r.n)]),
+      );
+      const concurrency = new Map(
+        this.#stmt(
+          `SELECT name, json_extract(metadata, '$.concurrency') AS c FROM pipelines
+           WHERE name IN (SELECT value FROM json_each(?))`,
+        ).all(JSON.stringify([...new Set(queued.map((r) => r.pipeline))]))
+          .map((r) => [String(r.name), r.c === null ? null : Number(r.c)]),
+      );
+      const chosen = request.choose(queued, running, concurrency).slice(0, request.slots);
+      const until = new Date(request.now.getTime() + request.lease_ms).toISOString();
+      return chosen.map((run) =>
+        this.#updateRun(run.run_id, {
+          status: "running",
+          worker_id: request.worker_id,
+          lease_expires_at: until,
+        }) as RunRecord
+      );
+    });
+    return claimed;
+  }
+
+  async recoverLostRuns(now: Date): Promise<{ requeued: RunRecord[]; failed: RunRecord[] }> {
+    const out = this.#tx(() => {
+      const lost = this.#runs(
+        `SELECT * FROM runs WHERE status = 'running' AND lease_expires_at IS NOT NULL
+           AND lease_expires_at < ?`,
+        now.toISOString(),
+      );
+      const requeued: RunRecord[] = [], failed: RunRecord[] = [];
+      for (const run of lost) {
+        const updated = this.#updateRun(run.run_id, lostRunPatch(run, now)) as RunRecord;
+        (updated.status === "queued" ? requeued : failed).push(updated);
+      }
+      return { requeued, failed };
+    });
+    if (out.requeued.length > 0) this.#queueChanged();
+    return out;
+  }
+
+  async releaseRuns(workerId: string, runIds: string[], now: Date): Promise<void> {
+    this.#tx(() => {
+      for (const runId of runIds) {
+        const run = this.#getRun(runId);
+        if (!run || run.status !== "running" || run.worker_id !== workerId) continue;
+        this.#updateRun(runId, releasedRunPatch(run, now), { worker_id: workerId });
+      }
+    });
+    if (runIds.length > 0) this.#queueChanged();
+  }
+
+  async tryLease(name: string, holder: string, now: Date, ttlMs: number): Promise<boolean> {
+    const row = this.#stmt(
+      `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+         WHERE leases.holder = excluded.holder OR leases.expires_at < ?
+       RETURNING holder`,
+    ).get(name, holder, new Date(now.getTime() + ttlMs).toISOString(), now.toISOString());
+    return row?.holder === holder;
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    this.#stmt("DELETE FROM leases WHERE name = ? AND holder = ?").run(name, holder);
   }
 }
