@@ -39,7 +39,7 @@ export function pipelineRoutes(deps: ApiDeps): Hono {
     const [run] = await store.listRuns(name, { limit: 1 });
     return run ? runSummary(run) : null;
   };
-  const permissionsOf = (p: PipelineRecord) => runs.permissions(p);
+  const permissionsOf = (p: PipelineRecord, hash: string) => runs.permissions(p, hash);
 
   app.post("/", async (c) => {
     const body = parseBody(deployBody, await jsonBody(c.req));
@@ -60,7 +60,7 @@ export function pipelineRoutes(deps: ApiDeps): Hono {
       unchanged: result.unchanged,
       ...await schedule(pipeline.name),
       metadata: result.metadata,
-      permissions: permissionsOf(pipeline),
+      permissions: permissionsOf(pipeline, result.hash),
     }, result.unchanged ? 200 : 201);
   });
 
@@ -93,7 +93,7 @@ export function pipelineRoutes(deps: ApiDeps): Hono {
       source_path: p.source_path,
       ...await schedule(p.name),
       metadata: p.metadata,
-      permissions: permissionsOf(p),
+      permissions: permissionsOf(p, version?.hash ?? ""),
       created_at: p.created_at,
       updated_at: p.updated_at,
       last_run: await lastRun(p.name),

@@ -52,6 +52,16 @@ export function tauPaths(home: string): TauPaths {
   };
 }
 
-export function versionDir(paths: TauPaths, pipeline: string, version: number): string {
-  return join(paths.code, pipeline, `v${version}`);
+/**
+ * A deployed version's folder. The code's hash is part of the name: workers that share no disk
+ * cache code by content, and a pipeline deployed again after an undeploy (its numbers start
+ * over) can never run a stale copy.
+ */
+export function versionDir(
+  paths: TauPaths,
+  pipeline: string,
+  version: number,
+  hash: string,
+): string {
+  return join(paths.code, pipeline, `v${version}-${hash.slice(0, 16)}`);
 }

@@ -26,12 +26,22 @@ export async function materializeVersion(
   paths: TauPaths,
   version: PipelineVersion,
 ): Promise<string> {
-  const dir = versionDir(paths, version.pipeline, version.version);
+  const dir = versionDir(paths, version.pipeline, version.version, version.hash);
   const entry = join(dir, "entry.ts");
-  const file = join(dir, "pipeline.ts");
-  if ((await exists(entry)) && (await exists(file))) return entry;
-  await Deno.mkdir(dir, { recursive: true });
-  await Deno.writeTextFile(file, version.code);
-  await Deno.writeTextFile(entry, entrySource(version.metadata as unknown as PipelineMetadata));
+  if (await exists(entry)) return entry;
+  // Written beside and renamed into place, so a concurrent run never sees half a version.
+  const building = `${dir}.${crypto.randomUUID()}`;
+  await Deno.mkdir(building, { recursive: true });
+  await Deno.writeTextFile(join(building, "pipeline.ts"), version.code);
+  await Deno.writeTextFile(
+    join(building, "entry.ts"),
+    entrySource(version.metadata as unknown as PipelineMetadata),
+  );
+  try {
+    await Deno.rename(building, dir);
+  } catch (err) {
+    await Deno.remove(building, { recursive: true }).catch(() => {});
+    if (!(await exists(entry))) throw err; // someone else put it there first: fine
+  }
   return entry;
 }

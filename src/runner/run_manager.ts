@@ -188,9 +188,9 @@ export class RunManager {
   }
 
   /** What a run of the pipeline's current version would be given (`tau show`). */
-  permissions(pipeline: PipelineRecord): ShownPermissions {
+  permissions(pipeline: PipelineRecord, hash: string): ShownPermissions {
     const entry = join(
-      versionDir(this.#o.paths, pipeline.name, pipeline.current_version),
+      versionDir(this.#o.paths, pipeline.name, pipeline.current_version, hash),
       "entry.ts",
     );
     const metadata = this.#effective(pipeline.metadata);
@@ -207,7 +207,11 @@ export class RunManager {
     const pipeline = await requirePipeline(store, name);
     const metadata = this.#effective(pipeline.metadata);
     const runId = newRunId();
-    const entry = join(versionDir(paths, name, pipeline.current_version), "entry.ts");
+    const version = await store.getVersion(name, pipeline.current_version);
+    const entry = join(
+      versionDir(paths, name, pipeline.current_version, version?.hash ?? "unknown"),
+      "entry.ts",
+    );
     return {
       run_id: runId,
       pipeline: name,

@@ -357,7 +357,8 @@ Deno.test("hostile access attempts are denied and leak nothing", async (t) => {
     await t.step("reading another pipeline's deployed code", async () => {
       const benign = await run("access_benign");
       assertEquals(benign.status, "success", JSON.stringify(benign.error));
-      const path = `${d.home}/code/access_benign/v1/pipeline.ts`;
+      const [folder] = [...Deno.readDirSync(`${d.home}/code/access_benign`)].map((e) => e.name);
+      const path = `${d.home}/code/access_benign/${folder}/pipeline.ts`;
       assert.ok((await Deno.readTextFile(path)).includes("access_benign"));
       const read = await run("read_other_code", { path });
       assertDenied(read, "read", path);
