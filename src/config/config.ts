@@ -18,7 +18,7 @@ export const configSchema = z.strictObject({
     port: port.default(8400),
     /** On SIGTERM a worker stops claiming and lets its runs finish this long, then hands the
      * rest back to the queue. */
-    drain_grace: duration.default("30s"),
+    drain_grace: duration.default("10s"),
     /** A worker's claim on a run lapses this long after its last heartbeat. */
     lease: duration.default("15s"),
   }).prefault({}),

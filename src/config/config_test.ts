@@ -9,7 +9,7 @@ Deno.test("defaults apply to an empty file", () => {
   assertEquals(config.daemon, {
     host: "127.0.0.1",
     port: 8400,
-    drain_grace: "30s",
+    drain_grace: "10s",
     lease: "15s",
   });
   assertEquals(config.database, { pool_size: 10 });

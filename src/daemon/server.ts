@@ -181,13 +181,15 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     recovered,
   });
 
-  let stopping = false;
-  const stop = async (signal: string) => {
+  let stopping: Promise<void> | null = null;
+  const stop = (signal: string) => {
     if (stopping) {
       log("forced exit", { signal });
       Deno.exit(1);
     }
-    stopping = true;
+    stopping = drain(signal);
+  };
+  const drain = async (signal: string) => {
     log("stopping", { signal });
     controller.abort();
     await scheduler.stop();
@@ -201,9 +203,11 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     log("stopped", {});
     Deno.exit(0);
   };
-  Deno.addSignalListener("SIGTERM", () => void stop("SIGTERM"));
-  Deno.addSignalListener("SIGINT", () => void stop("SIGINT"));
+  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
   await server.finished;
+  // The server closes as soon as stopping begins; the drain (which ends the process) goes on.
+  await stopping;
 }
 
 /** The scheduler lease: a dead holder is replaced within this long. */

@@ -93,12 +93,18 @@ const MAX_BACKOFF_MS = 10 * 60 * 1000;
 
 export class RunManager {
   readonly #o: RunManagerOptions;
-  readonly #active = new Map<string, { controller: AbortController; pipeline: string }>();
+  readonly #active = new Map<
+    string,
+    { controller: AbortController; pipeline: string; task: Promise<void> }
+  >();
   readonly #done = new EventTarget();
   readonly #tasks = new Set<Promise<void>>();
   #dispatching: Promise<void> = Promise.resolve();
   #draining = false;
   #timers: ReturnType<typeof setInterval>[] = [];
+  #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  /** When a heartbeat last renewed this worker's leases. */
+  #renewedAt = Date.now();
   #unwatch: (() => Promise<void>) | null = null;
   readonly workerId: string;
 
@@ -131,10 +137,11 @@ export class RunManager {
     }, new Date());
     this.#unwatch = await store.watchQueue(() => void this.dispatch());
     const every = (ms: number, fn: () => Promise<unknown>) =>
-      this.#timers.push(setInterval(() => fn().catch((e) => this.#reportError("worker", e)), ms));
-    every(POLL_MS, () => this.dispatch());
-    every(this.#leaseMs / 3, () => this.#heartbeat());
-    every(this.#leaseMs / 2, () => this.recoverLost());
+      setInterval(() => fn().catch((e) => this.#reportError("worker", e)), ms);
+    this.#timers.push(every(POLL_MS, () => this.dispatch()));
+    this.#timers.push(every(this.#leaseMs / 2, () => this.recoverLost()));
+    // Heartbeats go on while draining: the runs still finishing keep their leases.
+    this.#heartbeatTimer = every(this.#leaseMs / 3, () => this.#heartbeat());
     await this.dispatch();
   }
 
@@ -150,20 +157,36 @@ export class RunManager {
 
   /** Renews this worker's leases; a run it no longer holds (taken or cancelled) is stopped. */
   async #heartbeat(): Promise<void> {
-    const held = new Set(
-      await this.#o.store.heartbeat(
-        this.workerId,
-        {
-          load: this.#active.size,
-          status: this.#draining ? "draining" : "active",
-        },
-        new Date(),
-        this.#leaseMs,
-      ),
-    );
-    for (const [runId, { controller }] of this.#active) {
-      if (!held.has(runId)) controller.abort("lost");
+    const beganAt = Date.now();
+    // Only runs active before the call can be judged by its answer: one claimed meanwhile is
+    // not in it yet.
+    const running = [...this.#active.keys()];
+    let held: Set<string>;
+    try {
+      held = new Set(
+        await this.#o.store.heartbeat(
+          this.workerId,
+          {
+            status: this.#draining ? "draining" : "active",
+            running,
+          },
+          new Date(),
+          this.#leaseMs,
+        ),
+      );
+    } catch (err) {
+      // Unable to renew for a whole lease: others may be running these runs by now. Stop them.
+      if (Date.now() - this.#renewedAt > this.#leaseMs) this.#abortAll("lost");
+      throw err;
     }
+    this.#renewedAt = beganAt;
+    for (const runId of running) {
+      if (!held.has(runId)) this.#active.get(runId)?.controller.abort("lost");
+    }
+  }
+
+  #abortAll(reason: string): void {
+    for (const { controller } of this.#active.values()) controller.abort(reason);
   }
 
   /** Requeues or fails runs whose worker stopped heartbeating (any process may do this). */
@@ -354,23 +377,31 @@ export class RunManager {
     const graceOver = new Promise((resolve) => timer = setTimeout(resolve, graceMs));
     await Promise.race([all, graceOver]);
     clearTimeout(timer);
-    for (const { controller } of this.#active.values()) controller.abort("drain");
+    this.#abortAll("drain");
     await all;
-    await this.#o.store.heartbeat(this.workerId, { load: 0, status: "stopped" }, new Date(), 0)
+    clearInterval(this.#heartbeatTimer);
+    await this.#o.store.heartbeat(this.workerId, { status: "stopped", running: [] }, new Date(), 0)
       .catch(() => {});
   }
 
   #start(runId: string, pipeline: string): void {
+    // Claimed again while still executing here: this worker's lease had lapsed, so the old
+    // execution no longer owns the run. It stops before the new one begins.
+    const previous = this.#active.get(runId);
+    previous?.controller.abort("lost");
     // Counted as active at once, so the next dispatch sees the slot taken.
     const controller = new AbortController();
-    this.#active.set(runId, { controller, pipeline });
-    const task = this.#execute(runId, controller)
+    const entry = { controller, pipeline, task: Promise.resolve() };
+    this.#active.set(runId, entry);
+    const task = (previous?.task ?? Promise.resolve())
+      .then(() => this.#execute(runId, controller))
       .catch((err) => this.#reportError(runId, err))
       .finally(() => {
-        this.#active.delete(runId);
+        if (this.#active.get(runId) === entry) this.#active.delete(runId);
         this.#tasks.delete(task);
         void this.dispatch();
       });
+    entry.task = task;
     this.#tasks.add(task);
   }
 

@@ -106,13 +106,21 @@ export function queueContract(engine: ContractEngine): void {
       { id: "w1", host: "h", pid: 1, roles: ["worker"], tags: [], capacity: 2 },
       T0,
     );
-    const held = await s.heartbeat("w1", { load: 2, status: "active" }, at(5_000), 10_000);
+    const held = await s.heartbeat(
+      "w1",
+      { status: "active", running: ["orders-0000", "orders-0001", "orders-9999"] },
+      at(5_000),
+      10_000,
+    );
     assertEquals(held.sort(), ["orders-0000", "orders-0001"]);
     assertEquals((await s.getRun("orders-0000"))?.lease_expires_at, at(15_000).toISOString());
+    // A claimed run the worker no longer names keeps its old lease, and lapses.
+    await s.heartbeat("w1", { status: "active", running: ["orders-0000"] }, at(8_000), 10_000);
+    assertEquals((await s.getRun("orders-0001"))?.lease_expires_at, at(15_000).toISOString());
     const [worker] = await s.listWorkers();
     assertEquals(
       [worker?.load, worker?.heartbeat_at, worker?.roles],
-      [2, at(5_000).toISOString(), ["worker"]],
+      [1, at(8_000).toISOString(), ["worker"]],
     );
   });
 

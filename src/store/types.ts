@@ -364,8 +364,9 @@ export interface Store {
   /** Creates or refreshes a worker's row (also what `POST /workers/register` records). */
   registerWorker(worker: WorkerInput, now: Date): Promise<WorkerRecord>;
   /**
-   * A worker's heartbeat: records its load and status and extends the leases of the runs it
-   * holds; returns the ids of the runs it still holds (a run missing there was taken from it).
+   * A worker's heartbeat: records its status and load and extends the leases of the runs it is
+   * executing; returns those it still holds (a run missing there was taken from it). A run
+   * claimed by a worker that does not name it here is left to lapse.
    */
   heartbeat(workerId: string, beat: HeartbeatInput, now: Date, leaseMs: number): Promise<string[]>;
   listWorkers(): Promise<WorkerRecord[]>;
@@ -410,8 +411,9 @@ export interface WorkerRecord extends Required<WorkerInput> {
 }
 
 export interface HeartbeatInput {
-  load: number;
   status: WorkerStatus;
+  /** The runs the worker is executing: only their leases are extended. */
+  running: string[];
 }
 
 export interface ClaimRequest {

@@ -874,13 +874,14 @@ export class PostgresStore implements Store {
       await this.#query(
         tx,
         "UPDATE workers SET load = $1, status = $2, heartbeat_at = $3 WHERE id = $4",
-        [beat.load, beat.status, now.toISOString(), workerId],
+        [beat.running.length, beat.status, now.toISOString(), workerId],
       );
       const rows = await this.#query(
         tx,
         `UPDATE runs SET lease_expires_at = $1 WHERE worker_id = $2 AND status = 'running'
+           AND run_id IN (SELECT json_array_elements_text($3::json))
          RETURNING run_id`,
-        [new Date(now.getTime() + leaseMs).toISOString(), workerId],
+        [new Date(now.getTime() + leaseMs).toISOString(), workerId, JSON.stringify(beat.running)],
       );
       return rows.map((r) => String(r.run_id));
     });

@@ -781,12 +781,13 @@ export class SqliteStore implements Store {
   ): Promise<string[]> {
     return this.#tx(() => {
       this.#stmt("UPDATE workers SET load = ?, status = ?, heartbeat_at = ? WHERE id = ?")
-        .run(beat.load, beat.status, now.toISOString(), workerId);
+        .run(beat.running.length, beat.status, now.toISOString(), workerId);
       const until = new Date(now.getTime() + leaseMs).toISOString();
       return this.#stmt(
         `UPDATE runs SET lease_expires_at = ? WHERE worker_id = ? AND status = 'running'
+           AND run_id IN (SELECT value FROM json_each(?))
          RETURNING run_id`,
-      ).all(until, workerId).map((r) => String(r.run_id));
+      ).all(until, workerId, JSON.stringify(beat.running)).map((r) => String(r.run_id));
     });
   }
 
