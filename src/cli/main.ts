@@ -68,6 +68,8 @@ if (import.meta.main) {
       result = { output: { error: toErrorBody(err) }, code: 1 };
     }
   }
-  console.log(JSON.stringify(result.output, null, 2));
+  // `tau logs --follow` prints JSON lines; its summary (or error) is one more line.
+  const lines = Deno.args.includes("--follow");
+  console.log(JSON.stringify(result.output, null, lines ? undefined : 2));
   Deno.exit(result.code);
 }

@@ -70,6 +70,8 @@ export interface RunManagerOptions {
 
 /** A claim lapses this long after the worker's last heartbeat. */
 export const DEFAULT_LEASE_MS = 15_000;
+/** How often a wait for a run another process executes looks at the store. */
+const WAIT_POLL_MS = 200;
 /** Queued runs are looked for at least this often, even without a queue notification. */
 const POLL_MS = 1_000;
 
@@ -326,16 +328,20 @@ export class RunManager {
       const run = await this.#o.store.getRun(runId);
       return !run || TERMINAL_STATUSES.includes(run.status);
     };
-    if (await isDone()) return;
-    await new Promise<void>((resolve) => {
-      const finish = () => {
-        clearTimeout(timer);
-        this.#done.removeEventListener(runId, finish);
-        resolve();
-      };
-      const timer = setTimeout(finish, timeoutMs);
-      this.#done.addEventListener(runId, finish);
-    });
+    // A run executed here announces its end; one executed by another worker is polled for.
+    for (const deadline = Date.now() + timeoutMs; !(await isDone());) {
+      const left = deadline - Date.now();
+      if (left <= 0) return;
+      await new Promise<void>((resolve) => {
+        const finish = () => {
+          clearTimeout(timer);
+          this.#done.removeEventListener(runId, finish);
+          resolve();
+        };
+        const timer = setTimeout(finish, Math.min(left, WAIT_POLL_MS));
+        this.#done.addEventListener(runId, finish);
+      });
+    }
   }
 
   /**

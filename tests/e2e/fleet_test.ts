@@ -4,7 +4,7 @@
  * is counted, not assumed.
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { FIXTURES } from "../helpers/daemon.ts";
+import { FIXTURES, TAU } from "../helpers/daemon.ts";
 import { type Fleet, type FleetDaemon, startFleet, until } from "../helpers/fleet.ts";
 
 /** Short leases, so a lost worker is noticed within seconds. */
@@ -233,6 +233,44 @@ Deno.test("fleet: SIGTERM drains a worker: a short run finishes, a long one goes
       ),
       JSON.stringify(workers),
     );
+  } finally {
+    await fleet.close();
+  }
+});
+
+Deno.test("fleet: the remote CLI waits for a run a worker executes and follows its logs", async () => {
+  const { fleet, table } = await setUp();
+  try {
+    const api = await fleet.start("api,scheduler");
+    await startWorker(fleet, jobEnv(fleet, table), "");
+    await deployJob(fleet, api);
+    // `tau run` through TAU_HOST/TAU_API_KEY returns as soon as another process finishes it.
+    const started = Date.now();
+    const ran = await fleet.tau(api, "run", "fleet_job");
+    assertEquals(ran.json.status, "success", ran.stdout);
+    assert.ok(Date.now() - started < 20_000, `tau run took ${Date.now() - started} ms`);
+    const queued = await fleet.tau(
+      api,
+      "run",
+      "fleet_job",
+      "--no-wait",
+      "--params",
+      JSON.stringify({ ms: 1500 }),
+    );
+    const followed = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", TAU, "logs", "fleet_job", "--run", queued.json.run_id, "--follow"],
+      env: {
+        TAU_HOST: `http://127.0.0.1:${api.port}`,
+        TAU_API_KEY: (await Deno.readTextFile(`${api.home}/api_key`)).trim(),
+      },
+      stdout: "piped",
+    }).output();
+    assertEquals(followed.code, 0);
+    const lines = new TextDecoder().decode(followed.stdout).trim().split("\n");
+    const messages = lines.slice(0, -1).map((l) => JSON.parse(l).message);
+    assertEquals(messages, ["started attempt 1", "done"]);
+    const summary = JSON.parse(lines.at(-1)!);
+    assertEquals([summary.status, summary.lines], ["success", 2]);
   } finally {
     await fleet.close();
   }
