@@ -42,6 +42,7 @@ import {
   type WorkerRecord,
 } from "../types.ts";
 import { lostRunPatch, releasedRunPatch } from "../queue_rules.ts";
+import { JSON_COLUMNS, PATCH_COLUMNS } from "../run_columns.ts";
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from "./migrations.ts";
 import { redactUrl } from "./url.ts";
 
@@ -90,33 +91,6 @@ const SCHEDULE_COLUMNS =
   "pipeline, cron, every_s, timezone, enabled, anchor, last_tick, missed, updated_at";
 const TICK_COLUMNS = "pipeline, scheduled_at, outcome, run_id, detail, recorded_at";
 const API_KEY_COLUMNS = "id, name, scope, hash, created_at, last_used_at, revoked_at";
-
-/** The only columns `updateRun` may set, in a fixed order (one prepared statement per key set). */
-const PATCH_COLUMNS = [
-  "status",
-  "attempt",
-  "started_at",
-  "finished_at",
-  "duration_ms",
-  "result",
-  "error",
-  "permissions",
-  "attempts",
-  "pid",
-  "sandbox",
-  "access",
-  "worker_id",
-  "lease_expires_at",
-  "max_attempts",
-] as const satisfies readonly (keyof RunPatch)[];
-const JSON_COLUMNS: ReadonlySet<string> = new Set([
-  "result",
-  "error",
-  "permissions",
-  "attempts",
-  "sandbox",
-  "access",
-]);
 
 /**
  * Type handling for every connection. JSON travels as text both ways: the store encodes before

@@ -40,6 +40,7 @@ import {
   type WorkerRecord,
 } from "../types.ts";
 import { lostRunPatch, releasedRunPatch } from "../queue_rules.ts";
+import { JSON_COLUMNS, PATCH_COLUMNS } from "../run_columns.ts";
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from "./migrations.ts";
 
 type Param = null | number | string;
@@ -47,33 +48,6 @@ type Param = null | number | string;
 const ALL_STATUSES: readonly RunStatus[] = ["queued", "running", ...TERMINAL_STATUSES];
 const DEFAULT_LIMIT = 20;
 const BUSY_TIMEOUT_MS = 5000;
-
-/** The only columns `updateRun` may set, in a fixed order (the SQL is cached per key set). */
-const PATCH_COLUMNS = [
-  "status",
-  "attempt",
-  "started_at",
-  "finished_at",
-  "duration_ms",
-  "result",
-  "error",
-  "permissions",
-  "attempts",
-  "pid",
-  "sandbox",
-  "access",
-  "worker_id",
-  "lease_expires_at",
-  "max_attempts",
-] as const satisfies readonly (keyof RunPatch)[];
-const JSON_COLUMNS: ReadonlySet<string> = new Set([
-  "result",
-  "error",
-  "permissions",
-  "attempts",
-  "sandbox",
-  "access",
-]);
 
 // Raw row shapes as SQLite returns them (JSON columns still text).
 interface PipelineRow {
