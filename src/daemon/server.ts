@@ -151,7 +151,9 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     }
     throw err;
   }
-  daemon.port = server.addr.port;
+  // Without an API here, runs are still denied the configured API port (one may run beside).
+  daemon.port = roles.has("api") ? server.addr.port : requestedPort;
+  const listening = roles.has("api") ? daemon.port : 0;
   // One SQLite database has one daemon: runs it left `running` died with it. With PostgreSQL,
   // other workers may be running them; their leases tell.
   const recovered = store.kind === "sqlite" && roles.has("worker") ? await runs.recover() : null;
@@ -164,7 +166,7 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
   await writeState(paths, {
     pid: Deno.pid,
     host,
-    port: daemon.port,
+    port: listening,
     home: paths.home,
     started_at: startedAt.toISOString(),
     roles: [...roles],
@@ -173,7 +175,7 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
   log("started", {
     pid: Deno.pid,
     host,
-    port: daemon.port,
+    port: listening,
     home: paths.home,
     roles: [...roles],
     store: store.kind,
