@@ -533,11 +533,8 @@ export class RunManager {
       await store.releaseRuns(this.workerId, [runId], new Date());
       return;
     }
-    if (controller.signal.aborted) {
-      const shutdown = reason === "shutdown";
-      last = shutdown
-        ? { status: "failed", result: null, error: systemErrors.daemonStopped() }
-        : { status: "cancelled", result: null, error: systemErrors.cancelled() };
+    if (controller.signal.aborted) { // cancelled: the only other reason to stop a run here
+      last = { status: "cancelled", result: null, error: systemErrors.cancelled() };
       const lastAttempt = attempts.at(-1);
       if (lastAttempt && lastAttempt.status !== last.status) {
         attempts.splice(-1, 1, { ...lastAttempt, status: last.status, error: last.error });
