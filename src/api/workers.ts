@@ -9,6 +9,7 @@ import { z } from "zod";
 import type { WorkerRecord } from "../store/mod.ts";
 import { type ApiDeps, jsonBody } from "./app.ts";
 import { parseBody } from "./runs.ts";
+import { DEFAULT_LEASE_MS } from "../runner/run_manager.ts";
 
 const registerBody = z.object({
   worker_id: z.string().min(1).max(200),
@@ -21,11 +22,11 @@ const registerBody = z.object({
 /** `lost` once a worker missed this many heartbeat periods. */
 const LOST_AFTER_BEATS = 3;
 
-export function workerRoutes({ store, leaseMs }: ApiDeps): Hono {
+export function workerRoutes({ store, leaseMs = DEFAULT_LEASE_MS }: ApiDeps): Hono {
   const app = new Hono();
   app.get("/", async (c) => {
     const now = Date.now();
-    const workers = (await store.listWorkers()).map((w) => view(w, now, leaseMs ?? 15_000));
+    const workers = (await store.listWorkers()).map((w) => view(w, now, leaseMs));
     return c.json({ workers, count: workers.length });
   });
   app.post("/register", async (c) => {
@@ -38,7 +39,7 @@ export function workerRoutes({ store, leaseMs }: ApiDeps): Hono {
       tags: body.tags,
       capacity: body.max_concurrent,
     }, new Date());
-    return c.json({ registered: worker.id, worker: view(worker, Date.now(), leaseMs ?? 15_000) });
+    return c.json({ registered: worker.id, worker: view(worker, Date.now(), leaseMs) });
   });
   return app;
 }

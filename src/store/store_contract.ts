@@ -7,7 +7,7 @@
  */
 
 import { assert, assertEquals, assertMatch } from "../../tests/helpers/assert.ts";
-import type { DeployInput, LogRecord, NewRun, Store } from "./types.ts";
+import type { DeployInput, LogRecord, NewRun, StepRecord, Store } from "./types.ts";
 
 /** A fresh database for one test. */
 export interface StoreTarget {
@@ -72,6 +72,23 @@ export function log(runId: string, seq: number): LogRecord {
     level: "info",
     step: null,
     message: `line ${seq}`,
+  };
+}
+
+export function stepRecord(runId: string, name: string): StepRecord {
+  return {
+    run_id: runId,
+    attempt: 1,
+    seq: 0,
+    name,
+    status: "running",
+    started_at: "2024-01-01T00:00:00.000Z",
+    finished_at: null,
+    duration_ms: null,
+    rows_in: null,
+    rows_out: null,
+    metadata: {},
+    error: null,
   };
 }
 
@@ -266,20 +283,7 @@ export function storeContract(engine: ContractEngine): void {
       "lease_expires_at",
     ]);
     assertMatch(run.created_at, ISO_MS);
-    const step = {
-      run_id: "run_1",
-      attempt: 1,
-      seq: 0,
-      name: "load",
-      status: "running" as const,
-      started_at: "2024-01-01T00:00:00.000Z",
-      finished_at: null,
-      duration_ms: null,
-      rows_in: null,
-      rows_out: null,
-      metadata: {},
-      error: null,
-    };
+    const step = stepRecord("run_1", "load");
     await store.saveStep(step);
     assertEquals((await store.listSteps("run_1")).map(Object.keys), [Object.keys(step)]);
     await store.appendLogs([log("run_1", 0)]);
@@ -554,20 +558,7 @@ export function storeContract(engine: ContractEngine): void {
 
   test("saveStep inserts then replaces by (run_id, attempt, seq)", async (store) => {
     await seedRun(store, "run_1");
-    const step = {
-      run_id: "run_1",
-      attempt: 1,
-      seq: 0,
-      name: "extract",
-      status: "running" as const,
-      started_at: "2024-01-01T00:00:00.000Z",
-      finished_at: null,
-      duration_ms: null,
-      rows_in: null,
-      rows_out: null,
-      metadata: {},
-      error: null,
-    };
+    const step = stepRecord("run_1", "extract");
     await store.saveStep(step);
     await store.saveStep({ ...step, seq: 1, name: "load" });
     await store.saveStep({ ...step, attempt: 2 });
