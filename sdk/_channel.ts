@@ -7,6 +7,8 @@
  * pipeline that replaces `Deno.stdout` or `JSON.stringify` later does not reach them.
  */
 
+import { jsonDepthViolation, MAX_LINE_CHARS } from "./_limits.ts";
+
 const stdout = Deno.stdout;
 const writeSync = stdout.writeSync.bind(stdout);
 const stringify = JSON.stringify;
@@ -65,12 +67,8 @@ function writeLine(json: string): void {
   while (bytes.length > 0) bytes = bytes.subarray(writeSync(bytes));
 }
 
-/** Below the parent's 1 MiB line cap, with room for the prefix. */
-const MAX_REQUEST_CHARS = 1024 * 1024 - 100;
-
-export function now(): string {
-  return new Date().toISOString();
-}
+/** Below the parent's line cap, with room for the prefix. */
+const MAX_REQUEST_CHARS = MAX_LINE_CHARS - 100;
 
 /** Raised in the run when the trusted side refuses or fails a request. */
 export class RequestError extends Error {
@@ -83,6 +81,8 @@ export class RequestError extends Error {
 /** Asks the trusted side to do something for this run (e.g. a DuckDB query); awaits the reply. */
 export function request(op: string, payload: unknown): Promise<unknown> {
   const id = nextId++;
+  const tooDeep = jsonDepthViolation(payload);
+  if (tooDeep) return Promise.reject(new RequestError(`Request ${op} is ${tooDeep}`));
   const line = stringify({ type: "request", id, op, payload });
   // The parent drops longer lines; fail here rather than wait for a reply that cannot come.
   if (line.length > MAX_REQUEST_CHARS) {

@@ -10,8 +10,9 @@
  *
  * so the init message (with the protocol nonce) is read before any pipeline code runs.
  */
-import { emit, type InitMessage, now, readInit } from "./_channel.ts";
-import { activeSteps, createContext, describeError, formatArgs } from "./context.ts";
+import { emit, type InitMessage, readInit } from "./_channel.ts";
+import { createContext, currentStep, describeError, formatArgs, logEvent } from "./context.ts";
+import { jsonDepthViolation, MAX_LINE_CHARS } from "./_limits.ts";
 import { isPipeline } from "./pipeline.ts";
 
 const exit = Deno.exit;
@@ -21,7 +22,7 @@ export async function start(): Promise<InitMessage> {
   const init = await readInit();
   routeConsole();
   const fail = (err: unknown) => {
-    emit({ type: "error", error: describeError(err, activeSteps.at(-1) ?? null) });
+    emit({ type: "error", error: describeError(err, currentStep()) });
     exit(1);
   };
   globalThis.addEventListener("unhandledrejection", (e) => {
@@ -63,24 +64,34 @@ export async function run(
   try {
     value = await definition.fn(ctx);
   } catch (err) {
-    emit({ type: "error", error: describeError(err, activeSteps.at(-1) ?? null) });
+    emit({ type: "error", error: describeError(err, currentStep()) });
     return exit(1);
   }
-  try {
-    emit({ type: "result", ts: now(), value: value === undefined ? null : value });
-  } catch (err) {
-    emit({
-      type: "error",
-      error: {
-        name: "InvalidResult",
-        message: `The pipeline's return value is not JSON-serializable: ${formatArgs([err])}`,
-        stack: null,
-        step: null,
-      },
-    });
+  const result = value === undefined ? null : value;
+  const refused = resultProblem(result);
+  if (refused) {
+    const message = `The pipeline's return value ${refused}`;
+    emit({ type: "error", error: { name: "InvalidResult", message, stack: null, step: null } });
     return exit(1);
   }
+  emit({ type: "result", value: result });
   return exit(0);
+}
+
+/** What keeps a value from being a run's result (the channel's bounds), or null. */
+function resultProblem(value: unknown): string | null {
+  const tooDeep = jsonDepthViolation(value);
+  if (tooDeep) return `is ${tooDeep}`;
+  let json: string;
+  try {
+    json = JSON.stringify(value);
+  } catch (err) {
+    return `is not JSON-serializable: ${formatArgs([err])}`;
+  }
+  const max = MAX_LINE_CHARS - 100;
+  if (json.length <= max) return null;
+  const mib = (json.length / 1024 / 1024).toFixed(1);
+  return `is ${mib} MiB as JSON; a result may be at most ${Math.floor(max / 1024)} KiB`;
 }
 
 /** Deploy-time mode: prints the pipeline's declared config; runs nothing else. */
@@ -114,12 +125,6 @@ function routeConsole(): void {
   const levels = { log: "info", info: "info", debug: "debug", warn: "warn", error: "error" };
   for (const [method, level] of Object.entries(levels)) {
     (console as unknown as Record<string, unknown>)[method] = (...args: unknown[]) =>
-      emit({
-        type: "log",
-        ts: now(),
-        level,
-        step: activeSteps.at(-1) ?? null,
-        message: formatArgs(args),
-      });
+      logEvent(level, formatArgs(args));
   }
 }

@@ -74,14 +74,22 @@ export interface PipelineConfig {
   limits?: {
     /** V8 heap (`memory_limit`). */
     heapMb?: number;
-    /** Resident memory of the whole process, ArrayBuffers included (`memory_limit`). */
+    /**
+     * Resident memory of the whole run, ArrayBuffers and the DuckDB engine working for it
+     * included (`memory_limit`).
+     */
     memoryMb?: number;
-    /** CPU time (`cpu_limit`). */
+    /** CPU time, the DuckDB engine's included (`cpu_limit`). */
     cpuSeconds?: number;
-    /** Bytes written to the scratch folder (`disk_limit`). */
+    /**
+     * Bytes in the scratch folder and the run's Deno cache folder (`disk_limit`); the run's
+     * permission audit log is held to the same size on its own (`audit_limit`).
+     */
     diskMb?: number;
     /** Bytes printed (`output_limit`). */
     outputMb?: number;
+    /** Bytes of requests to Tau's side, such as rows loaded into DuckDB (`request_limit`). */
+    requestMb?: number;
     /** Logs, steps and requests sent to Tau (`event_limit`). */
     events?: number;
   };

@@ -1,4 +1,11 @@
-import { emit, now } from "./_channel.ts";
+import { emit } from "./_channel.ts";
+import {
+  jsonDepthViolation,
+  MAX_LINE_CHARS,
+  SENT_ERROR_CHARS,
+  SENT_LOG_CHARS,
+  SENT_STEP_NAME_CHARS,
+} from "./_limits.ts";
 import type { Connector } from "./connectors/types.ts";
 import type { MaterializationConfig } from "./materialize/config.ts";
 import type { MaterializeResult } from "./materialize/engine.ts";
@@ -102,11 +109,20 @@ export function logEvent(level: string, message: unknown, fields?: Record<string
   const text = formatArgs([message]);
   emit({
     type: "log",
-    ts: now(),
     level,
-    step: activeSteps.at(-1) ?? null,
-    message: fields ? `${text} ${safeJson(fields)}` : text,
+    step: currentStep(),
+    message: clip(fields ? `${text} ${safeJson(fields)}` : text, SENT_LOG_CHARS),
   });
+}
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…`;
+}
+
+/** The innermost step running, as sent on the channel. */
+export function currentStep(): string | null {
+  const name = activeSteps.at(-1);
+  return name === undefined ? null : clip(name, SENT_STEP_NAME_CHARS);
 }
 
 function safeJson(value: unknown): string {
@@ -191,15 +207,16 @@ export function createContext(init: ContextInit): PipelineContext {
     async step<T>(name: string, fn: (step: Step) => T | Promise<T>): Promise<T> {
       const seq = stepSeq++;
       const step: Step = { name, metadata: {} };
-      const started = performance.now();
-      emit({ type: "step_start", seq, name, ts: now() });
+      emit({ type: "step_start", seq, name: clip(name, SENT_STEP_NAME_CHARS) });
       activeSteps.push(name);
       try {
         const value = await fn(step);
-        emit(stepEnd(seq, step, "success", started));
+        const problem = metadataProblem(step.metadata);
+        if (problem) throw new InvalidOutputError(`Step ${name}: its metadata ${problem}`);
+        emit(stepEnd(seq, step, "success"));
         return value;
       } catch (err) {
-        emit({ ...stepEnd(seq, step, "failed", started), error: describeError(err, name) });
+        emit({ ...stepEnd(seq, step, "failed"), error: describeError(err, name) });
         throw err;
       } finally {
         activeSteps.splice(activeSteps.lastIndexOf(name), 1);
@@ -209,18 +226,37 @@ export function createContext(init: ContextInit): PipelineContext {
   return context;
 }
 
-function stepEnd(seq: number, step: Step, status: string, started: number) {
+function stepEnd(seq: number, step: Step, status: string) {
   return {
     type: "step_end",
     seq,
-    name: step.name,
+    name: clip(step.name, SENT_STEP_NAME_CHARS),
     status,
-    ts: now(),
-    duration_ms: Math.round(performance.now() - started),
     rows_in: step.rowsIn ?? null,
     rows_out: step.rowsOut ?? null,
-    metadata: jsonSafe(step.metadata),
+    metadata: metadataProblem(step.metadata) ? {} : jsonSafe(step.metadata),
   };
+}
+
+/** Step metadata larger than this (as JSON) is refused: its step fails. */
+const MAX_METADATA_CHARS = MAX_LINE_CHARS / 2;
+
+/** What keeps step metadata from crossing the channel (too deep, too large), or null. */
+function metadataProblem(metadata: unknown): string | null {
+  const tooDeep = jsonDepthViolation(metadata);
+  if (tooDeep) return `is ${tooDeep}`;
+  const json = safeJson(metadata ?? {});
+  return json.length > MAX_METADATA_CHARS
+    ? `is ${json.length} characters as JSON; at most ${MAX_METADATA_CHARS} are allowed`
+    : null;
+}
+
+/** A step's metadata or result broke the channel's bounds (kind `invalid_output`). */
+export class InvalidOutputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InvalidOutput";
+  }
 }
 
 /** Errors cross the channel as plain data; the parent classifies them. */
@@ -230,13 +266,18 @@ export function describeError(err: unknown, step: string | null) {
     const tagged = err as Error & { tauStep?: string };
     tagged.tauStep ??= step ?? undefined;
     return {
-      name: err.name,
-      message: err.message,
-      stack: err.stack ?? null,
-      step: tagged.tauStep ?? null,
+      name: clip(String(err.name), 200),
+      message: clip(String(err.message), SENT_ERROR_CHARS),
+      stack: err.stack ? clip(String(err.stack), SENT_ERROR_CHARS) : null,
+      step: tagged.tauStep === undefined ? null : clip(tagged.tauStep, SENT_STEP_NAME_CHARS),
     };
   }
-  return { name: "NonError", message: formatArgs([err]), stack: null, step };
+  return {
+    name: "NonError",
+    message: clip(formatArgs([err]), SENT_ERROR_CHARS),
+    stack: null,
+    step: step === null ? null : clip(step, SENT_STEP_NAME_CHARS),
+  };
 }
 
 function jsonSafe(value: unknown): unknown {

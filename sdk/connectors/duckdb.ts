@@ -1,7 +1,11 @@
 /**
  * DuckDB and MotherDuck. The engine is native code, which would ignore every sandbox
- * permission, so it runs on Tau's trusted side, locked to its allowed directories; this
+ * permission, so it runs outside the run's sandbox: in a DuckDB process Tau starts for this run
+ * alone, held to the run's memory and CPU limits and locked to its allowed directories. This
  * connector is a proxy that sends each call over the run's channel.
+ *
+ * `extract` and `execute` return at most 1,000,000 rows or 16 MiB of JSON; read larger results
+ * with `extractStream`, whose batches end at `batchSize` rows or about 4 MiB, whichever is first.
  *
  * @module
  */
@@ -143,8 +147,9 @@ function* splitBySize(rows: Row[]): Iterable<Row[]> {
 }
 
 /**
- * An inline DuckDB database living in the run's scratch folder (or in memory), run by Tau's
- * trusted side. For a shared database file, configure a named connection in tau.toml.
+ * An inline DuckDB database living in the run's scratch folder (or in memory), run by the DuckDB
+ * process Tau starts for the run. For a shared database file, configure a named connection in
+ * tau.toml.
  *
  * @example
  * ```ts ignore

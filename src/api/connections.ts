@@ -5,7 +5,7 @@ import { publicView } from "../connections/registry.ts";
 import { testConnection } from "../connections/test_connection.ts";
 import type { ApiDeps } from "./app.ts";
 
-export function connectionRoutes({ connections, paths }: ApiDeps): Hono {
+export function connectionRoutes({ connections, paths, boundary }: ApiDeps): Hono {
   const app = new Hono();
   app.get("/", (c) => {
     const list = [...connections.values()].map(publicView);
@@ -21,7 +21,9 @@ export function connectionRoutes({ connections, paths }: ApiDeps): Hono {
           : "add a [connections.NAME] table to tau.toml and restart taud",
       });
     }
-    return c.json(await testConnection(connection, connections, paths.home));
+    return c.json(
+      await testConnection(connection, connections, paths.home, undefined, boundary),
+    );
   });
   return app;
 }

@@ -11,6 +11,7 @@ import { type ApiDeps, jsonBody } from "./app.ts";
 import { runSummary } from "./views.ts";
 import { inspectRun, parseBody } from "./runs.ts";
 import { scheduleView } from "./graph.ts";
+import { jsonDepthViolation, MAX_JSON_DEPTH } from "../../sdk/_limits.ts";
 
 const deployBody = z.strictObject({
   code: z.string(),
@@ -26,6 +27,31 @@ const runBody = z.strictObject({
   wait_ms: z.number().int().min(0).max(60_000).optional(),
   downstream: z.boolean().optional(),
 });
+
+/** Largest `params` a run accepts, as JSON text (they are stored and handed to the run). */
+export const MAX_PARAMS_BYTES = 256 * 1024;
+
+/** Params are bounded in depth and size before anything stores or walks them. */
+function checkParams(params: unknown): void {
+  const tooDeep = jsonDepthViolation(params);
+  if (tooDeep) {
+    throw new TauError("invalid_params", `params are ${tooDeep}`, {
+      hint:
+        `pass flat parameters (at most ${MAX_JSON_DEPTH} levels), e.g. --params '{"date": "2026-01-01"}'`,
+    });
+  }
+  const bytes = new TextEncoder().encode(JSON.stringify(params ?? {})).length;
+  if (bytes > MAX_PARAMS_BYTES) {
+    throw new TauError(
+      "invalid_params",
+      `params are ${bytes} bytes as JSON; at most ${MAX_PARAMS_BYTES} are allowed`,
+      {
+        hint:
+          "pass references (dates, ids, paths) rather than data; runs read data through connections",
+      },
+    );
+  }
+}
 
 /** `tau show` warns about declared permissions unused over this many recent runs. */
 const WARN_OVER_RUNS = 10;
@@ -145,6 +171,7 @@ export function pipelineRoutes(deps: ApiDeps): Hono {
   app.post("/:name/runs", async (c) => {
     const name = c.req.param("name");
     const body = parseBody(runBody, await jsonBody(c.req));
+    checkParams(body.params);
     const run = await runs.submit(name, {
       params: (body.params ?? {}) as Record<string, Json>,
       downstream: body.downstream ?? false,

@@ -1,5 +1,6 @@
 /** The JSON shapes the API returns (documented in README.md, "CLI reference"). */
-import type { LogRecord, RunRecord, StepRecord } from "../store/mod.ts";
+import type { Json, LogRecord, RunRecord, StepRecord } from "../store/mod.ts";
+import { MAX_JSON_DEPTH } from "../../sdk/_limits.ts";
 
 export function runSummary(run: RunRecord) {
   return {
@@ -39,7 +40,7 @@ export function stepView(step: StepRecord) {
     duration_ms: step.duration_ms,
     rows_in: step.rows_in,
     rows_out: step.rows_out,
-    metadata: step.metadata,
+    metadata: clampDepth(step.metadata),
     error: step.error,
   };
 }
@@ -53,8 +54,42 @@ export function runDetail(
   const { pid: _pid, ...rest } = run;
   return {
     ...rest,
+    params: clampDepth(run.params),
+    result: clampDepth(run.result),
     steps: steps.map(stepView),
     logs: logs.map(logView),
     logs_truncated: logsTruncated,
   };
+}
+
+/**
+ * A stored value as shown: anything nested deeper than {@link MAX_JSON_DEPTH} levels (only
+ * records stored before runs were bounded can be) is replaced by a note, so printing a record
+ * never overflows the stack. Copies with its own stack, no recursion.
+ */
+export function clampDepth<T extends Json>(value: T): T {
+  if (value === null || typeof value !== "object") return value;
+  const copyOf = (v: object) => Array.isArray(v) ? [] : {};
+  const root = copyOf(value);
+  const stack: [object, Record<string, unknown>, number][] = [[value, root as never, 1]];
+  while (stack.length > 0) {
+    const [source, target, depth] = stack.pop()!;
+    for (const [key, item] of Object.entries(source)) {
+      let copy: unknown = item;
+      if (item !== null && typeof item === "object") {
+        if (depth >= MAX_JSON_DEPTH) copy = `[nested deeper than ${MAX_JSON_DEPTH} levels]`;
+        else {
+          copy = copyOf(item);
+          stack.push([item, copy as never, depth + 1]);
+        }
+      }
+      Object.defineProperty(target, key, {
+        value: copy,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+  }
+  return root as T;
 }

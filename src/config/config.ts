@@ -50,8 +50,11 @@ export const configSchema = z.strictObject({
     cpu_seconds: z.number().int().min(1).default(3600),
     disk_mb: z.number().int().min(1).default(1024),
     max_output_bytes: z.number().int().min(1024).default(10 * 1024 * 1024),
+    max_request_bytes: z.number().int().min(1024 * 1024).default(4 * 1024 ** 3),
     max_events: z.number().int().min(100).default(1_000_000),
     max_threads: z.number().int().min(8).max(4096).default(64),
+    /** Files and folders a run may hold in its scratch folder and DENO_DIR. */
+    max_files: z.number().int().min(100).max(10_000_000).default(100_000),
     /** Nothing a pipeline declares may go beyond these. */
     ceiling: z.strictObject({
       heap_mb: z.number().int().min(16).max(65536).default(8192),
@@ -59,6 +62,7 @@ export const configSchema = z.strictObject({
       cpu_seconds: z.number().int().min(1).default(86400),
       disk_mb: z.number().int().min(1).default(102400),
       max_output_bytes: z.number().int().min(1024).default(1024 * 1024 * 1024),
+      max_request_bytes: z.number().int().min(1024 * 1024).default(64 * 1024 ** 3),
       max_events: z.number().int().min(100).default(100_000_000),
       timeout: duration.default("24h"),
     }).prefault({}),

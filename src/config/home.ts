@@ -4,6 +4,7 @@ import { TauError } from "../core/errors.ts";
 import { APPROVED_DRIVERS, approvedImports } from "../sandbox/npm_cache.ts";
 import { pathToFileURL } from "node:url";
 import type { TauPaths } from "./paths.ts";
+import { RUN_VIEW } from "../sandbox/run_view.ts";
 
 export async function prepareHome(paths: TauPaths): Promise<void> {
   await Deno.mkdir(paths.home, { recursive: true, mode: 0o700 });
@@ -22,6 +23,9 @@ export async function prepareHome(paths: TauPaths): Promise<void> {
     },
   };
   await Deno.writeTextFile(paths.importMap, JSON.stringify(importMap, null, 2) + "\n");
+  // Inside the OS boundary runs see the SDK at a neutral path (RUN_VIEW), not where it lives.
+  const view = JSON.stringify(importMap).replaceAll(sdk, pathToFileURL(`${RUN_VIEW.sdk}/`).href);
+  await Deno.writeTextFile(paths.viewImportMap, JSON.stringify(JSON.parse(view), null, 2) + "\n");
   // The deploy-time type-check sees the drivers through any-typed stand-ins (sdk/_typecheck).
   const stubs = Object.fromEntries(
     Object.entries(APPROVED_DRIVERS).map(([name, stub]) => [name, `${sdk}_typecheck/${stub}`]),

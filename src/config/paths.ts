@@ -22,6 +22,8 @@ export interface TauPaths {
    */
   denoDir: string;
   importMap: string;
+  /** The import map runs use inside the OS boundary, where the SDK is at /tau/sdk/. */
+  viewImportMap: string;
   /** The import map of the deploy-time type-check (drivers as any-typed stand-ins). */
   typecheckMap: string;
   /** The SDK pipelines import as `tau`. */
@@ -47,6 +49,7 @@ export function tauPaths(home: string): TauPaths {
     staging: join(home, "staging"),
     denoDir: join(home, "deno"),
     importMap: join(home, "import_map.json"),
+    viewImportMap: join(home, "view_import_map.json"),
     typecheckMap: join(home, "typecheck_map.json"),
     sdkDir: SDK_DIR,
   };

@@ -1,7 +1,10 @@
 /**
- * The requests a run's `duckdb` connector may send, executed on one run's DuckDB sessions.
- * Loads span several requests (begin, batches, commit) so that streaming input stays bounded;
- * they run inside one DuckDB transaction and use the appender, DuckDB's fast path.
+ * The requests a run's `duckdb` connector may send, executed inside the run's engine process on
+ * the sessions the daemon opened for it. Every reply is JSON text bounded in bytes: a result is
+ * refused past REPLY_MAX_BYTES (read it with a cursor instead), and a cursor batch ends at its
+ * batchSize or BATCH_BUDGET_BYTES, whichever comes first. Loads span several requests (begin,
+ * batches, commit) so that streaming input stays bounded; they run inside one DuckDB transaction
+ * and use the appender, DuckDB's fast path.
  */
 import type { DuckDBAppender, DuckDBConnection } from "@duckdb/node-api";
 import {
@@ -11,9 +14,18 @@ import {
   quoteTable,
   splitTable,
 } from "../../sdk/connectors/_sql.ts";
-import { type DuckDBSession, MAX_BATCH_ROWS, toJson } from "./duckdb_service.ts";
+import {
+  DuckDBSession,
+  type DuckDBTarget,
+  MAX_BATCH_ROWS,
+  MAX_QUERY_ROWS,
+  toJson,
+} from "./duckdb_service.ts";
+import { BATCH_BUDGET_BYTES, REPLY_MAX_BYTES, type RequestLine } from "./engine_protocol.ts";
+import { JsonRows } from "./json_rows.ts";
 
 type Row = Record<string, unknown>;
+type Params = unknown[] | Record<string, unknown>;
 
 interface LoadState {
   session: DuckDBSession;
@@ -27,83 +39,147 @@ interface LoadState {
 }
 
 interface Cursor {
-  session: DuckDBSession;
-  iterator: AsyncIterator<Record<string, unknown>[]>;
-  buffer: Row[];
+  iterator: AsyncIterator<Row[]>;
+  /** JSON of rows read from DuckDB but not sent yet, from `next` on. */
+  pending: string[];
+  next: number;
+  exhausted: boolean;
 }
 
 const q = (name: string) => quoteIdent("duckdb", name);
+const MIB = 1024 * 1024;
+/** Bytes of `{"rowCount":N,"rows":}` around an execute reply's rows. */
+const EXECUTE_FRAME_BYTES = 64;
 
 export class DuckDBRequests {
+  #sessions = new Map<number, DuckDBSession>();
   #loads = new Map<number, LoadState>();
   #cursors = new Map<number, Cursor>();
   #nextId = 1;
 
-  constructor(private readonly sessionFor: (request: Record<string, unknown>) => DuckDBSession) {}
+  /** Registers a session with the target the daemon decided; it opens on first use. */
+  open(session: number, target: DuckDBTarget): void {
+    if (!this.#sessions.has(session)) this.#sessions.set(session, new DuckDBSession(target));
+  }
 
-  async handle(op: string, p: Record<string, unknown>): Promise<unknown> {
-    switch (op) {
+  /** Serves one request; resolves with its reply value as JSON text. */
+  async handle(request: RequestLine): Promise<string> {
+    const a = request.args;
+    const sql = () => String(a.sql);
+    switch (request.op) {
       case "duckdb.query":
-        return await this.sessionFor(p).query(String(p.sql), bindings(p.params));
+        return (await this.#allRows(this.#session(request), sql(), bindings(a.params), 0)).rows
+          .text();
       case "duckdb.execute": {
-        const rows = await this.sessionFor(p).query(String(p.sql), bindings(p.params));
-        const count = rows.length === 1 && typeof rows[0]?.Count === "number"
-          ? rows[0].Count as number
-          : rows.length;
-        return { rowCount: count, rows };
+        const { rows, first } = await this.#allRows(
+          this.#session(request),
+          sql(),
+          bindings(a.params),
+          EXECUTE_FRAME_BYTES,
+        );
+        const count = rows.count === 1 && typeof first?.Count === "number"
+          ? first.Count
+          : rows.count;
+        return `{"rowCount":${count},"rows":${rows.text()}}`;
       }
       case "duckdb.cursor_open":
-        return this.#openCursor(p, String(p.sql), bindings(p.params));
+        return JSON.stringify(
+          await this.#openCursor(this.#session(request), sql(), bindings(a.params)),
+        );
       case "duckdb.cursor_next":
         return await this.#nextBatch(
-          Number(p.cursor),
-          Math.min(Number(p.batchSize) || 10_000, MAX_BATCH_ROWS),
+          Number(a.cursor),
+          Math.min(Number(a.batchSize) || 10_000, MAX_BATCH_ROWS),
         );
       case "duckdb.load_begin":
-        return await this.#beginLoad(p);
+        return JSON.stringify(await this.#beginLoad(this.#session(request), a));
       case "duckdb.load_batch":
-        return await this.#appendBatch(Number(p.load), asArray(p.rows) as Row[]);
+        return JSON.stringify(await this.#appendBatch(Number(a.load), asArray(a.rows) as Row[]));
       case "duckdb.load_commit":
-        return await this.#commitLoad(Number(p.load));
+        return JSON.stringify(await this.#commitLoad(Number(a.load)));
       case "duckdb.load_abort":
-        return await this.#abortLoad(Number(p.load));
+        return JSON.stringify(await this.#abortLoad(Number(a.load)));
       default:
-        throw new Error(`Unknown request ${op}`);
+        throw new Error(`Unknown request ${request.op}`);
     }
   }
 
-  async #openCursor(
-    p: Record<string, unknown>,
-    sql: string,
-    params: unknown[] | Record<string, unknown>,
-  ) {
-    const session = this.sessionFor(p);
+  /** Stops running statements, then closes every database (rolling back open loads). */
+  async closeAll(graceMs: number): Promise<void> {
+    const sessions = [...this.#sessions.values()];
+    for (const session of sessions) session.interrupt();
+    const settled = Promise.allSettled(sessions.map((s) => s.settled()));
+    await Promise.race([settled, new Promise((r) => setTimeout(r, graceMs))]);
+    for (const session of sessions) session.close();
+  }
+
+  #session(request: RequestLine): DuckDBSession {
+    const session = this.#sessions.get(request.session ?? -1);
+    if (!session) throw new Error(`Unknown session ${request.session}`);
+    return session;
+  }
+
+  /** Every row of a result as one JSON array, refused past MAX_QUERY_ROWS or the byte cap. */
+  async #allRows(session: DuckDBSession, sql: string, params: Params, reserveBytes: number) {
+    return await session.serialize(async (c) => {
+      const result = await c.stream(sql, params as never[]);
+      const rows = new JsonRows(REPLY_MAX_BYTES - reserveBytes);
+      let first: Row | undefined;
+      for await (const chunk of result.yieldRowObjectJs()) {
+        for (const row of chunk) {
+          if (rows.count >= MAX_QUERY_ROWS) {
+            throw new Error(
+              `The query returned more than ${MAX_QUERY_ROWS} rows; read large results with extractStream`,
+            );
+          }
+          const json = toJson(row) as Row;
+          first ??= json;
+          if (!rows.tryAdd(JSON.stringify(json))) {
+            throw new Error(
+              `The query returned more than ${
+                REPLY_MAX_BYTES / MIB
+              } MiB of JSON; read large results with extractStream`,
+            );
+          }
+        }
+      }
+      return { rows, first };
+    });
+  }
+
+  async #openCursor(session: DuckDBSession, sql: string, params: Params) {
     const result = await session.serialize((c) => c.stream(sql, params as never[]));
     const id = this.#nextId++;
     this.#cursors.set(id, {
-      session,
       iterator: result.yieldRowObjectJs()[Symbol.asyncIterator](),
-      buffer: [],
+      pending: [],
+      next: 0,
+      exhausted: false,
     });
     return { cursor: id };
   }
 
-  async #nextBatch(id: number, size: number) {
+  /** Up to `size` rows, ending early at BATCH_BUDGET_BYTES; `done` once the result is read. */
+  async #nextBatch(id: number, size: number): Promise<string> {
     const cursor = this.#cursors.get(id);
     if (!cursor) throw new Error(`Unknown cursor ${id}`);
-    while (cursor.buffer.length < size) {
-      const next = await cursor.iterator.next();
-      if (next.done) break;
-      for (const row of next.value) cursor.buffer.push(toJson(row) as Row);
+    const batch = new JsonRows(REPLY_MAX_BYTES);
+    while (batch.count < size) {
+      if (cursor.next === cursor.pending.length && !(await fill(cursor))) break;
+      const row = cursor.pending[cursor.next] as string;
+      // A row larger than the budget travels alone, as long as it fits in a reply.
+      if (!batch.tryAdd(row, batch.count === 0 ? REPLY_MAX_BYTES : BATCH_BUDGET_BYTES)) {
+        if (batch.count > 0) break;
+        throw new Error(`A row of the result is larger than ${REPLY_MAX_BYTES / MIB} MiB of JSON`);
+      }
+      cursor.next++;
     }
-    const rows = cursor.buffer.splice(0, size);
-    const done = rows.length < size;
+    const done = cursor.next === cursor.pending.length && !(await fill(cursor));
     if (done) this.#cursors.delete(id);
-    return { rows, done };
+    return `{"rows":${batch.text()},"done":${done}}`;
   }
 
-  async #beginLoad(p: Record<string, unknown>) {
-    const session = this.sessionFor(p);
+  async #beginLoad(session: DuckDBSession, p: Record<string, unknown>) {
     const table = String(p.table);
     const mode = (p.mode ?? "append") as LoadState["mode"];
     const keys = asArray(p.mergeKey).map(String);
@@ -254,8 +330,21 @@ function appendRow(appender: DuckDBAppender, columns: string[], row: Row): void 
   appender.endRow();
 }
 
+/** Reads the cursor's next chunk from DuckDB; false when the result has no more rows. */
+async function fill(cursor: Cursor): Promise<boolean> {
+  if (cursor.exhausted) return false;
+  const next = await cursor.iterator.next();
+  if (next.done) {
+    cursor.exhausted = true;
+    return false;
+  }
+  cursor.pending = next.value.map((row) => JSON.stringify(toJson(row)));
+  cursor.next = 0;
+  return cursor.pending.length > 0 || await fill(cursor);
+}
+
 /** Positional (array) or named (object) parameters, as DuckDB accepts both. */
-function bindings(value: unknown): unknown[] | Record<string, unknown> {
+function bindings(value: unknown): Params {
   if (value && typeof value === "object" && !Array.isArray(value)) {
     return value as Record<string, unknown>;
   }

@@ -1,6 +1,33 @@
 import { assert, assertEquals } from "../../tests/helpers/assert.ts";
-import { runRequests } from "./run_requests.ts";
-import { parseConnections } from "./registry.ts";
+import { type RequestHandler, runRequests, type RunRequestsOptions } from "./run_requests.ts";
+import { type Connection, parseConnections } from "./registry.ts";
+import { NO_OS_BOUNDARY } from "../sandbox/os_boundary.ts";
+
+const LIMITS = { memory_mb: 1024, cpu_s: 600, threads: 64, timeout_ms: 600_000 };
+
+/** A handler as a run gets it, with no OS boundary (bubblewrap has its own test). */
+function handlerFor(
+  declared: string[],
+  registry: Map<string, Connection>,
+  home: string,
+  scratchDir: string,
+  options: Partial<RunRequestsOptions> = {},
+): RequestHandler {
+  return runRequests({
+    declared,
+    registry,
+    home,
+    scratchDir,
+    limits: LIMITS,
+    boundary: NO_OS_BOUNDARY,
+    ...options,
+  });
+}
+
+/** Sends a request and parses its reply, as the run's channel does. */
+async function ask(requests: RequestHandler, op: string, payload: Record<string, unknown>) {
+  return JSON.parse(await requests.handle(op, payload));
+}
 
 async function setup() {
   const home = await Deno.makeTempDir({ prefix: "tau_duck_" });
@@ -10,11 +37,11 @@ async function setup() {
   const registry = parseConnections({
     lake: { type: "duckdb", path: "lake.duckdb", allowed_directories: ["data"] },
   });
-  const requests = runRequests(["lake"], registry, home, scratch);
+  const requests = handlerFor(["lake"], registry, home, scratch);
   const call = (op: string, payload: Record<string, unknown>) =>
-    requests.handle(op, { connection: "lake", ...payload });
+    ask(requests, op, { connection: "lake", ...payload });
   const cleanup = async () => {
-    requests.close();
+    await requests.close();
     await Deno.remove(home, { recursive: true });
     await Deno.remove(scratch, { recursive: true });
   };
@@ -64,7 +91,7 @@ Deno.test("duckdb: locked down to its allowed directories", async () => {
 Deno.test("duckdb: a named connection must be declared", async () => {
   const { home, scratch, cleanup } = await setup();
   const registry = parseConnections({ lake: { type: "duckdb", path: "lake.duckdb" } });
-  const requests = runRequests([], registry, home, scratch);
+  const requests = handlerFor([], registry, home, scratch);
   try {
     await assert.rejects(
       () => requests.handle("duckdb.query", { connection: "lake", sql: "SELECT 1" }),
@@ -75,7 +102,7 @@ Deno.test("duckdb: a named connection must be declared", async () => {
       /scratch folder/,
     );
   } finally {
-    requests.close();
+    await requests.close();
     await cleanup();
   }
 });
@@ -202,9 +229,14 @@ Deno.test("duckdb: 100k rows in batches, streamed back in batches", async () => 
 Deno.test("duckdb: one query cannot return an unbounded result into the daemon", async () => {
   const { call, cleanup } = await setup();
   try {
+    // Narrow rows reach the row cap first; wider ones (`{"range":1234567}`) the byte cap.
+    await assert.rejects(
+      () => call("duckdb.query", { sql: "SELECT 1 AS x FROM range(2000000)" }),
+      /more than 1000000 rows; read large results with extractStream/,
+    );
     await assert.rejects(
       () => call("duckdb.query", { sql: "SELECT * FROM range(2000000)" }),
-      /more than 1000000 rows; read large results with extractStream/,
+      /more than 16 MiB of JSON; read large results with extractStream/,
     );
     assertEquals(await call("duckdb.query", { sql: "SELECT current_setting('threads') AS t" }), [{
       t: 2,
@@ -217,15 +249,15 @@ Deno.test("duckdb: one query cannot return an unbounded result into the daemon",
 Deno.test("duckdb: one database file serves one run at a time", async () => {
   const { home, scratch, cleanup } = await setup();
   const registry = parseConnections({ lake: { type: "duckdb", path: "shared.duckdb" } });
-  const first = runRequests(["lake"], registry, home, scratch);
-  const second = runRequests(["lake"], registry, home, scratch);
+  const first = handlerFor(["lake"], registry, home, scratch);
+  const second = handlerFor(["lake"], registry, home, scratch);
   try {
-    await first.handle("duckdb.query", {
+    await ask(first, "duckdb.query", {
       connection: "lake",
       sql: "CREATE TABLE t AS SELECT 1 AS x",
     });
     let secondDone = false;
-    const waiting = second.handle("duckdb.query", {
+    const waiting = ask(second, "duckdb.query", {
       connection: "lake",
       sql: "SELECT count(*) AS n FROM t",
     })
@@ -235,10 +267,11 @@ Deno.test("duckdb: one database file serves one run at a time", async () => {
       });
     await new Promise((r) => setTimeout(r, 100));
     assertEquals(secondDone, false);
-    first.close();
+    assertEquals(second.enginePids(), [], "the waiting run has not even started its engine");
+    await first.close();
     assertEquals(await waiting, [{ n: 1 }]);
   } finally {
-    second.close();
+    await second.close();
     await cleanup();
   }
 });

@@ -1,12 +1,13 @@
 /**
- * DuckDB on the trusted side. Loading a native addon needs --allow-ffi and native code ignores
- * every Deno permission, so embedded DuckDB never runs inside a run: the run's `duckdb`
- * connector sends requests over its channel and this service executes them in an instance
- * locked down before the run's first statement (allowed_directories, no external access, no
- * extension installs, configuration locked).
+ * One locked-down DuckDB database. Loading a native addon needs --allow-ffi and native code
+ * ignores every Deno permission, so embedded DuckDB never runs inside a run: it runs in the
+ * run's own engine process (engine_main.ts), which opens each session the daemon names with the
+ * target the daemon decided, locked down before the run's first statement (allowed_directories,
+ * no external access, no extension installs, its memory and threads bounded, configuration
+ * locked).
  */
+import { base64 } from "../core/base64.ts";
 import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
-import { dirname, isAbsolute, resolve } from "node:path";
 
 export interface DuckDBTarget {
   /** Database file, `:memory:`, or `md:NAME?motherduck_token=…`. */
@@ -20,6 +21,10 @@ export interface DuckDBTarget {
    */
   tempDirectory: string;
   readOnly?: boolean;
+  /** DuckDB's `memory_limit`, in MiB. @default {2048} */
+  memoryLimitMb?: number;
+  /** DuckDB's worker threads. @default {2} */
+  threads?: number;
 }
 
 type Row = Record<string, unknown>;
@@ -28,8 +33,6 @@ type Row = Record<string, unknown>;
 export const MAX_QUERY_ROWS = 1_000_000;
 /** Rows one cursor batch may hold. */
 export const MAX_BATCH_ROWS = 100_000;
-const MEMORY_LIMIT = "2GB";
-const THREADS = 2;
 
 /** Converts DuckDB's JS values to plain JSON: safe bigints as numbers, dates as ISO text. */
 export function toJson(value: unknown): unknown {
@@ -41,7 +44,7 @@ export function toJson(value: unknown): unknown {
   }
   if (value instanceof Date) return value.toISOString();
   if (Array.isArray(value)) return value.map(toJson);
-  if (value instanceof Uint8Array) return btoa(String.fromCharCode(...value));
+  if (value instanceof Uint8Array) return base64(value);
   if (typeof value === "object") {
     const proto = Object.getPrototypeOf(value);
     if (proto === Object.prototype || proto === null) {
@@ -52,30 +55,8 @@ export function toJson(value: unknown): unknown {
   return value;
 }
 
-/**
- * DuckDB is single-writer, and two instances of one file in one process would both hold its
- * (per-process) file lock. So a database file serves one run's session at a time: the next
- * run's first request waits until the previous session closes.
- */
-const fileHolders = new Map<string, Promise<void>>();
-
-async function holdFile(path: string): Promise<() => void> {
-  if (path === ":memory:") return () => {};
-  const previous = fileHolders.get(path) ?? Promise.resolve();
-  let release!: () => void;
-  const mine = new Promise<void>((resolve) => release = resolve);
-  const chained = previous.then(() => mine);
-  fileHolders.set(path, chained);
-  await previous;
-  return () => {
-    release();
-    if (fileHolders.get(path) === chained) fileHolders.delete(path);
-  };
-}
-
 /** One locked-down DuckDB connection, opened on first use. */
 export class DuckDBSession {
-  #release: (() => void) | undefined;
   #instance: DuckDBInstance | undefined;
   #connection: DuckDBConnection | undefined;
   #opening: Promise<DuckDBConnection> | undefined;
@@ -91,7 +72,6 @@ export class DuckDBSession {
   async #open(): Promise<DuckDBConnection> {
     const { DuckDBInstance } = await import("@duckdb/node-api");
     const { path } = this.target;
-    this.#release = await holdFile(path);
     const options: Record<string, string> = {
       autoinstall_known_extensions: "false",
       autoload_known_extensions: "false",
@@ -101,9 +81,10 @@ export class DuckDBSession {
     this.#instance = await DuckDBInstance.create(path, options);
     const connection = await this.#instance.connect();
     const dirs = this.target.allowedDirectories.map((d) => `'${d.replaceAll("'", "''")}'`);
-    // The engine runs inside the daemon: bound what one run's queries may take from it.
-    await connection.run(`SET memory_limit = '${MEMORY_LIMIT}'`);
-    await connection.run(`SET threads = ${THREADS}`);
+    // Bounded by the run's own limits (see engine_launch.ts), so a query spills or fails with
+    // DuckDB's out-of-memory error before the run's memory limit is reached.
+    await connection.run(`SET memory_limit = '${this.target.memoryLimitMb ?? 2048}MiB'`);
+    await connection.run(`SET threads = ${this.target.threads ?? 2}`);
     // Order matters: allow-list first, then switch external access off, then lock everything.
     await connection.run(`SET allowed_directories = [${dirs.join(", ")}]`);
     await connection.run("SET enable_external_access = false");
@@ -136,23 +117,21 @@ export class DuckDBSession {
     });
   }
 
+  /** Settles once the work queued so far has finished (or failed). */
+  settled(): Promise<unknown> {
+    return this.#queue;
+  }
+
+  /** Asks a running statement to stop (DuckDB checks between vectors). */
+  interrupt(): void {
+    this.#connection?.interrupt();
+  }
+
+  /** Closes the connection and the database (checkpointing a file database). */
   close(): void {
     try {
       this.#connection?.closeSync();
       this.#instance?.closeSync();
     } catch { /* already closed */ }
-    this.#release?.();
-    this.#release = undefined;
   }
-}
-
-/** Resolves a database path for a connection: relative paths are relative to `base`. */
-export function resolveDatabasePath(path: string, base: string): string {
-  if (path === ":memory:" || path.startsWith("md:")) return path;
-  return isAbsolute(path) ? path : resolve(base, path);
-}
-
-/** The directories a file database lives in are not granted implicitly: only what is listed. */
-export function databaseDirectory(path: string): string | null {
-  return path === ":memory:" || path.startsWith("md:") ? null : dirname(path);
 }

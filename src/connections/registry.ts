@@ -5,6 +5,7 @@
  */
 import { TauError } from "../core/errors.ts";
 import { CONNECTION_TYPES, connectionSchemas, type ConnectionType } from "./schemas.ts";
+import { DEFAULT_WAREHOUSE_PATH } from "./default_warehouse.ts";
 
 export interface Connection {
   name: string;
@@ -17,10 +18,11 @@ const NAME = /^[a-zA-Z][a-zA-Z0-9_-]{0,62}$/;
 
 /**
  * Connections every daemon has unless tau.toml defines the same name: `warehouse`, an embedded
- * DuckDB database in TAU_HOME, so the examples run with no configuration at all.
+ * DuckDB database in TAU_HOME (see default_warehouse.ts), so the examples run with no
+ * configuration at all.
  */
 export const DEFAULT_CONNECTIONS: Readonly<Record<string, Record<string, unknown>>> = {
-  warehouse: { type: "duckdb", path: "warehouse.duckdb" },
+  warehouse: { type: "duckdb", path: DEFAULT_WAREHOUSE_PATH },
 };
 
 /** Validates every `[connections.NAME]` table; the first problem is thrown, naming it. */

@@ -5,6 +5,8 @@ import { hostsFor, runsOnTrustedSide, secretValues } from "./registry.ts";
 import { resolveConnections } from "./resolve.ts";
 import { makeRedactor } from "../runner/redact.ts";
 import { runRequests } from "./run_requests.ts";
+import { NO_OS_BOUNDARY, type OsBoundary } from "../sandbox/os_boundary.ts";
+import { DEFAULT_LIMITS } from "../sandbox/permissions.ts";
 
 export interface ConnectionTest {
   name: string;
@@ -20,13 +22,15 @@ export async function testConnection(
   registry: Map<string, Connection>,
   home: string,
   timeoutMs = 15_000,
+  /** The daemon's OS boundary, which a DuckDB engine starts inside. */
+  boundary: OsBoundary = NO_OS_BOUNDARY,
 ): Promise<ConnectionTest> {
   const started = performance.now();
   const redact = makeRedactor(secretValues(c).map((v): [string, string] => ["connection", v]));
   let error: string | null = null;
   const scratch = await Deno.makeTempDir({ prefix: "tau_conn_test_" });
   try {
-    await withTimeout(ping(c, registry, home, scratch), timeoutMs);
+    await withTimeout(ping(c, { registry, home, scratch, timeoutMs, boundary }), timeoutMs);
   } catch (err) {
     error = redact(err instanceof Error ? err.message : String(err));
   } finally {
@@ -44,16 +48,27 @@ export async function testConnection(
 
 async function ping(
   c: Connection,
-  registry: Map<string, Connection>,
-  home: string,
-  scratch: string,
+  { registry, home, scratch, timeoutMs, boundary }: {
+    registry: Map<string, Connection>;
+    home: string;
+    scratch: string;
+    timeoutMs: number;
+    boundary: OsBoundary;
+  },
 ) {
   if (runsOnTrustedSide(c)) {
-    const requests = runRequests([c.name], registry, home, scratch);
+    const requests = runRequests({
+      declared: [c.name],
+      registry,
+      home,
+      scratchDir: scratch,
+      limits: { ...DEFAULT_LIMITS, cpu_s: 60, timeout_ms: timeoutMs },
+      boundary,
+    });
     try {
       await requests.handle("duckdb.query", { connection: c.name, sql: "SELECT 1", params: [] });
     } finally {
-      requests.close();
+      await requests.close();
     }
     return;
   }

@@ -14,6 +14,8 @@ import { adminKeyDigests } from "../api/keys.ts";
 import { writeState } from "./state.ts";
 import { ensureSandboxCache } from "../sandbox/npm_cache.ts";
 import { DEFAULT_CONNECTIONS, parseConnections } from "../connections/registry.ts";
+import { prepareDefaultWarehouse } from "../connections/default_warehouse.ts";
+import { engineInstall } from "../connections/engine_install.ts";
 import { parseDuration } from "../core/duration.ts";
 import { Cascade } from "../scheduler/cascade.ts";
 import { systemClock } from "../scheduler/clock.ts";
@@ -39,6 +41,7 @@ export interface ServeOptions {
 }
 
 export async function serveDaemon(options: ServeOptions): Promise<void> {
+  keepServingOnStrayErrors();
   // Deploy-time tools and runs share one module cache holding only the approved npm drivers.
   const paths = { ...tauPaths(options.home), denoDir: await ensureSandboxCache() };
   const config = await loadConfig(options.home);
@@ -57,6 +60,8 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     );
   }
   await prepareHome(paths);
+  const movedWarehouse = config.connections.warehouse === undefined &&
+    await prepareDefaultWarehouse(paths.home);
   const apiKey = await ensureApiKey(paths);
   const roles = new Set(options.roles ?? ROLES);
   const store = config.database.url
@@ -157,8 +162,11 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
   // One SQLite database has one daemon: runs it left `running` died with it. With PostgreSQL,
   // other workers may be running them; their leases tell.
   const recovered = store.kind === "sqlite" && roles.has("worker") ? await runs.recover() : null;
-  if (roles.has("worker")) await runs.startWorker();
-  else if (roles.has("scheduler")) runs.watchLeases();
+  if (roles.has("worker")) {
+    // The first run using DuckDB would otherwise wait for the engine's one-time setup.
+    engineInstall().catch((err) => log("engine_setup_failed", { error: String(err) }));
+    await runs.startWorker();
+  } else if (roles.has("scheduler")) runs.watchLeases();
   if (roles.has("scheduler")) {
     scheduler.start();
     retention.start();
@@ -181,6 +189,7 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     store: store.kind,
     worker_id: workerId,
     recovered,
+    ...(movedWarehouse ? { moved_warehouse: "warehouse.duckdb → warehouse/warehouse.duckdb" } : {}),
   });
 
   let stopping: Promise<void> | null = null;
@@ -210,6 +219,28 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
   await server.finished;
   // The server closes as soon as stopping begins; the drain (which ends the process) goes on.
   await stopping;
+}
+
+/**
+ * The last line of defence: an error no promise chain caught is logged (`internal_error`) and
+ * the daemon goes on serving. Every known path catches its own errors and ends only the run
+ * concerned; the tests fail on any `internal_error` line, so this never hides a bug.
+ */
+function keepServingOnStrayErrors(): void {
+  const report = (kind: string, err: unknown) =>
+    log("internal_error", {
+      kind,
+      error: String(err),
+      stack: err instanceof Error ? err.stack ?? null : null,
+    });
+  globalThis.addEventListener("unhandledrejection", (e) => {
+    e.preventDefault();
+    report("unhandled_rejection", e.reason);
+  });
+  globalThis.addEventListener("error", (e) => {
+    e.preventDefault();
+    report("uncaught_exception", e.error);
+  });
 }
 
 /** The scheduler lease: a dead holder is replaced within this long. */

@@ -87,6 +87,7 @@ export const pipelineConfigSchema = z.strictObject({
     cpuSeconds: z.number().int().min(1).optional(),
     diskMb: z.number().int().min(1).optional(),
     outputMb: z.number().int().min(1).optional(),
+    requestMb: z.number().int().min(1).optional(),
     events: z.number().int().min(100).optional(),
   }).optional(),
 }).refine((config) => !(config.schedule && config.every), {
@@ -204,6 +205,7 @@ export function validatePipelineConfig(raw: unknown): ValidationResult {
         cpu_s: c.limits?.cpuSeconds ?? null,
         disk_mb: c.limits?.diskMb ?? null,
         output_mb: c.limits?.outputMb ?? null,
+        request_mb: c.limits?.requestMb ?? null,
         events: c.limits?.events ?? null,
       },
     },

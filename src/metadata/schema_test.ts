@@ -35,6 +35,7 @@ Deno.test("a minimal config gets defaults in snake_case", () => {
       cpu_s: null,
       disk_mb: null,
       output_mb: null,
+      request_mb: null,
       events: null,
     },
   });
@@ -47,7 +48,7 @@ Deno.test("a minimal config gets defaults in snake_case", () => {
 Deno.test("limits are validated, strict, and stored snake_case", () => {
   const result = validatePipelineConfig({
     name: "p",
-    limits: { memoryMb: 256, cpuSeconds: 30, outputMb: 5 },
+    limits: { memoryMb: 256, cpuSeconds: 30, outputMb: 5, requestMb: 64 },
   });
   assert.ok(result.ok);
   assertEquals(result.metadata.limits, {
@@ -56,6 +57,7 @@ Deno.test("limits are validated, strict, and stored snake_case", () => {
     cpu_s: 30,
     disk_mb: null,
     output_mb: 5,
+    request_mb: 64,
     events: null,
   });
   assertEquals(issuesOf({ name: "p", limits: { memory: 256 } })[0]?.field, "limits");

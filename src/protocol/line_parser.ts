@@ -1,9 +1,12 @@
 /**
  * Splits a child's stdout into lines and sorts each into a protocol event, plain text, or a
  * rejected line. Lines are capped in length so a child cannot make the parent buffer without
- * bound; only lines behind this run's nonce are parsed as protocol at all.
+ * bound; only lines behind this run's nonce are parsed as protocol at all, and an event whose
+ * result, metadata or payload nests deeper than MAX_JSON_DEPTH is rejected before anything
+ * walks it.
  */
-import { type ChildEvent, eventSchema } from "./events.ts";
+import { jsonDepthViolation, MAX_LINE_CHARS } from "../../sdk/_limits.ts";
+import { type ChildEvent, eventSchema, nestedPart } from "./events.ts";
 
 export type ParsedLine =
   | {
@@ -12,10 +15,21 @@ export type ParsedLine =
     size: number;
   }
   | { kind: "text"; text: string }
-  | { kind: "invalid"; reason: string; text: string };
+  | {
+    kind: "invalid";
+    reason: string;
+    /** The start of the line (not redacted: the caller redacts before storing any of it). */
+    text: string;
+    /** The event type a rejected protocol line announced (`result`, `step_end`…), if any. */
+    eventType: string | null;
+    /** Its step `seq`, when it announced one. */
+    seq: number | null;
+  };
 
-/** @default 1 MiB: a result larger than this is refused. */
-export const MAX_LINE_CHARS = 1024 * 1024;
+export { MAX_LINE_CHARS };
+
+/** Characters of a rejected line kept for its log entry (it is redacted, then clipped). */
+const SNIPPET_CHARS = 64 * 1024;
 
 export class LineParser {
   readonly #prefix: string;
@@ -26,6 +40,11 @@ export class LineParser {
   constructor(nonce: string, options: { maxLineChars?: number } = {}) {
     this.#prefix = `@tau:${nonce} `;
     this.#maxLine = options.maxLineChars ?? MAX_LINE_CHARS;
+  }
+
+  /** Characters of the line read so far but not complete yet (0 while one is dropped). */
+  get pendingChars(): number {
+    return this.#dropping ? 0 : this.#buffer.length;
   }
 
   /** Feeds decoded text; returns every complete line found so far. */
@@ -57,10 +76,12 @@ export class LineParser {
       this.#buffer += piece;
       return;
     }
+    const start = (this.#buffer + piece.slice(0, SNIPPET_CHARS)).slice(0, SNIPPET_CHARS);
     out.push({
       kind: "invalid",
       reason: `line longer than ${this.#maxLine} characters was dropped`,
-      text: (this.#buffer + piece).slice(0, 200),
+      text: start,
+      ...this.#announced(start, null),
     });
     this.#buffer = "";
     this.#dropping = true;
@@ -72,17 +93,38 @@ export class LineParser {
     try {
       json = JSON.parse(line.slice(this.#prefix.length));
     } catch {
-      return { kind: "invalid", reason: "protocol line is not JSON", text: line.slice(0, 200) };
+      return this.#rejected("protocol line is not JSON", line, null);
     }
     const parsed = eventSchema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      return {
-        kind: "invalid",
-        reason: `protocol event rejected: ${issue?.path.join(".")} ${issue?.message}`,
-        text: line.slice(0, 200),
-      };
+      return this.#rejected(
+        `protocol event rejected: ${issue?.path.join(".")} ${issue?.message}`,
+        line,
+        json,
+      );
     }
+    const tooDeep = jsonDepthViolation(nestedPart(parsed.data));
+    if (tooDeep) return this.#rejected(`protocol event rejected: ${tooDeep}`, line, json);
     return { kind: "event", event: parsed.data, size: line.length + 1 };
+  }
+
+  #rejected(reason: string, line: string, json: unknown): ParsedLine {
+    const text = line.slice(0, SNIPPET_CHARS);
+    return { kind: "invalid", reason, text, ...this.#announced(text, json) };
+  }
+
+  /** What a rejected protocol line said it was: from its JSON, or from how it starts. */
+  #announced(text: string, json: unknown): { eventType: string | null; seq: number | null } {
+    if (!text.startsWith(this.#prefix)) return { eventType: null, seq: null };
+    const fields = (json !== null && typeof json === "object" ? json : {}) as Record<
+      string,
+      unknown
+    >;
+    const type = typeof fields.type === "string"
+      ? fields.type
+      : /^\{"type":"(\w{1,20})"/.exec(text.slice(this.#prefix.length))?.[1] ?? null;
+    const seq = Number.isInteger(fields.seq) ? fields.seq as number : null;
+    return { eventType: type, seq };
   }
 }

@@ -1,28 +1,40 @@
 /**
  * One attempt of a run: a `deno run` child with the generated permissions, its stdout parsed as
- * untrusted protocol, its status decided here from the exit code, the timeout, the output cap
- * and the validated final event — never by the child alone.
+ * untrusted protocol, its status decided here (see verdict.ts) from the exit code, the limits
+ * and the validated final events — never by the child alone.
+ *
+ * Nothing the child does may hurt the daemon: every line is bounded before it is touched, a
+ * failure while handling one ends this run with kind `internal` (never an unhandled rejection),
+ * and every string stored from it is redacted before it is cut to size.
  */
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { TauPaths } from "../config/paths.ts";
 import type { PipelineMetadata, RunDefaults } from "../metadata/schema.ts";
 import type { ChildError } from "../protocol/events.ts";
-import { LineParser } from "../protocol/line_parser.ts";
+import { LineParser, type ParsedLine } from "../protocol/line_parser.ts";
 import { buildRunLaunch } from "../sandbox/permissions.ts";
-import { copyCaches, linkModuleCache, versionTemplate } from "../sandbox/deno_dir.ts";
+import {
+  copyCaches,
+  linkModuleCache,
+  versionTemplate,
+  type ViewBoundary,
+} from "../sandbox/deno_dir.ts";
 import type { Json, RunError, RunStatus, StepRecord, Store } from "../store/mod.ts";
 import { classifyChildError, systemErrors } from "./classify.ts";
-import { LogWriter, redactLines } from "./log_writer.ts";
+import { LogWriter, MAX_STEP_NAME_CHARS, redactLines, storedText } from "./log_writer.ts";
 import type { Redactor } from "./redact.ts";
-import type { RequestHandler } from "../connections/run_requests.ts";
+import { REQUEST_OPS, type RequestHandler } from "../connections/run_requests.ts";
 import { sandboxLockFile } from "../sandbox/npm_cache.ts";
 import type { RunLimits } from "../sandbox/limits.ts";
 import { layersReport, type OsBoundary } from "../sandbox/os_boundary.ts";
-import { checkGrantedHosts } from "../sandbox/network.ts";
-import { type LimitKind, type Usage, Watchdog } from "../sandbox/watchdog.ts";
+import { checkGrantedHosts, neverAllowed } from "../sandbox/network.ts";
+import { type Usage, Watchdog } from "../sandbox/watchdog.ts";
+import { diskUsage } from "../sandbox/disk_usage.ts";
 import { type AccessRecord, MAX_AUDIT_BYTES, summarizeAudit } from "../sandbox/audit.ts";
 import { readCapped } from "../sandbox/deno_process.ts";
+import { type EndReason, verdict } from "./verdict.ts";
+import { MAX_LINE_CHARS, STORED_ERROR_CHARS } from "../../sdk/_limits.ts";
 
 export interface AttemptSpec {
   runId: string;
@@ -49,8 +61,11 @@ export interface AttemptSpec {
   connectionHostsByName?: Record<string, string[]>;
   /** Declared connections' connector options, sent in the init message only. */
   connections: Record<string, { type: string; options: Record<string, unknown> }>;
-  /** Serves the run's requests (trusted-side engines), given its scratch folder. */
-  requests?: (scratchDir: string) => RequestHandler;
+  /**
+   * Serves the run's requests (trusted-side engines), given its scratch folder on the host and
+   * the path the run itself knows it by.
+   */
+  requests?: (scratch: { scratchDir: string; scratchView: string }) => RequestHandler;
 }
 
 export interface AttemptOutcome {
@@ -72,6 +87,20 @@ export type SandboxRecord = ReturnType<typeof layersReport> & {
 
 /** After stdout closes, how long a child may take to exit before it is killed. */
 const EXIT_GRACE_MS = 2_000;
+/** Longest stored part of a rejected protocol line. */
+const MAX_REJECTED_CHARS = 200;
+/** Longest stored audit target (a path or host the run asked for). */
+const MAX_TARGET_CHARS = 512;
+
+interface RunDirs {
+  scratchDir: string;
+  denoDir: string;
+  auditFile: string;
+  importMap: string;
+  lockFile: string;
+  /** Layer 3 and what it mounts; absent without it. */
+  boundary: ViewBoundary;
+}
 
 export async function runAttempt(
   store: Store,
@@ -79,55 +108,80 @@ export async function runAttempt(
   spec: AttemptSpec,
 ): Promise<AttemptOutcome> {
   const runDir = join(paths.runs, `${spec.runId}-${spec.attempt}`);
-  const scratchDir = join(runDir, "scratch");
-  const denoDir = join(runDir, "deno");
-  const auditDir = join(runDir, "audit");
-  await Deno.mkdir(scratchDir, { recursive: true, mode: 0o700 });
-  await Deno.mkdir(auditDir, { mode: 0o700 });
-  const template = await versionTemplate(
-    join(spec.entry, ".."),
-    spec.entry,
-    paths.importMap,
-    paths.denoDir,
-  );
-  if (template) await copyCaches(template, denoDir);
-  await linkModuleCache(paths.denoDir, denoDir);
+  const dirs: RunDirs = {
+    scratchDir: join(runDir, "scratch"),
+    denoDir: join(runDir, "deno"),
+    auditFile: join(runDir, "audit", "permissions.jsonl"),
+    importMap: paths.importMap,
+    lockFile: sandboxLockFile(paths.denoDir),
+    // What the run's imports resolve to, besides its own code: the SDK and approved drivers.
+    boundary: spec.boundary.mechanism === null ? undefined : {
+      os: spec.boundary,
+      sdkDir: paths.sdkDir,
+      npmDir: join(paths.denoDir, "npm"),
+      viewImportMap: paths.viewImportMap,
+    },
+  };
   const logs = new LogWriter(store, spec.runId, spec.attempt, spec.firstLogSeq, {
     redact: spec.redact,
   });
-  const requests = spec.requests?.(scratchDir);
+  const engines: { requests?: RequestHandler } = {};
+  let outcome: AttemptOutcome;
   try {
-    return await supervise(store, spec, logs, requests, {
-      scratchDir,
-      denoDir,
-      auditFile: join(auditDir, "permissions.jsonl"),
-      importMap: paths.importMap,
-      lockFile: sandboxLockFile(paths.denoDir),
-      // What the run's imports resolve to, besides its own code: the SDK and approved drivers.
-      readOnly: [paths.sdkDir, join(paths.denoDir, "npm")],
-    });
+    await Deno.mkdir(dirs.scratchDir, { recursive: true, mode: 0o700 });
+    await Deno.mkdir(join(runDir, "audit"), { mode: 0o700 });
+    const template = await versionTemplate(
+      join(spec.entry, ".."),
+      spec.entry,
+      paths.importMap,
+      paths.denoDir,
+      dirs.boundary,
+    );
+    if (template) await copyCaches(template, dirs.denoDir);
+    await linkModuleCache(paths.denoDir, dirs.denoDir, { mountPoint: dirs.boundary !== undefined });
+    outcome = await supervise(store, spec, logs, engines, dirs);
+  } catch (err) {
+    // Only Tau's own failures get here (the child's are verdicts): the run ends, truthfully.
+    outcome = failedOutcome(spec, logs, systemErrors.internal(describe(err)));
   } finally {
-    requests?.close();
-    await logs.flush();
-    await Deno.remove(runDir, { recursive: true }).catch(() => {});
+    await engines.requests?.close().catch(() => {});
   }
+  try {
+    await logs.flush();
+  } catch (err) {
+    outcome = {
+      ...outcome,
+      status: "failed",
+      error: spec.redact(systemErrors.internal(`storing its logs failed: ${describe(err)}`)),
+    };
+  }
+  await Deno.remove(runDir, { recursive: true }).catch(() => {});
+  return { ...outcome, nextLogSeq: logs.nextSeq };
+}
+
+function failedOutcome(spec: AttemptSpec, logs: LogWriter, error: RunError): AttemptOutcome {
+  return {
+    status: "failed",
+    result: null,
+    error: spec.redact(error),
+    nextLogSeq: logs.nextSeq,
+    sandbox: { ...layersReport(spec.boundary), limits: spec.limits, usage: null },
+    access: null,
+  };
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 async function supervise(
   store: Store,
   spec: AttemptSpec,
   logs: LogWriter,
-  requests: RequestHandler | undefined,
-  dirs: {
-    scratchDir: string;
-    denoDir: string;
-    auditFile: string;
-    importMap: string;
-    lockFile: string;
-    readOnly: string[];
-  },
+  engines: { requests?: RequestHandler },
+  dirs: RunDirs,
 ): Promise<AttemptOutcome> {
-  const { limits, boundary } = spec;
+  const { limits, redact } = spec;
   const launch = buildRunLaunch(
     {
       net: spec.metadata.net,
@@ -140,31 +194,26 @@ async function supervise(
       daemonPort: spec.daemonPort,
       daemonAddresses: spec.daemonAddresses,
       limits,
-      boundary: { os: boundary, readOnly: dirs.readOnly },
     },
     spec.secretValues,
   );
-  const sandbox: SandboxRecord = { ...layersReport(boundary), limits, usage: null };
-  const redact = spec.redact;
-  const refused = await checkGrantedHosts(launch.permissions.net, {
-    port: spec.daemonPort,
-    addresses: spec.daemonAddresses,
+  const sandbox: SandboxRecord = { ...layersReport(spec.boundary), limits, usage: null };
+  const requests = engines.requests = spec.requests?.({
+    scratchDir: dirs.scratchDir,
+    scratchView: launch.view.scratch,
   });
-  if (refused) {
-    return {
-      status: "failed",
-      result: null,
-      error: redact(systemErrors.forbiddenAddress(refused)),
-      nextLogSeq: logs.nextSeq,
-      sandbox,
-      access: null,
-    };
-  }
+  const codeUrl = pathToFileURL(join(dirname(launch.view.entry), "pipeline.ts")).href;
+  const classify = (error: ChildError) => classifyError(spec, codeUrl, error);
+  const daemon = { port: spec.daemonPort, addresses: spec.daemonAddresses };
+  const refused = await checkGrantedHosts(launch.permissions.net, daemon);
+  if (refused) return failedOutcome(spec, logs, systemErrors.forbiddenAddress(refused));
+  // The compiler caches the run starts with are Tau's doing, not the run's.
+  const baseline = await diskUsage([dirs.denoDir], Infinity);
+
   const nonce = crypto.randomUUID();
-  const deno = Deno.execPath();
-  const child = new Deno.Command(launch.wrapper[0] ?? deno, {
+  const child = new Deno.Command(launch.wrapper[0] ?? launch.view.deno, {
     args: launch.wrapper.length > 0
-      ? [...launch.wrapper.slice(1), deno, ...launch.args]
+      ? [...launch.wrapper.slice(1), launch.view.deno, ...launch.args]
       : launch.args,
     env: launch.env,
     clearEnv: true,
@@ -175,36 +224,30 @@ async function supervise(
   }).spawn();
   spec.onStart?.(child.pid);
 
-  let ended: EndReason | null = null;
-  let limitDetail = "";
-  const kill = (reason: EndReason, detail = "") => {
-    if (ended === null) {
-      ended = reason;
-      limitDetail = detail;
-    }
+  let ended: { reason: EndReason; detail: string } | null = null;
+  const end = (reason: EndReason, detail = "") => {
+    ended ??= { reason, detail };
     try {
       child.kill("SIGKILL");
     } catch { /* already exited */ }
   };
-  const timer = setTimeout(() => kill("timeout"), limits.timeout_ms);
-  const watchdog = new Watchdog(
-    child.pid,
+  const timer = setTimeout(() => end("timeout"), limits.timeout_ms);
+  const watchdog = new Watchdog({
+    pid: child.pid,
+    extraPids: () => requests?.enginePids() ?? [],
     limits,
-    [dirs.scratchDir, dirs.auditFile],
-    (kind, detail) => kill(kind, detail),
-  );
+    folders: [dirs.scratchDir, dirs.denoDir],
+    baseline,
+    auditFile: dirs.auditFile,
+    onExceeded: (kind, detail) => end(kind, detail),
+  });
   watchdog.start();
-  let events = 0;
-  const countEvent = () => {
-    if (++events > limits.events) kill("event_limit", `more than ${limits.events} events`);
-  };
-  const requested = new Set<string>();
-  const onAbort = () => kill("cancelled");
+  const onAbort = () => end("cancelled");
   spec.signal.addEventListener("abort", onAbort, { once: true });
   if (spec.signal.aborted) onAbort();
 
-  const writer = child.stdin.getWriter();
-  const init = {
+  const channel = new Channel(child.stdin.getWriter());
+  channel.send({
     nonce,
     run_id: spec.runId,
     pipeline: spec.pipeline,
@@ -213,53 +256,316 @@ async function supervise(
     last_successful_run: spec.lastSuccessfulRun,
     secrets: spec.metadata.secrets,
     connections: spec.connections,
-  };
-  // stdin stays open: replies to the run's requests travel on it, one JSON line each.
-  const encoder = new TextEncoder();
-  let replies = writer.write(encoder.encode(JSON.stringify(init) + "\n")).catch(() => {});
-  const reply = (message: unknown) => {
-    replies = replies.then(() => writer.write(encoder.encode(JSON.stringify(message) + "\n")))
-      .catch(() => {});
-  };
+  });
+
+  const counters = new Counters(limits, end);
+  const requested = new Set<string>();
   const serve = (id: number, op: string, payload: Record<string, unknown>) => {
     if (typeof payload.connection === "string") requested.add(payload.connection);
-    if (!requests) return reply({ id, ok: false, error: { message: `Unknown request ${op}` } });
-    requests.handle(op, payload).then(
-      (value) => reply({ id, ok: true, value }),
-      (err) =>
-        reply({
-          id,
-          ok: false,
-          error: { message: redact(err instanceof Error ? err.message : String(err)) },
-        }),
+    requests!.handle(op, payload).then(
+      (value) => channel.sendRaw(`{"id":${id},"ok":true,"value":${value}}`),
+      (err) => channel.send({ id, ok: false, error: { message: redact(describe(err)) } }),
     );
   };
 
-  // What the run prints counts against its output cap; requests to the trusted side (rows on
-  // their way into DuckDB, say) are work, not output, and are refunded once parsed as such.
-  let outputBytes = 0;
-  const output = {
-    add: (bytes: number) => outputBytes += bytes,
-    refund: (bytes: number) => outputBytes -= bytes,
-    /** False once the cap is passed: the rest is drained but not stored. */
-    ok: () => {
-      if (outputBytes <= limits.output_bytes) return true;
-      kill("output_limit");
-      return false;
-    },
+  const steps = new Steps(store, spec);
+  let result: { value: Json } | null = null;
+  let childError: ChildError | null = null;
+  let resultRefused: string | null = null;
+  const stderrTail: string[] = [];
+
+  const onStdout = async (line: ParsedLine) => {
+    if (line.kind === "text") return logs.write("stdout", line.text);
+    if (line.kind === "invalid") {
+      if (line.eventType === "result") resultRefused ??= resultRefusal(line.reason);
+      if (line.eventType === "step_end" && line.seq !== null) steps.refused(line.seq, line.reason);
+      return logs.write("system", `${line.reason}: ${redact.clip(line.text, MAX_REJECTED_CHARS)}`);
+    }
+    const event = line.event;
+    if (!counters.event()) return; // past the cap: the run is ending, nothing more is stored
+    switch (event.type) {
+      case "log":
+        return logs.write(event.level, event.message, event.step);
+      case "step_start":
+        return await steps.start(event.seq, event.name);
+      case "step_end":
+        return await steps.end(event.seq, event.name, {
+          status: event.status,
+          rows_in: event.rows_in,
+          rows_out: event.rows_out,
+          metadata: redact(event.metadata as Record<string, Json>),
+          error: event.error ? storedError(redact, classify(event.error)) : null,
+        });
+      case "result":
+        if (result === null) result = { value: redact(event.value as Json) };
+        else logs.write("system", "a second result was ignored");
+        return;
+      case "error":
+        if (childError === null) childError = event.error;
+        else logs.write("system", "a second error was ignored");
+        return;
+      case "request":
+        // Only requests Tau serves are work rather than output; anything else is just bytes.
+        if (!requests || !REQUEST_OPS.has(event.op)) {
+          return channel.send({
+            id: event.id,
+            ok: false,
+            error: { message: `Unknown request ${redact.clip(event.op, 100)}` },
+          });
+        }
+        if (counters.request(line.size)) serve(event.id, event.op, event.payload);
+        return;
+      default:
+        logs.write("system", `unexpected event ${event.type} ignored`);
+    }
   };
-  const stepStarts = new Map<number, string>();
-  const saveStep = (
-    seq: number,
-    name: string,
-    fields: Partial<StepRecord> & { started_at: string },
-  ) =>
-    store.saveStep({
-      run_id: spec.runId,
-      attempt: spec.attempt,
+  const onStderr = (line: ParsedLine) => {
+    const text = line.kind === "event" ? "" : line.text;
+    stderrTail.push(text);
+    if (stderrTail.length > 40) stderrTail.shift();
+    logs.write("stderr", text);
+  };
+  // A failure while handling a line is Tau's, not the run's: it ends the run, never the daemon.
+  const guarded = (handle: (line: ParsedLine) => unknown) => async (line: ParsedLine) => {
+    try {
+      await handle(line);
+    } catch (err) {
+      end("internal", `handling the run's output failed: ${describe(err)}`);
+    }
+  };
+  const readStdout = consumeLines(child.stdout, new LineParser(nonce), counters, guarded(onStdout))
+    .catch((err) => end("internal", `reading the run's output failed: ${describe(err)}`));
+  const readStderr = consumeLines(
+    child.stderr,
+    new LineParser(crypto.randomUUID()),
+    counters,
+    guarded(onStderr),
+  ).catch((err) => end("internal", `reading the run's stderr failed: ${describe(err)}`));
+  // A child whose stdout reached its end but keeps running can no longer be heard: it is
+  // ended. (Under bubblewrap its helpers hold the pipe too, so only its exit or limits end it.)
+  let exited = false;
+  void readStdout.then(() => {
+    if (!exited) setTimeout(() => !exited && end("channel_closed"), EXIT_GRACE_MS);
+  });
+  let status: Deno.CommandStatus;
+  try {
+    [status] = await Promise.all([
+      child.status.finally(() => exited = true),
+      readStdout,
+      readStderr,
+    ]);
+  } finally {
+    clearTimeout(timer);
+    spec.signal.removeEventListener("abort", onAbort);
+    await watchdog.stop();
+    await channel.close();
+  }
+  sandbox.usage = watchdog.peak;
+
+  const decided = verdict({
+    ended,
+    exit: { code: status.code, signal: status.signal },
+    result,
+    error: childError,
+    resultRefused,
+    limits,
+    usage: watchdog.peak,
+    cpuCouldReach: (seconds) => watchdog.cpuCouldReach(seconds),
+    stderr: redactLines(redact, stderrTail).join("\n"),
+    classify,
+  });
+  const error = decided.error ? storedError(redact, decided.error) : null;
+  await steps.closeOpen(error);
+  return {
+    status: decided.status,
+    result: decided.result,
+    error,
+    nextLogSeq: logs.nextSeq,
+    sandbox,
+    access: await accessRecord(spec, launch.permissions, dirs.auditFile, requested),
+  };
+}
+
+function classifyError(spec: AttemptSpec, codeUrl: string, error: ChildError): RunError {
+  return classifyChildError(error, {
+    codeUrl,
+    filename: spec.filename,
+    neverAllowed: (target) =>
+      neverAllowed(target, { port: spec.daemonPort, addresses: spec.daemonAddresses }),
+  });
+}
+
+/** Why a result line was refused, as the run's error says it. */
+function resultRefusal(reason: string): string {
+  return /line longer than/.test(reason)
+    ? `it is larger than the ${MAX_LINE_CHARS / 1024 / 1024} MiB a result may be`
+    : reason.replace(/^protocol event rejected: /, "");
+}
+
+/** Every string field redacted, then cut to a size fit for storing. */
+function storedError(redact: Redactor, error: RunError): RunError {
+  const text = (value: string | null | undefined, max: number) =>
+    typeof value === "string" ? storedText(redact, value, max) : value;
+  return redact({
+    ...error,
+    kind: text(error.kind, 64)!,
+    message: text(error.message, STORED_ERROR_CHARS)!,
+    step: text(error.step, MAX_STEP_NAME_CHARS),
+    stack: text(error.stack, STORED_ERROR_CHARS),
+    hint: text(error.hint, 4096),
+    target: text(error.target, MAX_TARGET_CHARS),
+  });
+}
+
+async function accessRecord(
+  spec: AttemptSpec,
+  permissions: ReturnType<typeof buildRunLaunch>["permissions"],
+  auditFile: string,
+  requested: ReadonlySet<string>,
+): Promise<AccessRecord> {
+  const [auditText, auditTruncated] = await readAudit(auditFile);
+  return summarizeAudit(
+    auditText,
+    permissions,
+    new Map(
+      spec.metadata.connections.map((name) => [name, spec.connectionHostsByName?.[name] ?? []]),
+    ),
+    requested,
+    {
+      truncated: auditTruncated,
+      target: (value) => storedText(spec.redact, value, MAX_TARGET_CHARS),
+    },
+  );
+}
+
+/**
+ * The run's stdin: the init message, then one reply per request, each a whole line. Writes are
+ * queued so lines never interleave; a closed pipe ends them quietly (the run is over).
+ */
+class Channel {
+  #queue: Promise<void> = Promise.resolve();
+  readonly #encoder = new TextEncoder();
+
+  constructor(private readonly writer: WritableStreamDefaultWriter<Uint8Array>) {}
+
+  send(message: unknown): void {
+    this.sendRaw(JSON.stringify(message));
+  }
+
+  /** Sends one line of JSON text the caller built. */
+  sendRaw(json: string): void {
+    const bytes = this.#encoder.encode(json + "\n");
+    this.#queue = this.#queue.then(() => this.writer.write(bytes)).catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    await this.#queue;
+    await this.writer.close().catch(() => {});
+  }
+}
+
+/**
+ * What the run has sent, against its limits: bytes printed (output), protocol events, and
+ * bytes of requests Tau serves (refunded from output: they are work, not output).
+ */
+class Counters {
+  #output = 0;
+  #events = 0;
+  #requestBytes = 0;
+
+  constructor(
+    private readonly limits: RunLimits,
+    private readonly end: (reason: EndReason, detail?: string) => void,
+  ) {}
+
+  /** Counts bytes read from the run. */
+  read(bytes: number): void {
+    this.#output += bytes;
+  }
+
+  /**
+   * False once the output is past its cap (the rest is drained, not stored). `pending` bytes of
+   * a line not yet complete do not count yet: that line may be a request.
+   */
+  withinOutput(pending: number): boolean {
+    if (this.#output - pending <= this.limits.output_bytes) return true;
+    this.end("output_limit");
+    return false;
+  }
+
+  /** Counts an event; false once past the event cap. */
+  event(): boolean {
+    if (++this.#events <= this.limits.events) return true;
+    this.end("event_limit", `more than ${this.limits.events} events`);
+    return false;
+  }
+
+  /** Moves a request's bytes from output to requests; false once past the request cap. */
+  request(bytes: number): boolean {
+    this.#output -= bytes;
+    this.#requestBytes += bytes;
+    if (this.#requestBytes <= this.limits.request_bytes) return true;
+    this.end("request_limit", `more than ${this.limits.request_bytes} bytes of requests`);
+    return false;
+  }
+}
+
+/**
+ * The run's steps as stored: stamped with the parent's clock when their events arrive, and any
+ * step still open when the run ends is closed as failed, with the reason.
+ */
+class Steps {
+  readonly #open = new Map<number, { name: string; startedAt: number }>();
+  readonly #refused = new Map<number, string>();
+
+  constructor(private readonly store: Store, private readonly spec: AttemptSpec) {}
+
+  async start(seq: number, name: string): Promise<void> {
+    const startedAt = Date.now();
+    this.#open.set(seq, { name, startedAt });
+    await this.#save(seq, name, startedAt, { status: "running" });
+  }
+
+  async end(seq: number, name: string, fields: Partial<StepRecord>): Promise<void> {
+    const finishedAt = Date.now();
+    const startedAt = this.#open.get(seq)?.startedAt ?? finishedAt;
+    this.#open.delete(seq);
+    await this.#save(seq, name, startedAt, {
+      ...fields,
+      finished_at: new Date(finishedAt).toISOString(),
+      duration_ms: finishedAt - startedAt,
+    });
+  }
+
+  /** A step_end line that was refused: the step is closed with the reason at the end. */
+  refused(seq: number, reason: string): void {
+    this.#refused.set(seq, reason);
+  }
+
+  async closeOpen(runError: RunError | null): Promise<void> {
+    for (const [seq, { name }] of [...this.#open]) {
+      const reason = this.#refused.get(seq);
+      await this.end(seq, name, {
+        status: "failed",
+        error: reason
+          ? { kind: "invalid_output", message: `The step's end was refused: ${reason}` }
+          : runError ?? {
+            kind: "invalid_output",
+            message: "The run ended without reporting the end of this step",
+          },
+      });
+    }
+  }
+
+  #save(seq: number, name: string, startedAt: number, fields: Partial<StepRecord>) {
+    const { redact } = this.spec;
+    return this.store.saveStep({
+      run_id: this.spec.runId,
+      attempt: this.spec.attempt,
       seq,
-      name: redact(name),
+      name: storedText(redact, name, MAX_STEP_NAME_CHARS),
       status: "running",
+      started_at: new Date(startedAt).toISOString(),
       finished_at: null,
       duration_ms: null,
       rows_in: null,
@@ -268,175 +574,24 @@ async function supervise(
       error: null,
       ...fields,
     });
-  let result: { value: Json } | null = null;
-  let childError: ChildError | null = null;
-  const stderrTail: string[] = [];
-
-  const readStdout = consumeLines(
-    child.stdout,
-    new LineParser(nonce),
-    output,
-    async (line) => {
-      if (line.kind === "text") return logs.write("stdout", line.text);
-      if (line.kind === "invalid") {
-        return logs.write("system", `${line.reason}: ${line.text}`);
-      }
-      const event = line.event;
-      countEvent();
-      switch (event.type) {
-        case "log":
-          return logs.write(event.level, event.message, event.step, event.ts);
-        case "step_start":
-          stepStarts.set(event.seq, event.ts);
-          return await saveStep(event.seq, event.name, { started_at: event.ts });
-        case "step_end":
-          return await saveStep(event.seq, event.name, {
-            status: event.status,
-            started_at: stepStarts.get(event.seq) ?? event.ts,
-            finished_at: event.ts,
-            duration_ms: Math.round(event.duration_ms),
-            rows_in: event.rows_in,
-            rows_out: event.rows_out,
-            metadata: redact(event.metadata as Record<string, Json>),
-            error: event.error
-              ? redact(classifyChildError(event.error, classifyContext(spec)))
-              : null,
-          });
-        case "result":
-          if (result === null && childError === null) {
-            result = {
-              value: redact(event.value as Json),
-            };
-          } else logs.write("system", "a second final event was ignored");
-          return;
-        case "error":
-          if (result === null && childError === null) childError = event.error;
-          return;
-        case "request":
-          output.refund(line.size);
-          return serve(event.id, event.op, event.payload);
-        default:
-          logs.write("system", `unexpected event ${event.type} ignored`);
-      }
-    },
-  );
-  const readStderr = consumeLines(
-    child.stderr,
-    new LineParser(crypto.randomUUID()),
-    output,
-    (line) => {
-      const text = line.kind === "text" ? line.text : line.kind === "invalid" ? line.text : "";
-      stderrTail.push(text);
-      if (stderrTail.length > 40) stderrTail.shift();
-      logs.write("stderr", text);
-    },
-  );
-  // A child whose stdout reached its end but keeps running can no longer be heard: it is
-  // ended. (Under bubblewrap its helpers hold the pipe too, so only its exit or limits end it.)
-  let exited = false;
-  readStdout.then(() => {
-    if (!exited) setTimeout(() => !exited && kill("channel_closed"), EXIT_GRACE_MS);
-  });
-  const [status] = await Promise.all([
-    child.status.finally(() => exited = true),
-    readStdout,
-    readStderr,
-  ]);
-  await replies;
-  await writer.close().catch(() => {});
-  clearTimeout(timer);
-  spec.signal.removeEventListener("abort", onAbort);
-  await watchdog.stop();
-  sandbox.usage = watchdog.peak;
-  const [auditText, auditTruncated] = await readAudit(dirs.auditFile);
-  const access = summarizeAudit(
-    auditText,
-    {
-      net: launch.permissions.net,
-      env: launch.permissions.env,
-      read: launch.permissions.read,
-      write: launch.permissions.write,
-    },
-    new Map(
-      spec.metadata.connections.map((name) => [name, spec.connectionHostsByName?.[name] ?? []]),
-    ),
-    requested,
-    auditTruncated,
-  );
-
-  const outcome = (
-    status: RunStatus,
-    error: RunError | null,
-    value: Json = null,
-  ): AttemptOutcome => ({
-    status,
-    result: value,
-    error: error ? redact(error) : null,
-    nextLogSeq: logs.nextSeq,
-    sandbox,
-    access: redact(access),
-  });
-  const reason = ended as EndReason | null;
-  if (reason === "cancelled") return outcome("cancelled", systemErrors.cancelled());
-  if (reason === "timeout") return outcome("timed_out", systemErrors.timeout(limits.timeout_ms));
-  if (reason === "output_limit") {
-    return outcome("failed", systemErrors.outputLimit(limits.output_bytes));
   }
-  if (reason) return outcome("failed", systemErrors.limit(reason, limitDetail));
-  const signalled = limitSignal(status);
-  if (signalled) return outcome("failed", systemErrors.limit(signalled, ""));
-  const finalResult = result as { value: Json } | null;
-  const finalError = childError as ChildError | null;
-  if (status.code === 0 && finalResult && !finalError) {
-    return outcome("success", null, finalResult.value);
-  }
-  if (finalError) return outcome("failed", classifyChildError(finalError, classifyContext(spec)));
-  if (status.code === 0) return outcome("failed", systemErrors.noResult(status.code));
-  return outcome(
-    "failed",
-    systemErrors.crashed(status.code, status.signal, redactLines(redact, stderrTail).join("\n")),
-  );
 }
-
-function classifyContext(spec: AttemptSpec) {
-  return {
-    codeUrl: pathToFileURL(join(spec.entry, "..", "pipeline.ts")).href,
-    filename: spec.filename,
-  };
-}
-
-type ParsedLine = ReturnType<LineParser["push"]>[number];
 
 async function consumeLines(
   stream: ReadableStream<Uint8Array>,
   parser: LineParser,
-  output: { add(bytes: number): void; ok(): boolean },
-  onLine: (line: ParsedLine) => void | Promise<void>,
+  counters: Counters,
+  onLine: (line: ParsedLine) => Promise<void>,
 ): Promise<void> {
   const decoder = new TextDecoder();
   let open = true;
   for await (const chunk of stream) {
     if (!open) continue;
-    output.add(chunk.length);
+    counters.read(chunk.length);
     for (const line of parser.push(decoder.decode(chunk, { stream: true }))) await onLine(line);
-    open = output.ok();
+    open = counters.withinOutput(parser.pendingChars);
   }
   if (open) { for (const line of parser.end()) await onLine(line); }
-}
-
-type EndReason =
-  | "timeout"
-  | "cancelled"
-  | "output_limit"
-  | "event_limit"
-  | "channel_closed"
-  | LimitKind;
-
-/** rlimits end a process with a signal; through bubblewrap it becomes exit code 128 + signal. */
-function limitSignal(status: Deno.CommandStatus): LimitKind | null {
-  if (status.signal === "SIGXCPU" || status.code === 128 + 24) return "cpu_limit";
-  if (status.signal === "SIGXFSZ" || status.code === 128 + 25) return "disk_limit";
-  return null;
 }
 
 /** The audit log, capped: it is written by the child's runtime, so its size is the child's. */

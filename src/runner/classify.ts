@@ -10,12 +10,19 @@ export interface ClassifyContext {
   codeUrl: string;
   /** The name the author knows the file by (e.g. `hello_pipeline.ts`). */
   filename: string;
+  /**
+   * Why a net target is never reachable from a run whatever it declares (the daemon's port,
+   * the cloud metadata service), or null: such a target gets no hint to declare it.
+   */
+  neverAllowed?: (target: string) => string | null;
 }
 
 // `Requires net access to "host:443"`, `Requires env access` (enumeration), or
 // `Deno.symlink() requires unscoped --allow-read`.
 const DENIED =
   /Requires (net|env|read|write|run|ffi|sys|import) access(?: to "([^"]*)")?|requires unscoped --allow-(read|write)/;
+// node:dns lookups the sandbox refuses: Deno reports them as an EPERM from getaddrinfo.
+const DNS_DENIED = /^getaddrinfo EPERM (\S+)$/;
 
 const PERMISSION_HINTS: Record<string, (target: string) => string> = {
   net: (t) =>
@@ -43,16 +50,33 @@ export function classifyChildError(error: ChildError, context: ClassifyContext):
   const message = rewritePaths(error.message, context);
   const stack = error.stack ? rewritePaths(error.stack, context) : null;
   const base = { message, step: error.step, stack, location: locate(error.stack, context) };
+  const dns = DNS_DENIED.exec(error.message);
+  if (dns) {
+    return {
+      kind: "permission_denied",
+      ...base,
+      permission: "net",
+      target: dns[1]!,
+      hint: `node:dns lookups are not allowed: grants are host:port pairs, so connect to ${
+        dns[1]
+      } by name (fetch, a driver) and the connection resolves it; declare it in net as "${
+        dns[1]
+      }:PORT"`,
+    };
+  }
   const denied = DENIED.exec(error.message);
   if (denied || error.name === "NotCapable" || error.name === "PermissionDenied") {
     const permission = denied?.[1] ?? denied?.[3] ?? null;
     const target = denied?.[2] ?? null;
+    const never = permission === "net" && target ? context.neverAllowed?.(target) : null;
     return {
       kind: "permission_denied",
       ...base,
       permission,
       target,
-      hint: permission && PERMISSION_HINTS[permission]
+      hint: never
+        ? `${target} is ${never}, which no run may reach whatever it declares; declaring it does not help`
+        : permission && PERMISSION_HINTS[permission]
         ? PERMISSION_HINTS[permission](target ?? "")
         : "declare what the pipeline needs in its config",
     };
@@ -86,10 +110,12 @@ export function classifyChildError(error: ChildError, context: ClassifyContext):
       }
       return { kind: "exception", ...base, hint: hintForException(error) };
     case "InvalidResult":
+    case "InvalidOutput":
       return {
         kind: "invalid_output",
         ...base,
-        hint: "return plain JSON data (objects, arrays, strings, numbers, booleans, null)",
+        hint:
+          "results and step metadata must be plain JSON (objects, arrays, strings, numbers, booleans, null), at most 64 levels deep and under 1 MiB: return a summary and write the data itself to a connection",
       };
     case "NotAPipeline":
       return { kind: "invalid_pipeline", ...base, hint: "export default pipeline({...}, fn)" };
@@ -136,6 +162,19 @@ export const systemErrors = {
     kind: "invalid_output",
     message: `The run's process exited with code ${code} without reporting a result`,
     hint: "do not call Deno.exit() in a pipeline; return from the pipeline function instead",
+  }),
+  /** The run reported a result the trusted side refused (too large, too deep, malformed). */
+  resultRefused: (reason: string): RunError => ({
+    kind: "invalid_output",
+    message: `The run's result was refused: ${reason}`,
+    hint:
+      "return a small summary (counts, ids, paths) as the result and write the data itself to a connection",
+  }),
+  /** Tau itself failed while running or recording the run (the store, a bug). */
+  internal: (detail: string): RunError => ({
+    kind: "internal",
+    message: `Tau failed while supervising the run: ${detail}`,
+    hint: "see the daemon log ($TAU_HOME/taud.log) and run it again with tau run",
   }),
   crashed: (code: number, signal: string | null, stderr: string): RunError => {
     const oom = /out of memory|heap limit/i.test(stderr);
@@ -195,8 +234,18 @@ const LIMIT_ERRORS: Record<string, { message: string; hint: string }> = {
     hint: "do less work per run, or raise limits.cpuSeconds in the pipeline config",
   },
   disk_limit: {
-    message: "The run wrote more to its scratch folder than its limit and was killed",
+    message: "The run stored more in its folders than its limit and was killed",
     hint: "write less, or stream data to a connection; or raise limits.diskMb",
+  },
+  audit_limit: {
+    message:
+      "The run made so many file, network and environment accesses that their audit log passed its limit; it was killed",
+    hint:
+      "every open, stat, fetch and env read is checked and logged: reuse open files and connections instead of opening one per item, or raise limits.diskMb",
+  },
+  request_limit: {
+    message: "The run sent more bytes of requests to Tau (rows to DuckDB, queries) than its limit",
+    hint: "load less per run, or raise limits.requestMb in the pipeline config",
   },
   process_limit: {
     message: "The run started more threads (Workers) than allowed and was killed",

@@ -44,3 +44,50 @@ Deno.test("denials without a target still name the permission", () => {
   const driver = classify("PostgresError", "must be owner: Requires superuser access");
   assertEquals(driver.kind, "exception");
 });
+
+Deno.test("a target no run may reach is not hinted to be declared", () => {
+  const guarded = {
+    ...context,
+    neverAllowed: (t: string) => t === "127.0.0.1:8400" ? "the Tau daemon's own port" : null,
+  };
+  const classify = (target: string) =>
+    classifyChildError({
+      name: "NotCapable",
+      message: `Requires net access to "${target}", run again with the --allow-net flag`,
+      stack: null,
+      step: null,
+    }, guarded);
+  const daemon = classify("127.0.0.1:8400");
+  assertEquals([daemon.kind, daemon.target], ["permission_denied", "127.0.0.1:8400"]);
+  assertEquals(daemon.hint?.includes("the Tau daemon's own port"), true);
+  assertEquals(daemon.hint?.includes("net: ["), false);
+  assertEquals(
+    classify("api.example.com:443").hint?.includes('net: ["api.example.com:443"]'),
+    true,
+  );
+});
+
+Deno.test("a node:dns lookup the sandbox refused is a net denial, not an exception", () => {
+  const error = classifyChildError({
+    name: "Error",
+    message: "getaddrinfo EPERM evil.example",
+    stack: null,
+    step: "resolve",
+  }, context);
+  assertEquals([error.kind, error.permission, error.target], [
+    "permission_denied",
+    "net",
+    "evil.example",
+  ]);
+  assertEquals(error.hint?.includes("connect to evil.example by name"), true);
+});
+
+Deno.test("a step's metadata or result over the channel's bounds is invalid_output", () => {
+  for (const name of ["InvalidOutput", "InvalidResult"]) {
+    const error = classifyChildError(
+      { name, message: "too deep", stack: null, step: null },
+      context,
+    );
+    assertEquals(error.kind, "invalid_output");
+  }
+});

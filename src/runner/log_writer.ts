@@ -14,9 +14,9 @@
  * lines written after it wait behind it, so lines are stored in `seq` order (followers page
  * by `seq`). A line that cannot end in the beginning of a secret is not delayed. What is held
  * is bounded: the held lines after the first add up to fewer characters than the longest
- * needle, and no more than `maxHeldLines` lines are held — past that, all are stored as they
- * are (a possible beginning of a secret left unredacted, which only a run printing a secret
- * prefix followed by that many empty lines can cause).
+ * needle, and no more than `maxHeldLines` lines are held — past that, all are stored, the
+ * possible beginning of a secret they end with redacted as `[REDACTED:<label>:part]` (only a run
+ * printing a secret prefix followed by that many empty lines can cause this).
  *
  * Held lines are not released by the 50 ms timer, only by later lines: the last line before
  * a run goes quiet may show up late when it ends in, say, a hex digit or a letter a secret's
@@ -24,7 +24,9 @@
  * stored unchanged.
  */
 import type { LogRecord, Store } from "../store/mod.ts";
+import { STORED_LOG_CHARS, STORED_STEP_NAME_CHARS } from "../../sdk/_limits.ts";
 import {
+  cut,
   maskText,
   mergeRedactions,
   noRedaction,
@@ -36,6 +38,10 @@ import {
 const FLUSH_EVERY_MS = 50;
 const FLUSH_AT_LINES = 500;
 const MIN_HELD_LINES = 256;
+/** Longest stored log line; longer ones are cut (after redaction) and end with `…`. */
+export const MAX_LOG_CHARS = STORED_LOG_CHARS;
+/** Longest stored step name (of a log line's step, too). */
+export const MAX_STEP_NAME_CHARS = STORED_STEP_NAME_CHARS;
 
 export interface LogWriterOptions {
   /** Redacts every line, also secrets split across lines. Without it lines are stored as is. */
@@ -45,6 +51,7 @@ export interface LogWriterOptions {
 }
 
 export class LogWriter {
+  #failure: unknown = null;
   #pending: LogRecord[] = [];
   #held: LogRecord[] = [];
   #stream: LineStream;
@@ -78,47 +85,67 @@ export class LogWriter {
     return this.#held.length;
   }
 
-  write(level: LogRecord["level"], message: string, step: string | null = null, ts?: string): void {
+  /** Adds a line, stamped now (never with a time the child chose). */
+  write(level: LogRecord["level"], message: string, step: string | null = null): void {
     this.#held.push({
       run_id: this.runId,
       attempt: this.attempt,
       seq: this.#seq++,
-      ts: ts ?? new Date().toISOString(),
+      ts: new Date().toISOString(),
       level,
-      step: step === null ? null : this.#redact(step),
+      step: step === null ? null : storedText(this.#redact, step, MAX_STEP_NAME_CHARS),
       message,
     });
-    this.#release(this.#stream.push(message));
+    this.#release(this.#stream.push(escapeNul(message)));
     if (this.#pending.length >= FLUSH_AT_LINES) this.#store();
     else if (this.#pending.length > 0) {
       this.#timer ??= setTimeout(() => this.#store(), FLUSH_EVERY_MS);
     }
   }
 
-  /** Writes everything written so far, held lines included; resolves when it is stored. */
-  flush(): Promise<void> {
+  /**
+   * Writes everything written so far, held lines included; resolves when it is stored, or
+   * rejects with the first error the store gave for any batch of this writer.
+   */
+  async flush(): Promise<void> {
     this.#release(this.#stream.end());
-    return this.#store();
+    await this.#store();
+    if (this.#failure !== null) throw this.#failure;
   }
 
   #release(messages: string[]): void {
     for (const message of messages) {
       const record = this.#held.shift()!;
-      record.message = message;
+      record.message = cut(message, MAX_LOG_CHARS);
       this.#pending.push(record);
     }
   }
 
+  /** Stores the pending batch after the previous one; a failure is kept for flush(). */
   #store(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const batch = this.#pending;
     this.#pending = [];
     if (batch.length > 0) {
-      this.#flushing = this.#flushing.then(() => this.store.appendLogs(batch));
+      this.#flushing = this.#flushing
+        .then(() => this.store.appendLogs(batch))
+        .catch((err) => void (this.#failure ??= err));
     }
     return this.#flushing;
   }
+}
+
+/**
+ * A string from a run as it may be stored in a text column: redacted, cut to `max`, and with
+ * NUL written as `\u0000` (SQLite would cut the text there, PostgreSQL refuses it).
+ */
+export function storedText(redact: Redactor, text: string, max: number): string {
+  return redact.clip(escapeNul(text), max);
+}
+
+function escapeNul(text: string): string {
+  return text.includes("\0") ? text.replaceAll("\0", "\\u0000") : text;
 }
 
 /**
@@ -164,8 +191,26 @@ class LineStream {
       this.#found = this.#found.length > 0 ? mergeRedactions([...this.#found, ...found]) : found;
     }
     this.#cut = this.#end - this.#tracker.push(text);
-    if (this.#lines.length > this.maxLines) return this.end();
+    if (this.#lines.length > this.maxLines) return this.#forceRelease();
     return this.#releaseUpTo(this.#cut);
+  }
+
+  /**
+   * Releases every held line although the next one might complete a secret they end with: that
+   * pending end is redacted as a piece of a secret.
+   */
+  #forceRelease(): string[] {
+    const pending = this.#end - this.#cut;
+    if (pending > 0) {
+      const tail = this.#lines.map((line) => line.text).join("").slice(-pending);
+      this.#found = mergeRedactions([...this.#found, {
+        start: this.#cut,
+        end: this.#end,
+        labels: [this.redact.pendingLabel(tail, pending)],
+        part: true,
+      }]);
+    }
+    return this.end();
   }
 
   /** Releases every held line. */

@@ -10,7 +10,12 @@
  * changes nothing: existing markers for this redactor's labels are skipped.
  *
  * The plain value counts from {@link MIN_SECRET_LENGTH} characters, an encoding from
- * {@link MIN_ENCODED_LENGTH}; shorter needles would mangle ordinary text.
+ * {@link MIN_ENCODED_LENGTH}; shorter needles would mangle ordinary text. Each line of a
+ * multi-line secret (a PEM key, say) is a needle of its own too, because a child's output is
+ * stored line by line.
+ *
+ * Anything stored with a length cap is redacted first and cut after ({@link Redactor.clip}), so
+ * a secret placed across the cut cannot survive minus its last characters.
  *
  * Secrets split over several log lines are handled by `LogWriter`, with {@link Redactor.find}
  * and {@link Redactor.tracker}.
@@ -18,6 +23,8 @@
  * This guards against accidental exposure. A run can read its secrets, so code set on leaking
  * one can always transform it in a way no list of encodings covers.
  */
+
+import { base64 } from "../core/base64.ts";
 
 /** Values shorter than this are not redacted: they would mangle ordinary text. */
 export const MIN_SECRET_LENGTH = 4;
@@ -69,6 +76,8 @@ export interface Redaction {
   start: number;
   end: number;
   labels: string[];
+  /** Only the beginning of a secret, cut off by the end of the text it was found in. */
+  part?: boolean;
 }
 
 /** {@link Redactor.pendingLength} of a stream of text, read piece by piece. */
@@ -80,8 +89,16 @@ export interface PrefixTracker {
 }
 
 export interface Redactor {
-  /** `value` with every secret replaced, in strings and object keys, recursively. */
+  /**
+   * `value` with every secret replaced, in strings and object keys, at any depth (the walk
+   * keeps its own stack: no recursion).
+   */
   <T>(value: T): T;
+  /**
+   * `text` redacted, then cut to at most `max` characters (never inside a redaction marker);
+   * a cut text ends with `…`.
+   */
+  clip(text: string, max: number): string;
   /** Where secrets occur in `text`, in order, overlapping occurrences merged. */
   find(text: string): Redaction[];
   /**
@@ -92,6 +109,8 @@ export interface Redactor {
   pendingLength(text: string): number;
   /** Follows a stream of text pushed in pieces: `pendingLength` of all of it so far. */
   tracker(): PrefixTracker;
+  /** The label of a secret that the last `length` characters of `text` could begin. */
+  pendingLabel(text: string, length: number): string;
   /** Length of the longest needle, in UTF-16 code units (0 without secrets). */
   readonly maxNeedleLength: number;
 }
@@ -101,6 +120,10 @@ export function makeRedactor(
   secrets: Readonly<Record<string, string>> | [string, string][],
 ): Redactor {
   const pairs = (Array.isArray(secrets) ? secrets : Object.entries(secrets))
+    .flatMap(([label, value]): [string, string][] => [
+      [label, value],
+      ...linesOf(value).map((line): [string, string] => [label, line]),
+    ])
     .filter(([, value]) => value.length >= MIN_SECRET_LENGTH);
   // label of each needle; the first secret to produce a needle names it.
   const labels = new Map<string, string>();
@@ -140,30 +163,71 @@ export function makeRedactor(
   const tracker = prefixAutomaton(needles);
   const pendingLength = (text: string) => tracker().push(text);
   const redactString = (text: string) => maskText(text, find(text));
-  const walk = (value: unknown): unknown => {
-    if (typeof value === "string") return redactString(value);
-    if (Array.isArray(value)) return value.map(walk);
-    if (value && typeof value === "object") {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [redactString(k), walk(v)]));
-    }
-    return value;
-  };
-  const redact = (<T>(value: T) => walk(value) as T) as Redactor;
+  const redact = (<T>(value: T) => mapStrings(value, redactString) as T) as Redactor;
   return Object.assign(redact, {
+    clip: (text: string, max: number) => cut(redactString(text), max),
     find,
     pendingLength,
     tracker,
+    pendingLabel: (text: string, length: number) => {
+      const end = text.slice(text.length - length);
+      const needle = needles.find((n) => n.startsWith(end));
+      return needle === undefined ? "secret" : labels.get(needle)!;
+    },
     maxNeedleLength: needles[0]!.length,
   });
+}
+
+/**
+ * A copy of a JSON-like value with `fn` applied to every string, object keys included. Keeps
+ * its own stack, so no depth makes it overflow; keys are defined, never assigned (a key named
+ * `__proto__` stays a key).
+ */
+export function mapStrings(value: unknown, fn: (text: string) => string): unknown {
+  if (typeof value === "string") return fn(value);
+  if (value === null || typeof value !== "object") return value;
+  const copyOf = (source: object) => Array.isArray(source) ? [] : {};
+  const root = copyOf(value);
+  const stack: [object, object][] = [[value, root]];
+  while (stack.length > 0) {
+    const [source, target] = stack.pop()!;
+    const isArray = Array.isArray(source);
+    for (const [key, item] of Object.entries(source)) {
+      let copy: unknown = item;
+      if (typeof item === "string") copy = fn(item);
+      else if (item !== null && typeof item === "object") {
+        copy = copyOf(item);
+        stack.push([item, copy as object]);
+      }
+      Object.defineProperty(target, isArray ? key : fn(key), {
+        value: copy,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+  }
+  return root;
+}
+
+/** `text` cut to at most `max` characters, never inside a `[REDACTED:…]` marker, `…` if cut. */
+export function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = Math.max(0, max - 1);
+  const open = text.lastIndexOf("[REDACTED:", end);
+  if (open !== -1 && text.indexOf("]", open) >= end) end = open;
+  return text.slice(0, end) + "…";
 }
 
 /** A redactor without secrets: changes nothing. */
 export function noRedaction(): Redactor {
   const redact = (<T>(value: T) => value) as Redactor;
   return Object.assign(redact, {
+    clip: cut,
     find: () => [],
     pendingLength: () => 0,
     tracker: () => ({ push: () => 0, reset: () => {} }),
+    pendingLabel: () => "secret",
     maxNeedleLength: 0,
   });
 }
@@ -180,7 +244,7 @@ export function maskText(text: string, redactions: readonly Redaction[], offset 
     const start = Math.max(r.start - offset, 0);
     const end = Math.min(r.end - offset, text.length);
     if (end <= start) continue;
-    const part = r.start < offset || r.end > offset + text.length ? ":part" : "";
+    const part = r.part || r.start < offset || r.end > offset + text.length ? ":part" : "";
     out += text.slice(pos, start) + r.labels.map((label) => `[REDACTED:${label}${part}]`).join("");
     pos = end;
   }
@@ -199,10 +263,17 @@ export function mergeRedactions(redactions: readonly Redaction[]): Redaction[] {
     if (last && r.start < last.end) {
       if (r.end <= last.end) continue;
       last.end = r.end;
+      if (r.part) last.part = true;
       for (const label of r.labels) if (!last.labels.includes(label)) last.labels.push(label);
-    } else out.push({ start: r.start, end: r.end, labels: [...r.labels] });
+    } else out.push({ ...r, labels: [...r.labels] });
   }
   return out;
+}
+
+/** The lines of a multi-line value, without their line ends (none for a one-line value). */
+function linesOf(value: string): string[] {
+  if (!value.includes("\n")) return [];
+  return value.split("\n").map((line) => line.replace(/\r$/, ""));
 }
 
 /** The plain value and its encodings (see {@link REDACTED_ENCODINGS}) long enough to look for. */
@@ -244,12 +315,6 @@ function needlesOf(value: string): Set<string> {
   }
   encoded.delete(value);
   return new Set([value, ...encoded]);
-}
-
-function base64(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary);
 }
 
 function toBase64Url(b64: string): string {

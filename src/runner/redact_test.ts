@@ -1,5 +1,6 @@
 import { assert, assertEquals } from "../../tests/helpers/assert.ts";
 import {
+  cut,
   makeRedactor,
   maskText,
   MIN_ENCODED_LENGTH,
@@ -188,4 +189,40 @@ Deno.test("maskText marks the pieces of a range cut by either end of the text", 
   assertEquals(maskText("789", found, 7), "[REDACTED:K:part]9");
   assertEquals(maskText("0123", found, 0), "012[REDACTED:K:part]");
   assertEquals(maskText("9ab", found, 9), "9ab");
+});
+
+Deno.test("each line of a multi-line secret is redacted on its own", () => {
+  const pem = "-----BEGIN KEY-----\r\nMIIEvQIBADANBgkq\r\nhkiG9w0BAQEF\r\n-----END KEY-----";
+  const redact = makeRedactor({ PEM: pem });
+  assertEquals(redact(`a ${pem} b`), "a [REDACTED:PEM] b");
+  assertEquals(redact("line: MIIEvQIBADANBgkq\r"), "line: [REDACTED:PEM]\r");
+  assertEquals(redact("hkiG9w0BAQEF"), "[REDACTED:PEM]");
+});
+
+Deno.test("clip redacts first, then cuts outside any marker", () => {
+  const redact = makeRedactor({ KEY: "abcdef123456" });
+  // The secret straddles the cut: redacted whole first, so no piece of it survives.
+  assertEquals(redact.clip("0123456789abcdef123456", 15), "0123456789…");
+  assertEquals(redact.clip("short", 15), "short");
+  assertEquals(cut("x".repeat(20), 10), "xxxxxxxxx…");
+  assertEquals(noRedaction().clip("x".repeat(20), 10), "xxxxxxxxx…");
+});
+
+Deno.test("any depth of nesting is redacted without overflowing the stack", () => {
+  const redact = makeRedactor({ KEY: "abcdef123456" });
+  let deep: unknown = "abcdef123456";
+  for (let i = 0; i < 200_000; i++) deep = i % 2 ? [deep] : { k: deep };
+  let out = redact(deep);
+  for (let i = 199_999; i >= 0; i--) {
+    out = i % 2 ? (out as unknown[])[0] : (out as { k: unknown }).k;
+  }
+  assertEquals(out, "[REDACTED:KEY]");
+});
+
+Deno.test("a key named __proto__ stays a key", () => {
+  const redact = makeRedactor({ KEY: "abcdef123456" });
+  const value = JSON.parse('{"__proto__": {"x": "abcdef123456"}}');
+  const out = redact(value) as Record<string, unknown>;
+  assertEquals(Object.keys(out), ["__proto__"]);
+  assertEquals(JSON.stringify(out), '{"__proto__":{"x":"[REDACTED:KEY]"}}');
 });

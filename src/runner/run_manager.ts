@@ -401,7 +401,7 @@ export class RunManager {
     this.#active.set(runId, entry);
     const task = (previous?.task ?? Promise.resolve())
       .then(() => this.#execute(runId, controller))
-      .catch((err) => this.#reportError(runId, err))
+      .catch((err) => this.#failInternal(runId, err))
       .finally(() => {
         if (this.#active.get(runId) === entry) this.#active.delete(runId);
         this.#tasks.delete(task);
@@ -444,6 +444,7 @@ export class RunManager {
       ...connections.redact.map((value): [string, string] => ["connection", value]),
     ]);
     const lastSuccess = await store.lastSuccessfulRun(run.pipeline);
+    const limits = this.#limits(metadata);
     const attempts: AttemptRecord[] = [...run.attempts];
     const tail = await store.listLogs(runId, { tail: 1 });
     let logSeq = (tail[0]?.seq ?? -1) + 1;
@@ -486,15 +487,25 @@ export class RunManager {
         firstLogSeq: logSeq,
         daemonPort: this.#o.daemonPort,
         daemonAddresses: this.#o.daemonAddresses,
-        limits: this.#limits(metadata),
+        limits,
         boundary: this.#o.boundary ?? NO_OS_BOUNDARY,
         signal: controller.signal,
-        onStart: (pid) => void store.updateRun(runId, { pid }, this.#guard),
+        onStart: (pid) =>
+          void store.updateRun(runId, { pid }, this.#guard)
+            .catch((err) => this.#reportError(runId, err)),
         connectionHosts: connections.hosts,
         connectionHostsByName: connections.hostsByName,
         connections: connections.forRun,
-        requests: (scratchDir) =>
-          runRequests(metadata.connections, registry, paths.home, scratchDir),
+        requests: ({ scratchDir, scratchView }) =>
+          runRequests({
+            declared: metadata.connections,
+            registry,
+            home: paths.home,
+            scratchDir,
+            scratchView,
+            limits,
+            boundary: this.#o.boundary ?? NO_OS_BOUNDARY,
+          }),
       });
       logSeq = outcome.nextLogSeq;
       await store.updateRun(runId, {
@@ -541,6 +552,25 @@ export class RunManager {
       }
     }
     await this.#finish(run, last.status, last.result, last.error, attempts, startedAt);
+  }
+
+  /**
+   * Tau itself failed while executing a run (its store, a bug): the run must not stay
+   * `running`, so it ends `failed` with kind `internal`, if this worker still holds it.
+   */
+  async #failInternal(runId: string, err: unknown): Promise<void> {
+    this.#reportError(runId, err);
+    try {
+      const run = await this.#o.store.getRun(runId);
+      if (!run || TERMINAL_STATUSES.includes(run.status) || run.worker_id !== this.workerId) return;
+      const error = systemErrors.internal(err instanceof Error ? err.message : String(err));
+      const attempts = run.attempts.map((a) =>
+        a.status === "running" ? { ...a, status: "failed" as const, error } : a
+      );
+      await this.#finish(run, "failed", null, error, attempts);
+    } catch (again) {
+      this.#reportError(runId, again); // the store is down: recovery or a lapsed lease ends it
+    }
   }
 
   async #finish(

@@ -7,6 +7,7 @@ import { sandboxLockFile } from "../sandbox/npm_cache.ts";
 import type { Connection } from "../connections/registry.ts";
 import { connectionHosts } from "../connections/resolve.ts";
 import type { RunLimits } from "../sandbox/limits.ts";
+import type { OsBoundary } from "../sandbox/os_boundary.ts";
 
 export interface ShownPermissions extends PermissionSet {
   /** The exact `deno` arguments a run is started with. */
@@ -24,6 +25,8 @@ export function showPermissions(
     entry?: string;
     /** Named connections from tau.toml: declared ones grant their hosts. */
     connections?: Map<string, Connection>;
+    /** Layer 3: inside it a run sees its files at neutral paths (RUN_VIEW). */
+    boundary?: OsBoundary;
   },
 ): ShownPermissions {
   const runDir = join(paths.runs, `${options.runId ?? "<run_id>"}-<attempt>`);
@@ -42,6 +45,14 @@ export function showPermissions(
       daemonPort: options.daemonPort,
       daemonAddresses: options.daemonAddresses,
       limits: options.limits,
+      boundary: options.boundary?.mechanism
+        ? {
+          os: options.boundary,
+          sdkDir: paths.sdkDir,
+          npmDir: join(paths.denoDir, "npm"),
+          viewImportMap: paths.viewImportMap,
+        }
+        : undefined,
     },
   );
   return { ...launch.permissions, flags: launch.args };

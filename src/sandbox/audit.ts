@@ -34,6 +34,10 @@ interface AuditEntry {
   value: string | null;
 }
 
+/**
+ * The audit log's entries. Values are kept whole here: they are the run's own strings (a path,
+ * a host), so the caller redacts them before cutting them to size.
+ */
 function parseEntries(text: string): AuditEntry[] {
   const entries: AuditEntry[] = [];
   for (const line of text.split("\n")) {
@@ -43,7 +47,7 @@ function parseEntries(text: string): AuditEntry[] {
       if (typeof entry?.permission !== "string") continue;
       entries.push({
         permission: entry.permission.slice(0, 32),
-        value: typeof entry.value === "string" ? entry.value.slice(0, 512) : null,
+        value: typeof entry.value === "string" ? entry.value : null,
       });
     } catch { /* a torn last line */ }
   }
@@ -64,6 +68,18 @@ function netTarget(value: string): string {
 
 const under = (path: string, root: string) => path === root || path.startsWith(`${root}/`);
 
+export interface SummarizeOptions {
+  /** The log passed its cap and was cut. @default {false} */
+  truncated?: boolean;
+  /** The run's working directory, for relative paths. @default {the first write grant} */
+  cwd?: string;
+  /**
+   * Makes a target the run asked for fit to store (redacted, cut to size); applied to every
+   * `outside` target. @default {cut to 512 characters}
+   */
+  target?: (value: string) => string;
+}
+
 /**
  * Summarizes an audit log against the grants. `connectionHosts` maps each declared connection
  * to its hosts; `requested` holds the connections the run sent trusted-side requests to.
@@ -73,9 +89,11 @@ export function summarizeAudit(
   grants: Pick<PermissionSet, "net" | "env" | "read" | "write">,
   connectionHosts: Map<string, string[]>,
   requested: ReadonlySet<string>,
-  truncated = false,
-  cwd = grants.write[0] ?? "/",
+  options: SummarizeOptions = {},
 ): AccessRecord {
+  const truncated = options.truncated ?? false;
+  const cwd = options.cwd ?? grants.write[0] ?? "/";
+  const stored = options.target ?? ((value: string) => value.slice(0, 512));
   const entries = text === null ? [] : parseEntries(text);
   const used = { net: new Set<string>(), env: new Set<string>(), read: new Set<string>() };
   const usedWrite = new Set<string>();
@@ -85,7 +103,7 @@ export function summarizeAudit(
     const key = `${permission} ${target}`;
     if (seenOutside.has(key) || outside.length >= MAX_OUTSIDE) return;
     seenOutside.add(key);
-    outside.push({ permission, target });
+    outside.push({ permission, target: stored(target) });
   };
   for (const { permission, value } of entries) {
     const target = value ?? "";

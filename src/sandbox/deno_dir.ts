@@ -11,7 +11,17 @@ import { join } from "node:path";
 import { exists } from "../core/fs.ts";
 import { runDenoProcess } from "./deno_process.ts";
 import { sandboxLockFile } from "./npm_cache.ts";
-import { baseChildEnv, zeroPermissionArgs } from "./permissions.ts";
+import {
+  baseChildEnv,
+  RUN_VIEW,
+  type SandboxOptions,
+  viewMounts,
+  zeroPermissionArgs,
+} from "./permissions.ts";
+import { bubblewrapArgs } from "./os_boundary.ts";
+
+/** The OS boundary runs get, when they get one: caches must be warmed in the same view. */
+export type ViewBoundary = SandboxOptions["boundary"];
 
 /** Cache entries Deno's runtime writes from source alone; everything else stays behind. */
 // The SQLite caches are copied with their write-ahead log but never their "-shm" wal-index: that
@@ -30,11 +40,14 @@ export function versionTemplate(
   entry: string,
   importMap: string,
   moduleCache: string,
+  boundary?: ViewBoundary,
 ): Promise<string | null> {
-  const template = join(versionDir, "deno_template");
+  // Compiled code is cached by module path: runs in the view need a template made in it.
+  const template = join(versionDir, boundary ? "deno_template_view" : "deno_template");
   let pending = warming.get(template);
   if (!pending) {
-    pending = warm(template, entry, importMap, moduleCache).finally(() => warming.delete(template));
+    pending = warm(template, entry, importMap, moduleCache, boundary)
+      .finally(() => warming.delete(template));
     warming.set(template, pending);
   }
   return pending;
@@ -45,12 +58,15 @@ async function warm(
   entry: string,
   importMap: string,
   moduleCache: string,
+  boundary?: ViewBoundary,
 ): Promise<string | null> {
   if (await exists(join(template, ".ready"))) return template;
   const building = `${template}.${crypto.randomUUID()}`;
   const scratch = join(building, "scratch");
+  const denoDir = join(building, "deno");
+  const lockFile = sandboxLockFile(moduleCache);
   await Deno.mkdir(scratch, { recursive: true });
-  await linkModuleCache(moduleCache, join(building, "deno"));
+  await linkModuleCache(moduleCache, denoDir, { mountPoint: boundary !== undefined });
   const init = {
     nonce: crypto.randomUUID(),
     mode: "warm",
@@ -61,9 +77,26 @@ async function warm(
     last_successful_run: null,
     secrets: [],
   };
+  const inView = boundary
+    ? {
+      args: zeroPermissionArgs(RUN_VIEW.importMap, RUN_VIEW.lockFile, `${RUN_VIEW.code}/entry.ts`),
+      env: baseChildEnv(RUN_VIEW.scratch, RUN_VIEW.denoDir),
+      wrapper: {
+        command: [
+          boundary.os.bwrap!,
+          ...bubblewrapArgs(boundary.os, {
+            ...viewMounts({ scratchDir: scratch, denoDir, lockFile, entry, boundary }),
+            network: false,
+            cwd: RUN_VIEW.scratch,
+          }),
+          "--",
+        ],
+        deno: RUN_VIEW.deno,
+      },
+    }
+    : { args: zeroPermissionArgs(importMap, lockFile, entry), env: baseChildEnv(scratch, denoDir) };
   const result = await runDenoProcess({
-    args: zeroPermissionArgs(importMap, sandboxLockFile(moduleCache), entry),
-    env: baseChildEnv(scratch, join(building, "deno")),
+    ...inView,
     cwd: scratch,
     stdin: JSON.stringify(init) + "\n",
     timeoutMs: 10_000,
@@ -72,7 +105,7 @@ async function warm(
   try {
     if (result.code !== 0) return null;
     await Deno.mkdir(template, { recursive: true });
-    await copyCaches(join(building, "deno"), template);
+    await copyCaches(denoDir, template);
     await Deno.writeTextFile(join(template, ".ready"), "");
     return template;
   } catch {
@@ -84,11 +117,17 @@ async function warm(
 
 /**
  * Gives a child's DENO_DIR the approved npm packages: a link to the shared, read-only-in-use
- * package folder (runs are `--cached-only` and have no write permission there).
+ * package folder (runs are `--cached-only` and have no write permission there) — or, for a
+ * child inside the OS boundary, an empty folder the boundary mounts that package folder on.
  */
-export async function linkModuleCache(moduleCache: string, denoDir: string): Promise<void> {
+export async function linkModuleCache(
+  moduleCache: string,
+  denoDir: string,
+  options: { mountPoint?: boolean } = {},
+): Promise<void> {
   await Deno.mkdir(denoDir, { recursive: true });
-  if (await exists(join(moduleCache, "npm"))) {
+  if (options.mountPoint) await Deno.mkdir(join(denoDir, "npm"));
+  else if (await exists(join(moduleCache, "npm"))) {
     await Deno.symlink(join(moduleCache, "npm"), join(denoDir, "npm"));
   }
 }

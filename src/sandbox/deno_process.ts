@@ -2,6 +2,8 @@
 
 export interface DenoProcessOptions {
   args: string[];
+  /** A command that starts deno (bubblewrap and its arguments), and deno's path there. */
+  wrapper?: { command: string[]; deno: string };
   env: Record<string, string>;
   cwd?: string;
   stdin?: string;
@@ -19,8 +21,11 @@ export interface DenoProcessResult {
 }
 
 export async function runDenoProcess(options: DenoProcessOptions): Promise<DenoProcessResult> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: options.args,
+  const [program, ...prefix] = options.wrapper
+    ? [...options.wrapper.command, options.wrapper.deno]
+    : [Deno.execPath()];
+  const child = new Deno.Command(program!, {
+    args: [...prefix, ...options.args],
     env: options.env,
     clearEnv: true,
     cwd: options.cwd,

@@ -16,10 +16,17 @@ export interface RunLimits {
   memory_mb: number;
   /** CPU time of all threads (`cpu_limit`). */
   cpu_s: number;
-  /** Bytes written to the scratch folder, and the permission audit log (`disk_limit`). */
+  /**
+   * Bytes in the scratch folder and what the run added to its DENO_DIR (`disk_limit`); also,
+   * separately, the size of Deno's permission audit log of the run (`audit_limit`).
+   */
   disk_mb: number;
+  /** Files and folders in the scratch folder and the run's DENO_DIR (`disk_limit`). */
+  files: number;
   /** Bytes printed on stdout and stderr (`output_limit`). */
   output_bytes: number;
+  /** Bytes of requests to the trusted side, such as rows sent to DuckDB (`request_limit`). */
+  request_bytes: number;
   /** Protocol events (logs, steps, requests) sent to the trusted side (`event_limit`). */
   events: number;
   /** Threads of the process tree: Workers included (`process_limit`). */
@@ -33,6 +40,8 @@ export interface DeclaredLimits {
   cpu_s: number | null;
   disk_mb: number | null;
   output_mb: number | null;
+  /** Absent in metadata stored before it existed. */
+  request_mb?: number | null;
   events: number | null;
 }
 
@@ -42,6 +51,7 @@ export const NO_DECLARED_LIMITS: DeclaredLimits = {
   cpu_s: null,
   disk_mb: null,
   output_mb: null,
+  request_mb: null,
   events: null,
 };
 
@@ -54,7 +64,7 @@ export function effectiveLimits(
   defaults: RunLimits,
   ceiling: RunLimits,
 ): RunLimits {
-  const pick = (value: number | null, key: keyof RunLimits) =>
+  const pick = (value: number | null | undefined, key: keyof RunLimits) =>
     Math.min(value ?? defaults[key], ceiling[key]);
   const memory = pick(declared.memory_mb, "memory_mb");
   return {
@@ -64,13 +74,16 @@ export function effectiveLimits(
     memory_mb: memory,
     cpu_s: pick(declared.cpu_s, "cpu_s"),
     disk_mb: pick(declared.disk_mb, "disk_mb"),
-    output_bytes: pick(
-      declared.output_mb === null ? null : declared.output_mb * MIB,
-      "output_bytes",
-    ),
+    files: Math.min(defaults.files, ceiling.files),
+    output_bytes: pick(mibToBytes(declared.output_mb), "output_bytes"),
+    request_bytes: pick(mibToBytes(declared.request_mb), "request_bytes"),
     events: pick(declared.events, "events"),
     threads: Math.min(defaults.threads, ceiling.threads),
   };
+}
+
+function mibToBytes(mib: number | null | undefined): number | null {
+  return mib === null || mib === undefined ? null : mib * MIB;
 }
 
 /** Declared limits above the ceiling, as `field: message` (deploy refuses them). */
@@ -79,26 +92,28 @@ export function limitsAboveCeiling(
   timeoutMs: number | null,
   ceiling: RunLimits,
 ): { field: string; message: string }[] {
-  const checks: [string, number | null, number, string][] = [
+  const checks: [string, number | null | undefined, number, string][] = [
     ["limits.heapMb", declared.heap_mb, ceiling.heap_mb, "heap_mb"],
     ["limits.memoryMb", declared.memory_mb, ceiling.memory_mb, "memory_mb"],
     ["limits.cpuSeconds", declared.cpu_s, ceiling.cpu_s, "cpu_seconds"],
     ["limits.diskMb", declared.disk_mb, ceiling.disk_mb, "disk_mb"],
+    ["limits.outputMb", mibToBytes(declared.output_mb), ceiling.output_bytes, "max_output_bytes"],
     [
-      "limits.outputMb",
-      declared.output_mb === null ? null : declared.output_mb * MIB,
-      ceiling.output_bytes,
-      "max_output_bytes",
+      "limits.requestMb",
+      mibToBytes(declared.request_mb),
+      ceiling.request_bytes,
+      "max_request_bytes",
     ],
     ["limits.events", declared.events, ceiling.events, "max_events"],
     ["timeout", timeoutMs, ceiling.timeout_ms, "timeout"],
   ];
-  return checks.filter(([, value, max]) => value !== null && value > max).map((
-    [field, value, max, key],
-  ) => ({
-    field,
-    message: `${value} exceeds the daemon's ceiling of ${max} ([sandbox.ceiling] ${key})`,
-  }));
+  return checks.filter(([, value, max]) => value !== null && value !== undefined && value > max)
+    .map((
+      [field, value, max, key],
+    ) => ({
+      field,
+      message: `${value} exceeds the daemon's ceiling of ${max} ([sandbox.ceiling] ${key})`,
+    }));
 }
 
 /** The `[sandbox]` section as default and ceiling limits (the default timeout: `[scheduler]`). */
@@ -112,7 +127,9 @@ export function configuredLimits(config: TauConfig): { defaults: RunLimits; ceil
       memory_mb: sandbox.memory_mb,
       cpu_s: sandbox.cpu_seconds,
       disk_mb: sandbox.disk_mb,
+      files: sandbox.max_files,
       output_bytes: sandbox.max_output_bytes,
+      request_bytes: sandbox.max_request_bytes,
       events: sandbox.max_events,
       threads: sandbox.max_threads,
     },
@@ -122,7 +139,9 @@ export function configuredLimits(config: TauConfig): { defaults: RunLimits; ceil
       memory_mb: c.memory_mb,
       cpu_s: c.cpu_seconds,
       disk_mb: c.disk_mb,
+      files: sandbox.max_files,
       output_bytes: c.max_output_bytes,
+      request_bytes: c.max_request_bytes,
       events: c.max_events,
       threads: sandbox.max_threads,
     },

@@ -12,7 +12,9 @@ const defaults: RunLimits = {
   memory_mb: 1024,
   cpu_s: 600,
   disk_mb: 1024,
+  files: 100_000,
   output_bytes: 10 * 1024 * 1024,
+  request_bytes: 1024 ** 3,
   events: 100_000,
   threads: 64,
 };
@@ -33,6 +35,23 @@ Deno.test("undeclared limits take the defaults; declared ones are capped at the 
   assertEquals(limits.heap_mb, 900);
   assertEquals(limits.output_bytes, 1024 * 1024);
   assertEquals(limits.timeout_ms, 120_000);
+});
+
+Deno.test("request bytes are declared in MiB and capped; metadata without them takes the default", () => {
+  const declared = effectiveLimits(
+    { ...NO_DECLARED_LIMITS, request_mb: 5 },
+    1000,
+    defaults,
+    ceiling,
+  );
+  assertEquals(declared.request_bytes, 5 * 1024 * 1024);
+  const { request_mb: _, ...stored } = NO_DECLARED_LIMITS;
+  assertEquals(effectiveLimits(stored, 1000, defaults, ceiling).request_bytes, 1024 ** 3);
+  assertEquals(
+    limitsAboveCeiling({ ...NO_DECLARED_LIMITS, request_mb: 2048 }, null, ceiling)
+      .map((i) => i.field),
+    ["limits.requestMb"],
+  );
 });
 
 Deno.test("the heap never exceeds the process memory limit", () => {

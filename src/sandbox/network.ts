@@ -72,6 +72,24 @@ export function forbiddenAddress(
   return local || listening ? "the Tau daemon's own port" : null;
 }
 
+/**
+ * Why a `host:port` a run was denied can never be granted (the daemon's port, the cloud
+ * metadata service), or null when declaring it would grant it.
+ */
+export function neverAllowed(
+  target: string,
+  daemon: { port: number; addresses?: readonly string[] },
+): string | null {
+  const match = /^(.*):(\d+)$/.exec(target);
+  const host = (match?.[1] ?? target).replace(/^\[|\]$/g, "").toLowerCase();
+  const port = match ? Number(match[2]) : 0;
+  if (host === "metadata" || host === "metadata.google.internal") {
+    return "the cloud metadata service";
+  }
+  const address = host === "localhost" ? "127.0.0.1" : host;
+  return isIP(canonicalIp(address)) ? forbiddenAddress(address, port, daemon) : null;
+}
+
 export interface ResolvedViolation {
   target: string;
   address: string;

@@ -1,5 +1,11 @@
 import { assertEquals } from "../../tests/helpers/assert.ts";
-import { canonicalIp, checkGrantedHosts, exactHostPort, forbiddenAddress } from "./network.ts";
+import {
+  canonicalIp,
+  checkGrantedHosts,
+  exactHostPort,
+  forbiddenAddress,
+  neverAllowed,
+} from "./network.ts";
 
 const daemon = { port: 8400 };
 
@@ -73,4 +79,22 @@ Deno.test("a granted name resolving to a forbidden address is refused before the
     (await checkGrantedHosts(["localhost:8400"], daemon))?.reason,
     "the Tau daemon's own port",
   );
+});
+
+Deno.test("neverAllowed names the daemon's port and the metadata service, nothing else", () => {
+  const listening = { port: 8400, addresses: ["10.0.0.5"] };
+  assertEquals(neverAllowed("127.0.0.1:8400", listening), "the Tau daemon's own port");
+  assertEquals(neverAllowed("localhost:8400", listening), "the Tau daemon's own port");
+  assertEquals(neverAllowed("[::1]:8400", listening), "the Tau daemon's own port");
+  assertEquals(neverAllowed("10.0.0.5:8400", listening), "the Tau daemon's own port");
+  assertEquals(
+    neverAllowed("169.254.169.254:80", listening),
+    "a link-local / cloud metadata address",
+  );
+  assertEquals(
+    neverAllowed("metadata.google.internal:80", listening),
+    "the cloud metadata service",
+  );
+  assertEquals(neverAllowed("127.0.0.1:5432", listening), null);
+  assertEquals(neverAllowed("api.example.com:443", listening), null);
 });

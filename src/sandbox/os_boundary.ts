@@ -45,12 +45,15 @@ export function layersReport(os: OsBoundary) {
   };
 }
 
+/** A path mounted at the same place inside, or `[host path, path inside]`. */
+export type Mount = string | readonly [string, string];
+
 /** What one run's boundary mounts; everything else on the machine is absent inside it. */
 export interface BoundarySpec {
-  /** Mounted read-only at the same path: code, SDK, import map, lockfile, module cache. */
-  readOnly: string[];
-  /** Mounted read-write at the same path: the scratch folder and the per-run Deno folder. */
-  readWrite: string[];
+  /** Mounted read-only: code, SDK, import map, lockfile, module cache. */
+  readOnly: readonly Mount[];
+  /** Mounted read-write (before the read-only ones, which may sit inside them). */
+  readWrite: readonly Mount[];
   /** False gives the run an empty network namespace (no interface but its own loopback). */
   network: boolean;
   cwd: string;
@@ -84,8 +87,9 @@ export function bubblewrapArgs(boundary: OsBoundary, spec: BoundarySpec): string
   } else {
     args.push("--unshare-net");
   }
-  for (const path of spec.readOnly) args.push("--ro-bind", path, path);
-  for (const path of spec.readWrite) args.push("--bind", path, path);
+  const pair = (mount: Mount) => typeof mount === "string" ? [mount, mount] : mount;
+  for (const mount of spec.readWrite) args.push("--bind", ...pair(mount));
+  for (const mount of spec.readOnly) args.push("--ro-bind", ...pair(mount));
   args.push("--chdir", spec.cwd);
   return args;
 }

@@ -3,10 +3,13 @@
  * always give the same flags, so `tau show` can print exactly what a run will get, and the
  * unit tests can pin it down. Nothing here ever grants run, sys, ffi, import or all.
  */
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import type { RunLimits } from "./limits.ts";
 import { ALWAYS_DENIED, daemonAddresses, exactHostPort } from "./network.ts";
-import { bubblewrapArgs, type OsBoundary, prlimitArgs } from "./os_boundary.ts";
+import { bubblewrapArgs, type Mount, type OsBoundary, prlimitArgs } from "./os_boundary.ts";
+import { RUN_VIEW } from "./run_view.ts";
+
+export { RUN_VIEW };
 
 export interface PermissionInput {
   /** Hosts (`host` or `host:port`) the pipeline declared in `net`. */
@@ -22,7 +25,7 @@ export interface SandboxOptions {
   scratchDir: string;
   /** Per-run DENO_DIR, removed after the run (holds localStorage, caches, code cache). */
   denoDir: string;
-  /** Import map resolving `tau` to the SDK. */
+  /** Import map resolving `tau` to the SDK where it is on the host. */
   importMap: string;
   /** The approved drivers' lockfile (see src/sandbox/npm_cache.ts). */
   lockFile: string;
@@ -36,8 +39,27 @@ export interface SandboxOptions {
   limits?: RunLimits;
   /** Where Deno writes the run's permission audit log (outside the scratch folder). */
   auditFile?: string;
-  /** Layer 3, when the daemon has it; `readOnly` are extra paths the run must see (SDK, …). */
-  boundary?: { os: OsBoundary; readOnly: string[] };
+  /** Layer 3, when the daemon has it: the run then sees its files at {@link RUN_VIEW}. */
+  boundary?: {
+    os: OsBoundary;
+    /** The SDK folder and the approved drivers' package folder, mounted read-only. */
+    sdkDir: string;
+    npmDir: string;
+    /** The import map resolving `tau` to {@link RUN_VIEW}'s SDK. */
+    viewImportMap: string;
+  };
+}
+
+/** The paths the run's own code and flags use: {@link RUN_VIEW}'s, or the host's without it. */
+export interface RunPaths {
+  scratch: string;
+  denoDir: string;
+  auditFile: string | null;
+  importMap: string;
+  lockFile: string;
+  entry: string;
+  /** The deno executable as the wrapper starts it. */
+  deno: string;
 }
 
 /** The permission set as shown to users (`tau show`, `tau inspect`). */
@@ -58,7 +80,9 @@ export interface PermissionSet {
 
 export interface RunLaunch {
   permissions: PermissionSet;
-  /** Arguments after the `deno` executable. */
+  /** Where the run sees its files (what `args`, `env` and `permissions` name). */
+  view: RunPaths;
+  /** Arguments after the `deno` executable (`view.deno`). */
   args: string[];
   /** What starts `deno` (prlimit, bubblewrap and their arguments); empty: deno directly. */
   wrapper: string[];
@@ -73,7 +97,9 @@ export const DEFAULT_LIMITS: RunLimits = {
   memory_mb: 1024,
   cpu_s: 3600,
   disk_mb: 1024,
+  files: 100_000,
   output_bytes: 10 * 1024 * 1024,
+  request_bytes: 4 * 1024 ** 3,
   events: 1_000_000,
   threads: 64,
 };
@@ -142,6 +168,7 @@ export function buildRunLaunch(
   options: SandboxOptions,
   secretValues: Readonly<Record<string, string>> = {},
 ): RunLaunch {
+  const view = runPaths(options);
   const net = [...new Set([...(input.connectionHosts ?? []), ...input.net].map(exactHostPort))]
     .sort();
   const env = [...new Set(input.secrets)].sort();
@@ -152,8 +179,8 @@ export function buildRunLaunch(
     deny_net: [...daemonAddresses(options.daemonPort, options.daemonAddresses), ...ALWAYS_DENIED],
     env,
     env_unset: probes,
-    read: [options.scratchDir],
-    write: [options.scratchDir],
+    read: [view.scratch],
+    write: [view.scratch],
     run: false,
     ffi: false,
     sys: false,
@@ -163,24 +190,82 @@ export function buildRunLaunch(
 
   const args = [
     "run",
-    ...lockedDownFlags(options.lockFile),
-    `--import-map=${options.importMap}`,
-    `--allow-read=${options.scratchDir}`,
-    `--allow-write=${options.scratchDir}`,
+    ...lockedDownFlags(view.lockFile),
+    `--import-map=${view.importMap}`,
+    `--allow-read=${view.scratch}`,
+    `--allow-write=${view.scratch}`,
     ...(net.length > 0 ? [`--allow-net=${net.join(",")}`] : []),
     `--deny-net=${permissions.deny_net.join(",")}`,
     ...(env.length + probes.length > 0 ? [`--allow-env=${[...env, ...probes].join(",")}`] : []),
     `--v8-flags=--max-old-space-size=${limits.heap_mb}`,
-    options.entry,
+    view.entry,
   ];
 
-  const childEnv = baseChildEnv(options.scratchDir, options.denoDir);
-  if (options.auditFile) childEnv.DENO_AUDIT_PERMISSIONS = options.auditFile;
+  const childEnv = baseChildEnv(view.scratch, view.denoDir);
+  if (view.auditFile) childEnv.DENO_AUDIT_PERMISSIONS = view.auditFile;
   for (const name of env) {
     const value = secretValues[name];
     if (value !== undefined) childEnv[name] = value;
   }
-  return { permissions, args, wrapper: wrapperFor(options, net.length > 0), env: childEnv };
+  return { permissions, view, args, wrapper: wrapperFor(options, net.length > 0), env: childEnv };
+}
+
+/** Whether runs get {@link RUN_VIEW}: only inside bubblewrap, which can mount it. */
+function hasView(options: Pick<SandboxOptions, "boundary">): boolean {
+  const os = options.boundary?.os;
+  return os?.mechanism === "bubblewrap" && os.bwrap !== null;
+}
+
+/** The paths a run uses for its files, given where they are on the host. */
+export function runPaths(options: SandboxOptions): RunPaths {
+  if (!hasView(options)) {
+    return {
+      scratch: options.scratchDir,
+      denoDir: options.denoDir,
+      auditFile: options.auditFile ?? null,
+      importMap: options.importMap,
+      lockFile: options.lockFile,
+      entry: options.entry,
+      deno: Deno.execPath(),
+    };
+  }
+  return {
+    scratch: RUN_VIEW.scratch,
+    denoDir: RUN_VIEW.denoDir,
+    auditFile: options.auditFile ? join(RUN_VIEW.audit, "permissions.jsonl") : null,
+    importMap: RUN_VIEW.importMap,
+    lockFile: RUN_VIEW.lockFile,
+    entry: join(RUN_VIEW.code, "entry.ts"),
+    deno: RUN_VIEW.deno,
+  };
+}
+
+/**
+ * What the boundary mounts to give a run (or the warm-up of its version) {@link RUN_VIEW}: its
+ * code, the SDK, the drivers, the import map and lockfile read-only, and its own scratch,
+ * DENO_DIR and audit folders read-write. Nothing else of the host's file system is there.
+ */
+export function viewMounts(
+  options: Pick<SandboxOptions, "scratchDir" | "denoDir" | "lockFile" | "entry" | "auditFile"> & {
+    boundary: NonNullable<SandboxOptions["boundary"]>;
+  },
+): { readOnly: Mount[]; readWrite: Mount[] } {
+  const { boundary } = options;
+  return {
+    readWrite: [
+      [options.scratchDir, RUN_VIEW.scratch],
+      [options.denoDir, RUN_VIEW.denoDir],
+      ...(options.auditFile ? [[dirname(options.auditFile), RUN_VIEW.audit] as const] : []),
+    ],
+    readOnly: [
+      [Deno.execPath(), RUN_VIEW.deno],
+      [dirname(options.entry), RUN_VIEW.code],
+      [boundary.sdkDir, RUN_VIEW.sdk],
+      [boundary.npmDir, RUN_VIEW.npmDir],
+      [boundary.viewImportMap, RUN_VIEW.importMap],
+      [options.lockFile, RUN_VIEW.lockFile],
+    ],
+  };
 }
 
 /** `prlimit … bwrap …` in front of `deno`, as far as this daemon has them. */
@@ -188,23 +273,13 @@ function wrapperFor(options: SandboxOptions, network: boolean): string[] {
   const os = options.boundary?.os;
   const wrapper: string[] = [];
   if (os?.prlimit) wrapper.push(os.prlimit, ...prlimitArgs(options.limits ?? DEFAULT_LIMITS));
-  if (os?.mechanism === "bubblewrap" && os.bwrap) {
+  if (hasView(options)) {
     wrapper.push(
-      os.bwrap,
-      ...bubblewrapArgs(os, {
-        readOnly: [
-          dirname(options.entry),
-          options.importMap,
-          options.lockFile,
-          ...options.boundary!.readOnly,
-        ],
-        readWrite: [
-          options.scratchDir,
-          options.denoDir,
-          ...(options.auditFile ? [dirname(options.auditFile)] : []),
-        ],
+      os!.bwrap!,
+      ...bubblewrapArgs(os!, {
+        ...viewMounts({ ...options, boundary: options.boundary! }),
         network,
-        cwd: options.scratchDir,
+        cwd: RUN_VIEW.scratch,
       }),
       "--",
     );

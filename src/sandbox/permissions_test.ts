@@ -149,11 +149,17 @@ Deno.test("without an OS boundary deno starts directly; with one, under prlimit 
     systemMounts: [["--ro-bind", "/usr/bin/deno", "/usr/bin/deno"]],
   };
   const limits = { ...DEFAULT_LIMITS, cpu_s: 7, memory_mb: 100, disk_mb: 3 };
-  const { wrapper } = buildRunLaunch({ net: [], secrets: [] }, {
+  const boundary = {
+    os,
+    sdkDir: "/opt/tau/sdk/",
+    npmDir: "/home/t/.cache/tau/sandbox/abc/npm",
+    viewImportMap: "/home/t/.tau/view_import_map.json",
+  };
+  const { wrapper, args, env, view, permissions } = buildRunLaunch({ net: [], secrets: [] }, {
     ...options,
     limits,
     auditFile: "/home/t/.tau/runs/r1-1/audit/permissions.jsonl",
-    boundary: { os, readOnly: ["/opt/tau/sdk/"] },
+    boundary,
   });
   const mib = 1024 * 1024;
   assertEquals(wrapper.slice(0, 6), [
@@ -171,18 +177,35 @@ Deno.test("without an OS boundary deno starts directly; with one, under prlimit 
       "--unshare-pid",
       "--unshare-net", // declares no host
       "--cap-drop ALL",
-      "--ro-bind /home/t/.tau/code/p/v1 /home/t/.tau/code/p/v1",
-      "--ro-bind /opt/tau/sdk/ /opt/tau/sdk/",
-      "--bind /home/t/.tau/runs/r1-1/scratch /home/t/.tau/runs/r1-1/scratch",
-      "--bind /home/t/.tau/runs/r1-1/audit /home/t/.tau/runs/r1-1/audit",
-      "--chdir /home/t/.tau/runs/r1-1/scratch",
+      // Every run sees the same neutral paths, never where Tau keeps its files on the host.
+      "--bind /home/t/.tau/runs/r1-1/scratch /tau/scratch",
+      "--bind /home/t/.tau/runs/r1-1/deno /tau/deno",
+      "--bind /home/t/.tau/runs/r1-1/audit /tau/audit",
+      "--ro-bind /home/t/.tau/code/p/v1 /tau/code",
+      "--ro-bind /opt/tau/sdk/ /tau/sdk",
+      "--ro-bind /home/t/.cache/tau/sandbox/abc/npm /tau/deno/npm",
+      "--ro-bind /home/t/.tau/view_import_map.json /tau/import_map.json",
+      "--ro-bind /home/t/.cache/tau/sandbox/abc/drivers.lock /tau/deno.lock",
+      `--ro-bind ${Deno.execPath()} /tau/bin/deno`,
+      "--chdir /tau/scratch",
     ]
   ) assert.ok(bwrap.includes(expected), expected);
   assert.ok(!bwrap.includes("--bind /home/t/.tau "), "TAU_HOME itself is never mounted");
   assertEquals(wrapper.at(-1), "--");
+  assertEquals(view.deno, "/tau/bin/deno");
+  assert.ok(args.includes("--allow-read=/tau/scratch"));
+  assert.ok(args.includes("--import-map=/tau/import_map.json"));
+  assertEquals(args.at(-1), "/tau/code/entry.ts");
+  assertEquals([env.HOME, env.DENO_DIR, env.DENO_AUDIT_PERMISSIONS], [
+    "/tau/scratch",
+    "/tau/deno",
+    "/tau/audit/permissions.jsonl",
+  ]);
+  assertEquals(permissions.write, ["/tau/scratch"]);
+  assert.ok(!args.join(" ").includes("/home/t/"), "no host path in the run's own flags");
   const networked = buildRunLaunch({ net: ["a.example:443"], secrets: [] }, {
     ...options,
-    boundary: { os, readOnly: [] },
+    boundary,
   });
   assert.ok(!networked.wrapper.includes("--unshare-net"));
   assert.ok(networked.wrapper.join(" ").includes("--ro-bind-try /etc/resolv.conf"));

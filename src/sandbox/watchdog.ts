@@ -1,150 +1,298 @@
 /**
- * Watches a running child from the outside: resident memory and threads of its whole process
- * tree (bubblewrap's processes and every Worker thread included), its CPU time, and the bytes
- * in its scratch folder. Reads /proc, so it sees what the child cannot hide or fake; the first
+ * Watches a running child from the outside: resident memory, threads and CPU time of its whole
+ * process tree (bubblewrap's processes, every Worker thread, and the engines working for it
+ * included), the bytes and files in its folders, and the size of Deno's permission audit log.
+ * Reads /proc and the file system, so it sees what the child cannot hide or fake; the first
  * limit passed is reported once and the caller kills the run.
+ *
+ * What the watchdog costs the daemon per sample does not grow with what the run holds: the
+ * folders are walked again only after the run wrote something (its processes' write counters
+ * or the audit log moved), no sooner than ten times the last walk's duration, and never past
+ * the run's file cap. The time spent walking is charged to the run's CPU.
  */
-import { join } from "node:path";
 import type { RunLimits } from "./limits.ts";
+import { type DiskUsage, diskUsage } from "./disk_usage.ts";
 
-export type LimitKind = "memory_limit" | "cpu_limit" | "disk_limit" | "process_limit";
+export type LimitKind =
+  | "memory_limit"
+  | "cpu_limit"
+  | "disk_limit"
+  | "process_limit"
+  | "audit_limit";
 
 /** Peak usage seen over the run, as stored in its sandbox record. */
 export interface Usage {
   memory_mb: number;
   threads: number;
+  /** CPU time of the run's processes plus the daemon's time accounting its disk use. */
   cpu_s: number;
   disk_mb: number;
+  files: number;
+  /** Deno's permission audit log of the run. */
+  audit_mb: number;
+}
+
+export interface WatchdogOptions {
+  /** The run's child (prlimit/bubblewrap/deno). */
+  pid: number;
+  /** Other processes working for the run (its DuckDB engine), asked on every sample. */
+  extraPids?: () => number[];
+  limits: Pick<RunLimits, "memory_mb" | "cpu_s" | "disk_mb" | "threads" | "files">;
+  /**
+   * Folders whose contents count against the disk and file limits, less what they held when
+   * the run began (`baseline`, e.g. the compiler caches a DENO_DIR starts with).
+   */
+  folders: string[];
+  baseline?: { bytes: number; entries: number };
+  /** Deno's audit log of the run: its size counts against `disk_mb` on its own. */
+  auditFile?: string;
+  onExceeded: (kind: LimitKind, detail: string) => void;
+  /** Told of every walk of the folders (tests and benchmarks count them). */
+  onWalk?: (usage: DiskUsage) => void;
+}
+
+/** What the run's processes had written and checked when last sampled. */
+interface Activity {
+  /** Bytes written (null: unknown). */
+  wrote: number | null;
+  /** Which processes those bytes are of. */
+  tree: string;
+  /** Size of the audit log (-1: none). */
+  audit: number;
 }
 
 const SAMPLE_MS = 100;
-const DISK_EVERY = 1; // samples: a scratch folder is small; a fast writer is caught early
+/** The shortest line Deno's audit log has for a permission check. */
+const MIN_AUDIT_LINE = 60;
 const TREE_EVERY = 10;
+/** A walk waits at least this many times its own duration after the previous one. */
+const WALK_SPACING = 10;
 const CLOCK_TICKS = 100; // USER_HZ on every Linux architecture Deno ships for
 const MIB = 1024 * 1024;
 
 export class Watchdog {
-  readonly peak: Usage = { memory_mb: 0, threads: 0, cpu_s: 0, disk_mb: 0 };
+  readonly peak: Usage = { memory_mb: 0, threads: 0, cpu_s: 0, disk_mb: 0, files: 0, audit_mb: 0 };
+  readonly #o: WatchdogOptions;
   #timer: ReturnType<typeof setInterval> | undefined;
   #samples = 0;
   #busy = false;
   #fired = false;
   #tree: number[] = [];
+  #roots = "";
+  /** Seconds the daemon spent walking the run's folders. */
+  #accountingS = 0;
+  #walkedAt = -Infinity;
+  #walkMs = 0;
+  /** What the run had done, and held, at the last walk. */
+  #lastWalk: { activity: Activity; bytes: number; files: number } | null = null;
+  /** The last CPU reading (seconds, at performance.now() ms) and the rate before it. */
+  #cpu = { seconds: 0, at: 0, perSecond: 0 };
 
-  constructor(
-    private readonly pid: number,
-    private readonly limits: Pick<RunLimits, "memory_mb" | "cpu_s" | "disk_mb" | "threads">,
-    /** Folders and files whose size counts against the disk limit. */
-    private readonly diskPaths: string[],
-    private readonly onExceeded: (kind: LimitKind, detail: string) => void,
-  ) {}
-
-  start(): void {
-    this.#timer = setInterval(() => void this.#sample(), SAMPLE_MS);
+  constructor(options: WatchdogOptions) {
+    this.#o = options;
   }
 
-  /** Stops sampling; takes one last disk reading so the record's peak is complete. */
+  start(): void {
+    this.#timer = setInterval(() => {
+      this.#sample().catch(() => {/* a failed sample is retried at the next tick */});
+    }, SAMPLE_MS);
+  }
+
+  /**
+   * Stops sampling and takes a last disk and audit reading: a run that passed a limit just
+   * before it exited (faster than the sampling) is still reported.
+   */
   async stop(): Promise<void> {
     clearInterval(this.#timer);
-    this.peak.disk_mb = Math.max(this.peak.disk_mb, await this.#diskMb());
+    while (this.#busy) await new Promise((resolve) => setTimeout(resolve, 5));
+    await this.#measureDisk(null);
+    this.#measureAudit();
+    this.#fired = true;
   }
 
   async #sample(): Promise<void> {
     if (this.#busy || this.#fired) return;
     this.#busy = true;
     try {
+      // Bytes the run's processes wrote so far; null where /proc cannot tell (then the folders
+      // are walked whenever a walk is due).
+      let wrote: number | null = null;
+      let tree = "";
       if (Deno.build.os === "linux") {
-        if (this.#samples < TREE_EVERY || this.#samples % TREE_EVERY === 0) {
-          this.#tree = await processTree(this.pid);
+        wrote = 0;
+        const roots = [this.#o.pid, ...(this.#o.extraPids?.() ?? [])];
+        const rootsKey = roots.join(",");
+        if (
+          this.#samples < TREE_EVERY || this.#samples % TREE_EVERY === 0 || rootsKey !== this.#roots
+        ) {
+          this.#tree = processTrees(roots);
+          this.#roots = rootsKey;
         }
         let rssKb = 0, threads = 0, ticks = 0;
         for (const pid of this.#tree) {
-          const stats = await processStats(pid);
+          const stats = processStats(pid);
           rssKb += stats.rssKb;
           threads += stats.threads;
           ticks += stats.cpuTicks;
+          wrote = wrote === null || stats.written === null ? null : wrote + stats.written;
+          tree += `${pid},`;
         }
-        this.#check("memory_limit", rssKb / 1024, "memory_mb", `resident memory`, "MiB");
-        this.#check("process_limit", threads, "threads", "threads", "");
-        this.#check("cpu_limit", ticks / CLOCK_TICKS, "cpu_s", "CPU time", "s");
+        this.#check(
+          "memory_limit",
+          rssKb / 1024,
+          "memory_mb",
+          "memory_mb",
+          "resident memory",
+          "MiB",
+        );
+        this.#check("process_limit", threads, "threads", "threads", "threads", "");
+        const cpu = ticks / CLOCK_TICKS + this.#accountingS;
+        this.#noteCpu(cpu);
+        this.#check("cpu_limit", cpu, "cpu_s", "cpu_s", "CPU time", "s", this.#accountingNote());
       }
-      if (this.#samples++ % DISK_EVERY === 0) {
-        this.#check("disk_limit", await this.#diskMb(), "disk_mb", "scratch disk use", "MiB");
-      }
+      this.#samples++;
+      const audit = this.#measureAudit();
+      if (this.#walkNeeded({ wrote, tree, audit })) await this.#measureDisk({ wrote, tree, audit });
     } finally {
       this.#busy = false;
     }
   }
 
+  /**
+   * Whether to walk the run's folders now. Anything that adds a byte or a file under them
+   * either writes (the write counters move) or passes a permission check (the audit log grows),
+   * so a run that did neither since the last walk is not walked again. Otherwise the next walk
+   * waits ten times the last one's duration — unless what the run did since could have taken
+   * it past a limit: every byte it wrote, and a file per audit line, counted as added.
+   */
+  #walkNeeded(now: Activity): boolean {
+    const last = this.#lastWalk;
+    if (last === null || now.wrote === null || now.tree !== last.activity.tree) {
+      return this.#walkDue();
+    }
+    if (now.wrote === last.activity.wrote && now.audit === last.activity.audit) return false;
+    if (this.#walkDue()) return true;
+    const bytes = last.bytes + (now.wrote - (last.activity.wrote ?? 0));
+    const files = last.files + Math.max(0, now.audit - last.activity.audit) / MIN_AUDIT_LINE;
+    return bytes > this.#o.limits.disk_mb * MIB || files > this.#o.limits.files;
+  }
+
+  #walkDue(): boolean {
+    return performance.now() - this.#walkedAt >= Math.max(SAMPLE_MS, this.#walkMs * WALK_SPACING);
+  }
+
+  /**
+   * Whether the run's CPU time could have reached `seconds` by now: the last reading plus what
+   * it was using per second then, over the time since (and one more sample, with room). A
+   * process that was idle cannot have; one spinning on every thread can between two samples.
+   */
+  cpuCouldReach(seconds: number): boolean {
+    const { seconds: last, at, perSecond } = this.#cpu;
+    const elapsed = (performance.now() - at + SAMPLE_MS) / 1000;
+    return last + perSecond * elapsed * 1.5 + 0.05 >= seconds;
+  }
+
+  #noteCpu(seconds: number): void {
+    const now = performance.now();
+    const { seconds: last, at } = this.#cpu;
+    if (at > 0 && now > at) {
+      this.#cpu.perSecond = Math.max(0, (seconds - last) / ((now - at) / 1000));
+    }
+    this.#cpu.seconds = seconds;
+    this.#cpu.at = now;
+  }
+
+  #accountingNote(): string {
+    const s = Math.round(this.#accountingS * 10) / 10;
+    return s > 0 ? `, of which ${s}s accounting for its disk use` : "";
+  }
+
+  async #measureDisk(activity: Activity | null): Promise<void> {
+    const baseline = this.#o.baseline ?? { bytes: 0, entries: 0 };
+    const usage = await diskUsage(this.#o.folders, this.#o.limits.files + baseline.entries);
+    this.#o.onWalk?.(usage);
+    this.#walkedAt = performance.now();
+    this.#walkMs = usage.walkMs;
+    this.#accountingS += usage.walkMs / 1000;
+    const bytes = Math.max(0, usage.bytes - baseline.bytes);
+    const files = Math.max(0, usage.entries - baseline.entries);
+    if (activity) this.#lastWalk = { activity, bytes, files };
+    this.#check("disk_limit", files, "files", "files", "files in its folders", "");
+    this.#check("disk_limit", bytes / MIB, "disk_mb", "disk_mb", "disk use of its folders", "MiB");
+  }
+
+  /** The audit log's size, checked; returns it (or -1 when unknown). */
+  #measureAudit(): number {
+    if (!this.#o.auditFile) return -1;
+    let size = 0;
+    try {
+      size = Deno.statSync(this.#o.auditFile).size;
+    } catch { /* not written yet */ }
+    this.#check("audit_limit", size / MIB, "audit_mb", "disk_mb", "permission audit log", "MiB");
+    return size;
+  }
+
   #check(
     kind: LimitKind,
     value: number,
-    key: keyof Usage & keyof RunLimits,
+    key: keyof Usage,
+    limit: keyof WatchdogOptions["limits"],
     what: string,
     unit: string,
+    note = "",
   ): void {
     const rounded = Math.round(value * 10) / 10;
     this.peak[key] = Math.max(this.peak[key], rounded);
-    if (this.#fired || value <= this.limits[key]) return;
+    const max = this.#o.limits[limit];
+    if (this.#fired || value <= max) return;
     this.#fired = true;
-    this.onExceeded(kind, `${what} reached ${rounded}${unit} (limit ${this.limits[key]}${unit})`);
-  }
-
-  async #diskMb(): Promise<number> {
-    let bytes = 0;
-    for (const path of this.diskPaths) bytes += await sizeOf(path);
-    return bytes / MIB;
+    this.#o.onExceeded(kind, `${what} reached ${rounded}${unit} (limit ${max}${unit})${note}`);
   }
 }
 
 /**
- * The pid and all its descendants, from the parent pid in each /proc/PID/stat (kernels without
- * CONFIG_PROC_CHILDREN have no children files). A run cannot start processes, so the tree only
- * grows while bubblewrap starts deno; rescanning now and then is enough.
+ * The roots and all their descendants, from the parent pid in each /proc/PID/stat (kernels
+ * without CONFIG_PROC_CHILDREN have no children files). A run cannot start processes, so a
+ * tree only grows while bubblewrap starts deno; rescanning now and then is enough. /proc is read
+ * synchronously: it lives in memory, and sync reads cost a quarter of async ones.
  */
-async function processTree(root: number): Promise<number[]> {
+function processTrees(roots: number[]): number[] {
   const children = new Map<number, number[]>();
-  for await (const name of readDirSafe("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    const stat = await Deno.readTextFile(`/proc/${name}/stat`).catch(() => "");
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    const stat = readProc(`/proc/${entry.name}/stat`);
     const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
     if (!ppid) continue;
     const list = children.get(ppid) ?? [];
-    list.push(Number(name));
+    list.push(Number(entry.name));
     children.set(ppid, list);
   }
-  const tree = [root];
+  const tree = [...roots];
   for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]!) ?? []));
   return tree;
 }
 
-async function processStats(pid: number) {
-  const status = await Deno.readTextFile(`/proc/${pid}/status`).catch(() => "");
-  const stat = await Deno.readTextFile(`/proc/${pid}/stat`).catch(() => "");
+function processStats(pid: number) {
+  const status = readProc(`/proc/${pid}/status`);
+  const stat = readProc(`/proc/${pid}/stat`);
+  const io = readProc(`/proc/${pid}/io`);
   // Fields after the command name (which may hold spaces): utime and stime are 14th and 15th.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const wchar = /wchar:\s+(\d+)/.exec(io);
   return {
     rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0),
     threads: Number(/Threads:\s+(\d+)/.exec(status)?.[1] ?? 0),
     cpuTicks: Number(fields[11] ?? 0) + Number(fields[12] ?? 0),
+    /** Bytes written by write calls (files and pipes alike): it moves whenever the run writes. */
+    written: wchar ? Number(wchar[1]) : null,
   };
 }
 
-/**
- * Bytes under a path, without following symlinks. Every entry costs at least one 4 KiB block,
- * as on disk, so a million empty files count too.
- */
-async function sizeOf(path: string): Promise<number> {
-  const info = await Deno.lstat(path).catch(() => null);
-  if (!info) return 0;
-  if (!info.isDirectory) return Math.max(info.size, 4096);
-  let total = 4096;
-  for await (const name of readDirSafe(path)) total += await sizeOf(join(path, name));
-  return total;
-}
-
-async function* readDirSafe(path: string): AsyncGenerator<string> {
+/** A /proc file's text, or "" for a process that is gone. */
+function readProc(path: string): string {
   try {
-    for await (const entry of Deno.readDir(path)) yield entry.name;
-  } catch { /* gone while reading */ }
+    return Deno.readTextFileSync(path);
+  } catch {
+    return "";
+  }
 }

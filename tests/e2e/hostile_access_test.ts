@@ -395,8 +395,9 @@ Deno.test("hostile access attempts are denied and leak nothing", async (t) => {
 
     await t.step("an early result on the real channel, then a failure", async () => {
       const res = await run("real_nonce_result");
-      // The first final event is kept, but the exit code decides: never success.
-      assertFailed(res, "crashed");
+      // Never success: the exit code decides, and the real exception is what is reported.
+      assertFailed(res, "exception");
+      assertEquals(res.error.message, "the real failure");
     });
 
     await t.step("malformed, oversized and unknown requests on the channel", async () => {
@@ -419,7 +420,7 @@ Deno.test("hostile access attempts are denied and leak nothing", async (t) => {
     });
 
     await t.step("DuckDB requests for the undeclared warehouse connection", async () => {
-      const warehouse = `${d.home}/warehouse.duckdb`;
+      const warehouse = `${d.home}/warehouse/warehouse.duckdb`;
       const cases: [Record<string, unknown>, RegExp][] = [
         [{ via: "proxy" }, /Cannot use connection warehouse: it is not declared/],
         [{ via: "request" }, /Cannot use connection warehouse: it is not declared/],

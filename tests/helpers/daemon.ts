@@ -23,6 +23,8 @@ export interface TestDaemon {
   process: Deno.ChildProcess;
   env: Record<string, string>;
   tau(...args: string[]): Promise<CliResult>;
+  /** What the daemon printed on stderr (its log lines) since it started. */
+  log(): string;
   /** Deploys a fixture file (tests/fixtures/NAME) and fails loudly if it does not deploy. */
   deploy(fixture: string, ...args: string[]): Promise<CliResult>;
   stop(): Promise<void>;
@@ -70,10 +72,11 @@ async function launch(home: string, extraEnv: Record<string, string>, port = 0) 
       stderr += value;
     }
   })();
+  const log = () => stderr;
   while (Date.now() < deadline) {
     try {
       const state = JSON.parse(await Deno.readTextFile(stateFile));
-      if (state.pid === process.pid) return { process, port: state.port as number };
+      if (state.pid === process.pid) return { process, port: state.port as number, log };
     } catch { /* not yet */ }
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -89,7 +92,7 @@ export async function startDaemon(
 ): Promise<TestDaemon> {
   const home = await Deno.makeTempDir({ prefix: "tau_test_" });
   if (options.config) await Deno.writeTextFile(`${home}/tau.toml`, options.config);
-  let { process, port } = await launch(home, extraEnv);
+  let { process, port, log } = await launch(home, extraEnv);
   const env = { TAU_HOME: home, NO_COLOR: "1" };
   const daemon: TestDaemon = {
     home,
@@ -101,6 +104,7 @@ export async function startDaemon(
     },
     env,
     tau: (...args) => runCli(args, env),
+    log: () => log(),
     async deploy(fixture, ...args) {
       const result = await runCli(["deploy", `${FIXTURES}${fixture}`, ...args], env);
       if (result.code !== 0) throw new Error(`deploy ${fixture} failed: ${result.stdout}`);
@@ -112,13 +116,16 @@ export async function startDaemon(
       } catch { /* gone */ }
       await process.status;
       await Deno.remove(home, { recursive: true }).catch(() => {});
+      // An error no promise chain caught is a bug even when the daemon survived it.
+      const stray = log().split("\n").filter((line) => line.includes('"event":"internal_error"'));
+      if (stray.length > 0) throw new Error(`taud logged internal errors:\n${stray.join("\n")}`);
     },
     async kill() {
       process.kill("SIGKILL");
       await process.status;
     },
     async restart() {
-      ({ process, port } = await launch(home, extraEnv, port));
+      ({ process, port, log } = await launch(home, extraEnv, port));
     },
   };
   return daemon;

@@ -1,0 +1,191 @@
+/**
+ * What every DuckDB engine process starts from, prepared once per daemon process: the engine's
+ * import map and a lockfile cut down to @duckdb/node-api and its dependencies (so an engine can
+ * load nothing else), the files of its module graph and of those npm packages (its only
+ * read-only mounts under bubblewrap), and a warm template of the compiler caches that each
+ * engine's private DENO_DIR is filled from (src/sandbox/deno_dir.ts), so no engine writes
+ * where another reads.
+ */
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { exists } from "../core/fs.ts";
+import { copyCaches, linkModuleCache } from "../sandbox/deno_dir.ts";
+import { runDenoProcess } from "../sandbox/deno_process.ts";
+import { baseChildEnv, lockedDownFlags } from "../sandbox/permissions.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const ENTRY = fileURLToPath(new URL("./engine_main.ts", import.meta.url));
+const DRIVER = "@duckdb/node-api";
+
+export interface EngineInstall {
+  entry: string;
+  importMap: string;
+  lockFile: string;
+  /** The DENO_DIR whose `npm` folder holds the engine's packages (the daemon's own). */
+  moduleCache: string;
+  /** Compiler caches copied into each engine's DENO_DIR; null if warming failed (slower). */
+  template: string | null;
+  /** What an engine reads: its source files, lockfile, import map, npm packages, libraries. */
+  readOnly: string[];
+}
+
+let installing: Promise<EngineInstall> | undefined;
+
+/** The engine installation of this process, prepared on first use (~0.6 s, once). */
+export function engineInstall(): Promise<EngineInstall> {
+  installing ??= install().catch((err) => {
+    installing = undefined;
+    throw err;
+  });
+  return installing;
+}
+
+async function install(): Promise<EngineInstall> {
+  const dir = await Deno.makeTempDir({ prefix: "tau_duckdb_engine_" });
+  globalThis.addEventListener("unload", () => {
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } catch { /* already gone */ }
+  });
+  const importMap = join(dir, "import_map.json");
+  const lockFile = join(dir, "engine.lock");
+  const { imports } = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json"))) as {
+    imports: Record<string, string>;
+  };
+  const specifier = imports[DRIVER];
+  if (!specifier) throw new Error(`deno.json does not map ${DRIVER}`);
+  await Deno.writeTextFile(importMap, JSON.stringify({ imports: { [DRIVER]: specifier } }));
+  await Deno.writeTextFile(lockFile, JSON.stringify(await driverLock(specifier)));
+  const moduleCache = (await denoJson(["info", "--json"], {})).denoDir as string;
+  const graph = await denoJson([
+    "info",
+    "--json",
+    "--no-config",
+    `--lock=${lockFile}`,
+    "--frozen",
+    `--import-map=${importMap}`,
+    ENTRY,
+  ], { DENO_DIR: moduleCache });
+  const sources = (graph.modules as { specifier: string }[])
+    .filter((m) => m.specifier.startsWith("file:"))
+    .map((m) => fileURLToPath(m.specifier));
+  const packages = await packageDirs(moduleCache, Object.keys(graph.npmPackages as object));
+  const install: EngineInstall = {
+    entry: ENTRY,
+    importMap,
+    lockFile,
+    moduleCache,
+    template: null,
+    readOnly: [importMap, lockFile, ...sources, ...packages, ...await libraryDirs(packages)],
+  };
+  install.template = await warmTemplate(install, dir);
+  return install;
+}
+
+/** deno.lock cut down to one npm package and the packages it depends on. */
+async function driverLock(specifier: string) {
+  const lock = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.lock"))) as {
+    version: string;
+    specifiers: Record<string, string>;
+    npm: Record<string, { dependencies?: string[]; optionalDependencies?: string[] }>;
+  };
+  const version = lock.specifiers[specifier];
+  if (!version) throw new Error(`deno.lock does not lock ${specifier}`);
+  const npm: typeof lock.npm = {};
+  const visit = (name: string) => {
+    const key = name in lock.npm
+      ? name
+      : Object.keys(lock.npm).find((k) => k.startsWith(`${name}@`));
+    if (!key || npm[key]) return;
+    npm[key] = lock.npm[key]!;
+    for (const dep of [...npm[key].dependencies ?? [], ...npm[key].optionalDependencies ?? []]) {
+      visit(dep);
+    }
+  };
+  visit(`${DRIVER}@${version}`);
+  return { version: lock.version, specifiers: { [specifier]: version }, npm };
+}
+
+/** The cached folders of `name@version` packages (platform packages not installed are absent). */
+async function packageDirs(moduleCache: string, packages: string[]): Promise<string[]> {
+  const registries: string[] = [];
+  for await (const entry of Deno.readDir(join(moduleCache, "npm"))) {
+    if (entry.isDirectory) registries.push(join(moduleCache, "npm", entry.name));
+  }
+  const dirs: string[] = [];
+  for (const pkg of packages) {
+    const at = pkg.lastIndexOf("@");
+    for (const registry of registries) {
+      const dir = join(registry, pkg.slice(0, at), pkg.slice(at + 1));
+      if (await exists(dir)) dirs.push(dir);
+    }
+  }
+  return dirs;
+}
+
+/** Folders of the shared libraries the packages' native addons load (libstdc++ and friends). */
+async function libraryDirs(packages: string[]): Promise<string[]> {
+  const dirs = new Set<string>();
+  for (const pkg of packages) {
+    for await (const entry of Deno.readDir(pkg)) {
+      if (!entry.name.endsWith(".node")) continue;
+      const ldd = await new Deno.Command("ldd", { args: [join(pkg, entry.name)], stdout: "piped" })
+        .output().catch(() => null);
+      const text = ldd?.success ? new TextDecoder().decode(ldd.stdout) : "";
+      for (const [path] of text.matchAll(/\/[^\s)]+/g)) {
+        const real = await Deno.realPath(path).catch(() => null);
+        if (real && !packages.some((p) => real.startsWith(p + "/"))) dirs.add(dirname(real));
+      }
+    }
+  }
+  return [...dirs];
+}
+
+/** Runs the engine once (`--warm`) and keeps the compiler caches it wrote. */
+async function warmTemplate(install: EngineInstall, dir: string): Promise<string | null> {
+  const warm = join(dir, "warm");
+  const template = join(dir, "template");
+  await linkModuleCache(install.moduleCache, join(warm, "deno"));
+  const result = await runDenoProcess({
+    args: engineArgs(install, 256, ["--warm"]),
+    env: baseChildEnv(warm, join(warm, "deno")),
+    cwd: warm,
+    timeoutMs: 30_000,
+  });
+  try {
+    if (result.code !== 0) return null;
+    await copyCaches(join(warm, "deno"), template);
+    return template;
+  } finally {
+    await Deno.remove(warm, { recursive: true }).catch(() => {});
+  }
+}
+
+/** `deno run …` arguments of an engine: the locked-down flags, and FFI for DuckDB's addon only. */
+export function engineArgs(
+  install: Pick<EngineInstall, "entry" | "importMap" | "lockFile">,
+  heapMb: number,
+  extra: string[] = [],
+): string[] {
+  return [
+    "run",
+    ...lockedDownFlags(install.lockFile),
+    `--import-map=${install.importMap}`,
+    "--allow-ffi",
+    `--v8-flags=--max-old-space-size=${heapMb}`,
+    install.entry,
+    ...extra,
+  ];
+}
+
+async function denoJson(args: string[], env: Record<string, string>) {
+  const result = await runDenoProcess({
+    args,
+    env: { ...Deno.env.toObject(), ...env, NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+    timeoutMs: 30_000,
+  });
+  if (result.code !== 0) {
+    throw new Error(`Cannot prepare the DuckDB engine: deno ${args[0]}: ${result.stderr.trim()}`);
+  }
+  return JSON.parse(result.stdout) as Record<string, unknown>;
+}
