@@ -199,8 +199,12 @@ Deno.test("engine: a memory-hungry aggregate is held to the run's memory, outsid
       assertEquals(result, [{ groups: 10_000_000 }]);
       assert(spilled, "a result within 128 MiB of memory must have spilled to scratch");
     }
-    assert(growth < 50 * 1024 * 1024, `this process grew by ${growth} bytes`);
+    // The engine held DuckDB's memory; this process (shared by every test module under
+    // --parallel, so only loosely bounded here: tests/e2e/hostile_daemon_test.ts measures the
+    // daemon alone) did not.
+    assert(enginePeak > memory_mb / 2, `the engine reached only ${enginePeak} MiB`);
     assert(enginePeak < 2 * memory_mb, `the engine reached ${enginePeak} MiB`);
+    assert(growth < 150 * 1024 * 1024, `this process grew by ${growth} bytes`);
   } finally {
     await cleanup();
   }

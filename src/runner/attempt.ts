@@ -344,13 +344,17 @@ async function supervise(
   // A child whose stdout reached its end but keeps running can no longer be heard: it is
   // ended. (Under bubblewrap its helpers hold the pipe too, so only its exit or limits end it.)
   let exited = false;
+  let exitedAt = 0;
   void readStdout.then(() => {
     if (!exited) setTimeout(() => !exited && end("channel_closed"), EXIT_GRACE_MS);
   });
   let status: Deno.CommandStatus;
   try {
     [status] = await Promise.all([
-      child.status.finally(() => exited = true),
+      child.status.finally(() => {
+        exited = true;
+        exitedAt = performance.now();
+      }),
       readStdout,
       readStderr,
     ]);
@@ -370,7 +374,7 @@ async function supervise(
     resultRefused,
     limits,
     usage: watchdog.peak,
-    cpuCouldReach: (seconds) => watchdog.cpuCouldReach(seconds),
+    cpuCouldReach: (seconds) => watchdog.cpuCouldReach(seconds, exitedAt),
     stderr: redactLines(redact, stderrTail).join("\n"),
     classify,
   });

@@ -68,6 +68,7 @@ const TREE_EVERY = 10;
 /** A walk waits at least this many times its own duration after the previous one. */
 const WALK_SPACING = 10;
 const CLOCK_TICKS = 100; // USER_HZ on every Linux architecture Deno ships for
+const CORES = navigator.hardwareConcurrency || 1;
 const MIB = 1024 * 1024;
 
 export class Watchdog {
@@ -85,8 +86,8 @@ export class Watchdog {
   #walkMs = 0;
   /** What the run had done, and held, at the last walk. */
   #lastWalk: { activity: Activity; bytes: number; files: number } | null = null;
-  /** The last CPU reading (seconds, at performance.now() ms) and the rate before it. */
-  #cpu = { seconds: 0, at: 0, perSecond: 0 };
+  /** The last CPU reading: seconds used, at performance.now() ms (none yet: 0 at the start). */
+  #cpu = { seconds: 0, at: performance.now() };
 
   constructor(options: WatchdogOptions) {
     this.#o = options;
@@ -182,24 +183,17 @@ export class Watchdog {
   }
 
   /**
-   * Whether the run's CPU time could have reached `seconds` by now: the last reading plus what
-   * it was using per second then, over the time since (and one more sample, with room). A
-   * process that was idle cannot have; one spinning on every thread can between two samples.
+   * Whether the run's CPU time could have reached `seconds` by `until` (a performance.now()
+   * time, such as when it exited): at most, it kept every core of the machine busy since the
+   * last reading. A run that exits soon after an idle reading cannot have.
    */
-  cpuCouldReach(seconds: number): boolean {
-    const { seconds: last, at, perSecond } = this.#cpu;
-    const elapsed = (performance.now() - at + SAMPLE_MS) / 1000;
-    return last + perSecond * elapsed * 1.5 + 0.05 >= seconds;
+  cpuCouldReach(seconds: number, until = performance.now()): boolean {
+    const since = Math.max(0, until - this.#cpu.at) / 1000;
+    return this.#cpu.seconds + since * CORES >= seconds;
   }
 
   #noteCpu(seconds: number): void {
-    const now = performance.now();
-    const { seconds: last, at } = this.#cpu;
-    if (at > 0 && now > at) {
-      this.#cpu.perSecond = Math.max(0, (seconds - last) / ((now - at) / 1000));
-    }
-    this.#cpu.seconds = seconds;
-    this.#cpu.at = now;
+    this.#cpu = { seconds, at: performance.now() };
   }
 
   #accountingNote(): string {

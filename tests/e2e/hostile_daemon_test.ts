@@ -11,7 +11,9 @@ import { EXAMPLES, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
 import {
   api,
   assertFailed,
+  assertNoSecret,
   assertServing,
+  databaseBytes,
   deployFixture,
   measureDaemon,
   processUsage,
@@ -48,7 +50,8 @@ async function attack(d: TestDaemon, name: string, params: Record<string, unknow
 }
 
 Deno.test("no run can crash, starve or bloat the daemon", async (t) => {
-  const d = await startDaemon({ ROUND2_SECRET: `deep-${crypto.randomUUID()}` }, {
+  const secret = `deep-${crypto.randomUUID()}`;
+  const d = await startDaemon({ ROUND2_SECRET: secret }, {
     config: `[sandbox]\nmax_files = ${MAX_FILES}\n`,
   });
   try {
@@ -239,6 +242,10 @@ Deno.test("no run can crash, starve or bloat the daemon", async (t) => {
         assertMatch(res.error.message, /extractStream/);
       },
     );
+
+    await t.step("the secret nested in the deep values was stored nowhere", async () => {
+      assertNoSecret(await databaseBytes(d), [secret], "the database file");
+    });
 
     await t.step("the daemon still serves, and logged no stray error", async () => {
       await assertServing(d);
