@@ -147,8 +147,8 @@ export class Watchdog {
           "MiB",
         );
         this.#check("process_limit", threads, "threads", "threads", "threads", "");
-        const cpu = ticks / CLOCK_TICKS + this.#accountingS;
-        this.#noteCpu(cpu);
+        this.#noteCpu(ticks / CLOCK_TICKS + this.#accountingS);
+        const cpu = this.#cpu.seconds;
         this.#check("cpu_limit", cpu, "cpu_s", "cpu_s", "CPU time", "s", this.#accountingNote());
       }
       this.#samples++;
@@ -189,11 +189,19 @@ export class Watchdog {
    */
   cpuCouldReach(seconds: number, until = performance.now()): boolean {
     const since = Math.max(0, until - this.#cpu.at) / 1000;
-    return this.#cpu.seconds + since * CORES >= seconds;
+    // /proc counts in clock ticks and the kernel enforces RLIMIT_CPU on exact runtime: room
+    // for the difference.
+    const slack = Math.max(0.1, seconds * 0.05);
+    return this.#cpu.seconds + since * CORES + slack >= seconds;
   }
 
+  /**
+   * Notes a CPU reading. A reading lower than the last means a process left the tree between
+   * the two (its time already counted, or about to be counted in its parent's children's time):
+   * the last reading stands.
+   */
   #noteCpu(seconds: number): void {
-    this.#cpu = { seconds, at: performance.now() };
+    if (seconds >= this.#cpu.seconds) this.#cpu = { seconds, at: performance.now() };
   }
 
   #accountingNote(): string {
@@ -270,13 +278,14 @@ function processStats(pid: number) {
   const status = readProc(`/proc/${pid}/status`);
   const stat = readProc(`/proc/${pid}/stat`);
   const io = readProc(`/proc/${pid}/io`);
-  // Fields after the command name (which may hold spaces): utime and stime are 14th and 15th.
+  // Fields after the command name (which may hold spaces): utime, stime, then cutime, cstime,
+  // the time of children it has reaped (a dead Worker-spinning deno inside bubblewrap, say).
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   const wchar = /wchar:\s+(\d+)/.exec(io);
   return {
     rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0),
     threads: Number(/Threads:\s+(\d+)/.exec(status)?.[1] ?? 0),
-    cpuTicks: Number(fields[11] ?? 0) + Number(fields[12] ?? 0),
+    cpuTicks: [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i] ?? 0), 0),
     /** Bytes written by write calls (files and pipes alike): it moves whenever the run writes. */
     written: wchar ? Number(wchar[1]) : null,
   };
