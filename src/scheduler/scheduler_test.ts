@@ -206,9 +206,13 @@ Deno.test("overlap: skip records a skipped run, queue waits, allow runs alongsid
       { scheduled_at: "2026-05-01T10:01:00.000Z", status: "queued" },
       { scheduled_at: "2026-05-01T10:02:00.000Z", status: "skipped", kind: "overlap" },
     ]);
-    const queued = (await f.store.listRuns("queue", { limit: 5 })).reverse();
+    // Runs created in one millisecond have no order: put them in schedule order.
+    const inOrder = async (name: string) =>
+      (await f.store.listRuns(name, { limit: 5 }))
+        .sort((a, b) => String(a.scheduled_at).localeCompare(String(b.scheduled_at)));
+    const queued = await inOrder("queue");
     assertEquals(queued.map((r) => [r.status, r.exclusive]), [["queued", false], ["queued", true]]);
-    const allowed = (await f.store.listRuns("allow", { limit: 5 })).reverse();
+    const allowed = await inOrder("allow");
     assertEquals(allowed.map((r) => [r.status, r.exclusive]), [["queued", false], [
       "queued",
       false,
