@@ -1,6 +1,7 @@
 /** The JSON shapes the API returns (documented in README.md, "CLI reference"). */
 import type { Json, LogRecord, RunRecord, StepRecord } from "../store/mod.ts";
 import { MAX_JSON_DEPTH } from "../../sdk/_limits.ts";
+import { copyJson } from "../core/json_copy.ts";
 
 export function runSummary(run: RunRecord) {
   return {
@@ -65,31 +66,11 @@ export function runDetail(
 /**
  * A stored value as shown: anything nested deeper than {@link MAX_JSON_DEPTH} levels (only
  * records stored before runs were bounded can be) is replaced by a note, so printing a record
- * never overflows the stack. Copies with its own stack, no recursion.
+ * never overflows the stack.
  */
 export function clampDepth<T extends Json>(value: T): T {
-  if (value === null || typeof value !== "object") return value;
-  const copyOf = (v: object) => Array.isArray(v) ? [] : {};
-  const root = copyOf(value);
-  const stack: [object, Record<string, unknown>, number][] = [[value, root as never, 1]];
-  while (stack.length > 0) {
-    const [source, target, depth] = stack.pop()!;
-    for (const [key, item] of Object.entries(source)) {
-      let copy: unknown = item;
-      if (item !== null && typeof item === "object") {
-        if (depth >= MAX_JSON_DEPTH) copy = `[nested deeper than ${MAX_JSON_DEPTH} levels]`;
-        else {
-          copy = copyOf(item);
-          stack.push([item, copy as never, depth + 1]);
-        }
-      }
-      Object.defineProperty(target, key, {
-        value: copy,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    }
-  }
-  return root as T;
+  return copyJson(value, {
+    maxDepth: MAX_JSON_DEPTH,
+    tooDeep: `[nested deeper than ${MAX_JSON_DEPTH} levels]`,
+  }) as T;
 }

@@ -25,6 +25,7 @@
  */
 
 import { base64 } from "../core/base64.ts";
+import { copyJson } from "../core/json_copy.ts";
 
 /** Values shorter than this are not redacted: they would mangle ordinary text. */
 export const MIN_SECRET_LENGTH = 4;
@@ -163,7 +164,7 @@ export function makeRedactor(
   const tracker = prefixAutomaton(needles);
   const pendingLength = (text: string) => tracker().push(text);
   const redactString = (text: string) => maskText(text, find(text));
-  const redact = (<T>(value: T) => mapStrings(value, redactString) as T) as Redactor;
+  const redact = (<T>(value: T) => copyJson(value, { string: redactString }) as T) as Redactor;
   return Object.assign(redact, {
     clip: (text: string, max: number) => cut(redactString(text), max),
     find,
@@ -176,38 +177,6 @@ export function makeRedactor(
     },
     maxNeedleLength: needles[0]!.length,
   });
-}
-
-/**
- * A copy of a JSON-like value with `fn` applied to every string, object keys included. Keeps
- * its own stack, so no depth makes it overflow; keys are defined, never assigned (a key named
- * `__proto__` stays a key).
- */
-export function mapStrings(value: unknown, fn: (text: string) => string): unknown {
-  if (typeof value === "string") return fn(value);
-  if (value === null || typeof value !== "object") return value;
-  const copyOf = (source: object) => Array.isArray(source) ? [] : {};
-  const root = copyOf(value);
-  const stack: [object, object][] = [[value, root]];
-  while (stack.length > 0) {
-    const [source, target] = stack.pop()!;
-    const isArray = Array.isArray(source);
-    for (const [key, item] of Object.entries(source)) {
-      let copy: unknown = item;
-      if (typeof item === "string") copy = fn(item);
-      else if (item !== null && typeof item === "object") {
-        copy = copyOf(item);
-        stack.push([item, copy as object]);
-      }
-      Object.defineProperty(target, isArray ? key : fn(key), {
-        value: copy,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    }
-  }
-  return root;
 }
 
 /** `text` cut to at most `max` characters, never inside a `[REDACTED:…]` marker, `…` if cut. */
