@@ -13,6 +13,8 @@ import type { TauPaths } from "../config/paths.ts";
 import type { PipelineMetadata, RunDefaults } from "../metadata/schema.ts";
 import type { ChildError } from "../protocol/events.ts";
 import { LineParser, type ParsedLine } from "../protocol/line_parser.ts";
+import { Channel, consumeLines, Counters } from "./run_channel.ts";
+import { Steps } from "./steps.ts";
 import { buildRunLaunch } from "../sandbox/permissions.ts";
 import {
   copyCaches,
@@ -20,7 +22,7 @@ import {
   versionTemplate,
   type ViewBoundary,
 } from "../sandbox/deno_dir.ts";
-import type { Json, RunError, RunStatus, StepRecord, Store } from "../store/mod.ts";
+import type { Json, RunError, RunStatus, Store } from "../store/mod.ts";
 import { classifyChildError, systemErrors } from "./classify.ts";
 import { LogWriter, MAX_STEP_NAME_CHARS, redactLines, storedText } from "./log_writer.ts";
 import type { Redactor } from "./redact.ts";
@@ -198,15 +200,15 @@ async function supervise(
     spec.secretValues,
   );
   const sandbox: SandboxRecord = { ...layersReport(spec.boundary), limits, usage: null };
-  const requests = engines.requests = spec.requests?.({
-    scratchDir: dirs.scratchDir,
-    scratchView: launch.view.scratch,
-  });
   const codeUrl = pathToFileURL(join(dirname(launch.view.entry), "pipeline.ts")).href;
   const classify = (error: ChildError) => classifyError(spec, codeUrl, error);
   const daemon = { port: spec.daemonPort, addresses: spec.daemonAddresses };
   const refused = await checkGrantedHosts(launch.permissions.net, daemon);
   if (refused) return failedOutcome(spec, logs, systemErrors.forbiddenAddress(refused));
+  const requests = engines.requests = spec.requests?.({
+    scratchDir: dirs.scratchDir,
+    scratchView: launch.view.scratch,
+  });
   // The compiler caches the run starts with are Tau's doing, not the run's.
   const baseline = await diskUsage([dirs.denoDir], Infinity);
 
@@ -440,162 +442,6 @@ async function accessRecord(
       target: (value) => storedText(spec.redact, value, MAX_TARGET_CHARS),
     },
   );
-}
-
-/**
- * The run's stdin: the init message, then one reply per request, each a whole line. Writes are
- * queued so lines never interleave; a closed pipe ends them quietly (the run is over).
- */
-class Channel {
-  #queue: Promise<void> = Promise.resolve();
-  readonly #encoder = new TextEncoder();
-
-  constructor(private readonly writer: WritableStreamDefaultWriter<Uint8Array>) {}
-
-  send(message: unknown): void {
-    this.sendRaw(JSON.stringify(message));
-  }
-
-  /** Sends one line of JSON text the caller built. */
-  sendRaw(json: string): void {
-    const bytes = this.#encoder.encode(json + "\n");
-    this.#queue = this.#queue.then(() => this.writer.write(bytes)).catch(() => {});
-  }
-
-  async close(): Promise<void> {
-    await this.#queue;
-    await this.writer.close().catch(() => {});
-  }
-}
-
-/**
- * What the run has sent, against its limits: bytes printed (output), protocol events, and
- * bytes of requests Tau serves (refunded from output: they are work, not output).
- */
-class Counters {
-  #output = 0;
-  #events = 0;
-  #requestBytes = 0;
-
-  constructor(
-    private readonly limits: RunLimits,
-    private readonly end: (reason: EndReason, detail?: string) => void,
-  ) {}
-
-  /** Counts bytes read from the run. */
-  read(bytes: number): void {
-    this.#output += bytes;
-  }
-
-  /**
-   * False once the output is past its cap (the rest is drained, not stored). `pending` bytes of
-   * a line not yet complete do not count yet: that line may be a request.
-   */
-  withinOutput(pending: number): boolean {
-    if (this.#output - pending <= this.limits.output_bytes) return true;
-    this.end("output_limit");
-    return false;
-  }
-
-  /** Counts an event; false once past the event cap. */
-  event(): boolean {
-    if (++this.#events <= this.limits.events) return true;
-    this.end("event_limit", `more than ${this.limits.events} events`);
-    return false;
-  }
-
-  /** Moves a request's bytes from output to requests; false once past the request cap. */
-  request(bytes: number): boolean {
-    this.#output -= bytes;
-    this.#requestBytes += bytes;
-    if (this.#requestBytes <= this.limits.request_bytes) return true;
-    this.end("request_limit", `more than ${this.limits.request_bytes} bytes of requests`);
-    return false;
-  }
-}
-
-/**
- * The run's steps as stored: stamped with the parent's clock when their events arrive, and any
- * step still open when the run ends is closed as failed, with the reason.
- */
-class Steps {
-  readonly #open = new Map<number, { name: string; startedAt: number }>();
-  readonly #refused = new Map<number, string>();
-
-  constructor(private readonly store: Store, private readonly spec: AttemptSpec) {}
-
-  async start(seq: number, name: string): Promise<void> {
-    const startedAt = Date.now();
-    this.#open.set(seq, { name, startedAt });
-    await this.#save(seq, name, startedAt, { status: "running" });
-  }
-
-  async end(seq: number, name: string, fields: Partial<StepRecord>): Promise<void> {
-    const finishedAt = Date.now();
-    const startedAt = this.#open.get(seq)?.startedAt ?? finishedAt;
-    this.#open.delete(seq);
-    await this.#save(seq, name, startedAt, {
-      ...fields,
-      finished_at: new Date(finishedAt).toISOString(),
-      duration_ms: finishedAt - startedAt,
-    });
-  }
-
-  /** A step_end line that was refused: the step is closed with the reason at the end. */
-  refused(seq: number, reason: string): void {
-    this.#refused.set(seq, reason);
-  }
-
-  async closeOpen(runError: RunError | null): Promise<void> {
-    for (const [seq, { name }] of [...this.#open]) {
-      const reason = this.#refused.get(seq);
-      await this.end(seq, name, {
-        status: "failed",
-        error: reason
-          ? { kind: "invalid_output", message: `The step's end was refused: ${reason}` }
-          : runError ?? {
-            kind: "invalid_output",
-            message: "The run ended without reporting the end of this step",
-          },
-      });
-    }
-  }
-
-  #save(seq: number, name: string, startedAt: number, fields: Partial<StepRecord>) {
-    const { redact } = this.spec;
-    return this.store.saveStep({
-      run_id: this.spec.runId,
-      attempt: this.spec.attempt,
-      seq,
-      name: storedText(redact, name, MAX_STEP_NAME_CHARS),
-      status: "running",
-      started_at: new Date(startedAt).toISOString(),
-      finished_at: null,
-      duration_ms: null,
-      rows_in: null,
-      rows_out: null,
-      metadata: {},
-      error: null,
-      ...fields,
-    });
-  }
-}
-
-async function consumeLines(
-  stream: ReadableStream<Uint8Array>,
-  parser: LineParser,
-  counters: Counters,
-  onLine: (line: ParsedLine) => Promise<void>,
-): Promise<void> {
-  const decoder = new TextDecoder();
-  let open = true;
-  for await (const chunk of stream) {
-    if (!open) continue;
-    counters.read(chunk.length);
-    for (const line of parser.push(decoder.decode(chunk, { stream: true }))) await onLine(line);
-    open = counters.withinOutput(parser.pendingChars);
-  }
-  if (open) { for (const line of parser.end()) await onLine(line); }
 }
 
 /** The audit log, capped: it is written by the child's runtime, so its size is the child's. */
