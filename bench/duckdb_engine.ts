@@ -13,6 +13,7 @@
  * `--first` fresh handlers after it, which is what every run pays.
  */
 import { parseArgs } from "node:util";
+import { inferColumns } from "../sdk/connectors/_columns.ts";
 import { parseConnections } from "../src/connections/registry.ts";
 import { type RequestHandler, runRequests } from "../src/connections/run_requests.ts";
 import { detectOsBoundary } from "../src/sandbox/os_boundary.ts";
@@ -144,7 +145,7 @@ const loadStarted = performance.now();
 const { load } = await call(requests, "duckdb.load_begin", {
   table: "bench_rows",
   mode: "replace",
-  sample: batches[0]!.slice(0, 100),
+  columns: inferColumns(batches[0]!),
 });
 const inFlight: Promise<unknown>[] = [];
 for (const rows of batches) {

@@ -37,13 +37,13 @@ export default pipeline({
 
   const written = await ctx.step("load", async (step) => {
     step.rowsIn = users.length;
-    const n = await warehouse.load(users, {
+    const { rows } = await warehouse.load(users, {
       table: "raw.users",
       mode: "upsert",
       mergeKey: "user_id",
     });
-    step.rowsOut = n;
-    return n;
+    step.rowsOut = rows;
+    return rows;
   });
 
   return { users: users.length, written };

@@ -20,7 +20,10 @@ export default pipeline({
     path: "data",
     params: { page: 1, per_page: 100 },
   });
-  const written = await warehouse.load(users, { table: "raw.users_inline", mode: "replace" });
+  const { rows: written } = await warehouse.load(users, {
+    table: "raw.users_inline",
+    mode: "replace",
+  });
   const [check] = await warehouse.extract({
     query: "SELECT count(*)::int AS n FROM raw.users_inline",
   });

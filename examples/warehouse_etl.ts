@@ -23,7 +23,7 @@ export default pipeline({
 
   await ctx.step("load raw", async (step) => {
     await warehouse.execute("CREATE SCHEMA IF NOT EXISTS raw");
-    step.rowsOut = await warehouse.load([
+    const loaded = await warehouse.load([
       {
         sale_id: 1,
         customer_id: 1,
@@ -46,6 +46,7 @@ export default pipeline({
         sold_at: "2026-01-03T09:15:00Z",
       },
     ], { table: "raw.sales", mode: "replace" });
+    step.rowsOut = loaded.rows;
   });
   const results = {
     staging: await materialize("staging", {

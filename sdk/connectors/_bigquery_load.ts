@@ -10,31 +10,35 @@
  * - upsert: `MERGE` on the merge keys (matched rows get the staged columns, others are inserted).
  *
  * A failure before that statement leaves the target as it was. The staging table is dropped
- * afterwards, and expires by itself after a day if the run dies first.
+ * afterwards, and expires by itself after a day if the run dies first. The target's columns
+ * follow `onSchemaChange` first (see _schema.ts).
  *
  * @module
  */
 import { columnParameter, type QueryParameter } from "./_bigquery_rows.ts";
+import { inferColumns, type InferredColumn, sqlType } from "./_columns.ts";
+import { noChanges } from "./_schema.ts";
 import {
   assertUniqueKeys,
   batches,
   createTableSql,
-  inferColumns,
-  type InferredColumn,
   mergeKeys,
   peekFirst,
   quoteIdent,
   quoteTable,
+  splitTable,
 } from "./_sql.ts";
 import {
   checkKeysPresent,
+  evolveTarget,
   mergeSql,
   modeOf,
   refuseStagedDuplicates,
   rowsPerInsert,
   sibling,
+  sqlString,
 } from "./_warehouse.ts";
-import type { LoadOptions, Row, RowSource } from "./types.ts";
+import type { LoadOptions, LoadResult, Row, RowSource } from "./types.ts";
 
 /** What `load` needs from the API client. */
 export interface BigQueryWriter {
@@ -58,7 +62,7 @@ export async function loadBigQuery(
   db: BigQueryWriter,
   source: RowSource,
   options: LoadOptions,
-): Promise<number> {
+): Promise<LoadResult> {
   const mode = modeOf(options);
   const table = options.table;
   const keys = mode === "upsert" ? mergeKeys(options.mergeKey, table) : [];
@@ -66,17 +70,21 @@ export async function loadBigQuery(
   if (first === null) {
     // Nothing to infer columns from: replacing with no rows empties an existing table.
     if (mode === "replace") await db.emptyTable(table);
-    return 0;
+    return { rows: 0, schema_changes: noChanges() };
   }
-  const columns = inferColumns(first);
-  checkKeysPresent(keys, columns, table);
+  const inferred = inferColumns(first);
+  checkKeysPresent(keys, inferred, table);
+  const plan = await evolveTarget(D, options, inferred, keys, {
+    columns: () => targetColumns(db, table),
+    run: (sql) => db.run(sql),
+  });
+  const columns = plan.write;
   const perInsert = rowsPerInsert(options, columns.length, 1_000, MAX_PARAMS);
   const stage = sibling(table, "__tau_stage");
   const target = quoteTable(D, table);
   const names = columns.map((c) => id(c.name)).join(", ");
 
   try {
-    if (mode !== "replace") await db.run(createTableSql(D, table, columns));
     await db.run(
       createTableSql(D, stage, columns).replace(
         /^CREATE TABLE IF NOT EXISTS /,
@@ -101,10 +109,24 @@ export async function loadBigQuery(
       await refuseStagedDuplicates((sql) => db.query(sql), D, staged, keys, table);
       await db.run(mergeSql(D, target, staged, columns, keys));
     }
-    return count;
+    return { rows: count, schema_changes: plan.changes };
   } finally {
     await db.run(`DROP TABLE IF EXISTS ${quoteTable(D, stage)}`).catch(() => {});
   }
+}
+
+/** The table's columns and types, in order; null when it does not exist. */
+async function targetColumns(db: BigQueryWriter, table: string) {
+  const { schema, name } = splitTable(table);
+  // Unqualified, INFORMATION_SCHEMA is the default dataset's.
+  const dataset = schema === null ? "" : `${quoteTable(D, schema)}.`;
+  const rows = await db.query(
+    `SELECT column_name AS name, data_type AS type FROM ${dataset}INFORMATION_SCHEMA.COLUMNS ` +
+      `WHERE table_name = ${sqlString(name)} ORDER BY ordinal_position`,
+  );
+  return rows.length === 0
+    ? null
+    : rows.map((r) => ({ name: String(r.name), type: String(r.type) }));
 }
 
 /** Multi-row INSERTs for one batch: NULLs as literals, other values as typed `?` parameters. */
@@ -115,15 +137,19 @@ function* inserts(
   perInsert: number,
 ): Iterable<[string, QueryParameter[]]> {
   const head = `INSERT INTO ${into} (${columns.map((c) => id(c.name)).join(", ")}) VALUES `;
+  // A decimal parameter has its staged column's type: NUMERIC or BIGNUMERIC (or STRING).
+  const types = columns.map((c) =>
+    c.kind === "decimal" ? sqlType(D, c).replace(/\(.*$/, "") : undefined
+  );
   let tuples: string[] = [];
   let params: QueryParameter[] = [];
   let bytes = 0;
   for (const row of rows) {
-    const slots = columns.map((c) => {
+    const slots = columns.map((c, i) => {
       const value = row[c.name];
       // A NULL parameter would need a type; the literal fits any column.
       if (value === null || value === undefined) return "NULL";
-      const param = columnParameter(c.kind, value);
+      const param = columnParameter(c.kind, value, types[i]);
       bytes += (param.parameterValue.value ?? "").length + 40;
       params.push(param);
       return "?";

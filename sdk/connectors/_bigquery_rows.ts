@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ColumnKind } from "./_sql.ts";
+import type { ColumnKind } from "./_columns.ts";
 import { base64 } from "./_rs256.ts";
 import { exactInteger, textOf } from "./_warehouse.ts";
 import { ConnectorError, type Row } from "./types.ts";
@@ -105,6 +105,7 @@ export function parameterFields(
 
 const KIND_TYPES: Record<ColumnKind, string> = {
   bigint: "INT64",
+  decimal: "BIGNUMERIC",
   double: "FLOAT64",
   boolean: "BOOL",
   date: "DATE",
@@ -113,14 +114,21 @@ const KIND_TYPES: Record<ColumnKind, string> = {
   text: "STRING",
 };
 
-/** A positional parameter for a value of a column whose type was inferred as `kind`. */
-export function columnParameter(kind: ColumnKind, value: unknown): QueryParameter {
+/**
+ * A positional parameter for a value of a column whose type was inferred as `kind`; `type` is
+ * the parameter's type when the column's is narrower (a decimal staged as `NUMERIC(p, s)`).
+ */
+export function columnParameter(
+  kind: ColumnKind,
+  value: unknown,
+  type = KIND_TYPES[kind],
+): QueryParameter {
   let text: string | null;
   if (kind === "json") text = JSON.stringify(value);
   else if (kind === "timestamp" && value instanceof Date) text = timestampText(value);
   else if (kind === "date" && value instanceof Date) text = value.toISOString().slice(0, 10);
   else text = textOf(value);
-  return { parameterType: { type: KIND_TYPES[kind] }, parameterValue: { value: text } };
+  return { parameterType: { type }, parameterValue: { value: text } };
 }
 
 /** Microseconds since the epoch (`useInt64Timestamp`) as ISO 8601 UTC with 6 decimals. */

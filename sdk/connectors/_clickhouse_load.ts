@@ -6,23 +6,41 @@
  * - append: stage rows, then one `INSERT INTO t SELECT * FROM stage`.
  * - replace: build `t__tau_new`, then `EXCHANGE TABLES` (atomic: readers see old or new).
  * - upsert: stage rows, copy the target's rows whose key is not staged plus the staged rows into
- *   `t__tau_new`, then `EXCHANGE TABLES`. Rows written to the target by someone else between
- *   the copy and the exchange are lost, so do not write to the table while an upsert runs.
+ *   `t__tau_new` (a matched row keeps the target's values of the columns the rows lack), then
+ *   `EXCHANGE TABLES`. Rows written to the target by someone else between the copy and the
+ *   exchange are lost, so do not write to the table while an upsert runs.
+ *
+ * The target's columns follow `onSchemaChange` first (see _schema.ts).
  *
  * @module
  */
+import { inferColumns } from "./_columns.ts";
+import { noChanges } from "./_schema.ts";
 import {
   assertUniqueKeys,
   batches,
   createTableSql,
-  inferColumns,
   mergeKeys,
   peekFirst,
   quoteIdent,
   quoteTable,
+  splitTable,
 } from "./_sql.ts";
-import { batchSizeOf, checkKeysPresent, modeOf, sibling } from "./_warehouse.ts";
-import { ConnectorError, type LoadOptions, type Row, type RowSource } from "./types.ts";
+import {
+  batchSizeOf,
+  checkKeysPresent,
+  evolveTarget,
+  modeOf,
+  sibling,
+  sqlString,
+} from "./_warehouse.ts";
+import {
+  ConnectorError,
+  type LoadOptions,
+  type LoadResult,
+  type Row,
+  type RowSource,
+} from "./types.ts";
 
 /** What `load` needs from the HTTP client. */
 export interface ClickHouseWriter {
@@ -42,7 +60,7 @@ export async function loadClickHouse(
   db: ClickHouseWriter,
   source: RowSource,
   options: LoadOptions,
-): Promise<number> {
+): Promise<LoadResult> {
   const mode = modeOf(options);
   const table = options.table;
   const keys = mode === "upsert" ? mergeKeys(options.mergeKey, table) : [];
@@ -51,18 +69,28 @@ export async function loadClickHouse(
   if (first === null) {
     // Nothing to infer columns from: replacing with no rows empties an existing table.
     if (mode === "replace") await db.command(`TRUNCATE TABLE IF EXISTS ${q(table)}`);
-    return 0;
+    return { rows: 0, schema_changes: noChanges() };
   }
   const columns = inferColumns(first);
   checkKeysPresent(keys, columns, table);
   const fresh = sibling(table, "__tau_new");
   const stage = sibling(table, "__tau_stage");
+  const plan = await evolveTarget(D, options, columns, keys, {
+    columns: () => targetColumns(db, table),
+    run: (sql) => db.command(sql),
+  });
+  const done = (rows: number) => ({ rows, schema_changes: plan.changes });
+  const names = plan.write.map((c) => c.name);
+  // The rows' columns the table lacks (onSchemaChange "ignore") are not sent.
+  const project = plan.changes.ignored.length === 0
+    ? (rows: Row[]) => rows
+    : (rows: Row[]) => rows.map((r) => Object.fromEntries(names.map((n) => [n, r[n] ?? null])));
 
   const write = async (into: string) => {
     let count = 0;
     for await (const batch of all) {
       if (keys.length > 0) assertUniqueKeys(batch, keys, table);
-      await db.insert(into, batch);
+      await db.insert(into, project(batch));
       count += batch.length;
     }
     return count;
@@ -76,16 +104,15 @@ export async function loadClickHouse(
       // EXCHANGE needs both tables; a missing target is created empty first.
       await db.command(createTableSql(D, table, columns));
       await db.command(`EXCHANGE TABLES ${q(table)} AND ${q(fresh)}`);
-      return count;
+      return done(count);
     }
-    await db.command(createTableSql(D, table, columns));
     await db.command(`DROP TABLE IF EXISTS ${q(stage)}`);
     // Same columns as the target (so rows parse as its types), on a plain local engine.
     await db.command(`CREATE TABLE ${q(stage)} AS ${q(table)} ENGINE = MergeTree ORDER BY tuple()`);
     const count = await write(stage);
     if (mode === "append") {
       await db.command(`INSERT INTO ${q(table)} SELECT * FROM ${q(stage)}`);
-      return count;
+      return done(count);
     }
     const keyList = keys.map((k) => quoteIdent(D, k)).join(", ");
     await refuseDuplicates(db, stage, keys, keyList, table);
@@ -95,13 +122,46 @@ export async function loadClickHouse(
       `INSERT INTO ${q(fresh)} SELECT * FROM ${q(table)} ` +
         `WHERE (${keyList}) NOT IN (SELECT ${keyList} FROM ${q(stage)})`,
     );
-    await db.command(`INSERT INTO ${q(fresh)} SELECT * FROM ${q(stage)}`);
+    await db.command(`INSERT INTO ${q(fresh)} ${matched(table, stage, keys, names, plan.changes)}`);
     await db.command(`EXCHANGE TABLES ${q(table)} AND ${q(fresh)}`);
-    return count;
+    return done(count);
   } finally {
     // After an exchange `fresh` holds the old rows; after a failure, a partial build.
     await cleanup(db, mode === "append" ? [stage] : mode === "replace" ? [fresh] : [fresh, stage]);
   }
+}
+
+/**
+ * The staged rows as the upsert writes them: whole, or, when the rows lack some of the table's
+ * columns, those columns taken from the matching target row (never overwritten with NULL).
+ */
+function matched(
+  table: string,
+  stage: string,
+  keys: string[],
+  written: string[],
+  changes: LoadResult["schema_changes"] & object,
+): string {
+  const kept = changes.missing.filter((c) => !changes.dropped.includes(c));
+  if (kept.length === 0) return `SELECT * FROM ${q(stage)}`;
+  const id = (name: string) => quoteIdent(D, name);
+  const on = keys.map((k) => `s.${id(k)} = t.${id(k)}`).join(" AND ");
+  const cols = [...written.map((c) => `s.${id(c)}`), ...kept.map((c) => `t.${id(c)}`)];
+  return `(${[...written, ...kept].map(id).join(", ")}) SELECT ${cols.join(", ")} ` +
+    `FROM ${q(stage)} AS s LEFT JOIN ${q(table)} AS t ON ${on}`;
+}
+
+/** The table's columns and types, in order; null when it does not exist. */
+async function targetColumns(db: ClickHouseWriter, table: string) {
+  const { schema, name } = splitTable(table);
+  const rows = await db.query(
+    `SELECT name, type FROM system.columns WHERE database = ${
+      schema === null ? "currentDatabase()" : sqlString(schema)
+    } AND table = ${sqlString(name)} ORDER BY position`,
+  );
+  return rows.length === 0
+    ? null
+    : rows.map((r) => ({ name: String(r.name), type: String(r.type) }));
 }
 
 /** Duplicates across batches are only visible once all rows are staged. */

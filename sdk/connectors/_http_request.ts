@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { errorDetails } from "../_error_details.ts";
 import { ConnectorError } from "./types.ts";
 
 /** An HTTP call that failed, with the status of the last answer when there was one. */
@@ -298,7 +299,10 @@ export class Requester {
       if (timeout.signal.aborted) {
         return { error: `timed out after ${this.policy.timeoutMs} ms`, cause: error };
       }
-      return { error: error instanceof Error ? error.message : String(error), cause: error };
+      // fetch says only "fetch failed"; why (refused, DNS, TLS) is in its cause.
+      const reason = errorDetails(error)?.reason;
+      const message = error instanceof Error ? error.message : String(error);
+      return { error: reason ? `${message}: ${reason}` : message, cause: error };
     } finally {
       clearTimeout(timer);
     }

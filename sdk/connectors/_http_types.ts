@@ -5,7 +5,7 @@
  */
 import type { HttpAuth, QueryParams } from "./_http_request.ts";
 import type { Pagination } from "./_http_paginate.ts";
-import type { Connector, ExecuteResult, LoadMode, Row, RowSource } from "./types.ts";
+import type { Connector, ExecuteResult, LoadMode, LoadResult, Row, RowSource } from "./types.ts";
 
 /** Options of `httpApi` (also `http_api`). */
 export interface HttpApiOptions {
@@ -121,10 +121,11 @@ export interface HttpApiConnector extends Connector {
   /** Yields one batch per page. */
   extractStream(options: HttpExtractOptions): AsyncIterable<Row[]>;
   /**
-   * Sends rows as JSON arrays of `batchSize` and resolves to the number of rows sent. Not
-   * transactional: if a batch fails, the error says how many rows were sent before it.
+   * Sends rows as JSON arrays of `batchSize` and resolves to the number of rows sent
+   * (`schema_changes` is null: an API has no table). Not transactional: if a batch fails, the
+   * error says how many rows were sent before it.
    */
-  load(rows: RowSource, options: HttpLoadOptions): Promise<number>;
+  load(rows: RowSource, options: HttpLoadOptions): Promise<LoadResult>;
   /**
    * One request: `sql` is the endpoint, optionally preceded by a method (`"DELETE /items/7"`;
    * default POST), and `params[0]` is the JSON body. `rows` holds the JSON answer: an array's

@@ -1,18 +1,32 @@
 /** Loads of the MySQL connector: batched multi-row INSERTs in one transaction per load. */
 import type { PoolConnection, ResultSetHeader } from "mysql2/promise";
+import { inferColumns, type InferredColumn } from "./_columns.ts";
+import {
+  noChanges,
+  onSchemaChangeOf,
+  planSchema,
+  schemaDdl,
+  type SchemaPlan,
+  type TargetColumn,
+} from "./_schema.ts";
 import {
   assertUniqueKeys,
   batches,
   bindValue,
   createTableSql,
-  inferColumns,
   mergeKeys,
   peekFirst,
   quoteIdent,
   quoteTable,
   splitTable,
 } from "./_sql.ts";
-import { ConnectorError, type LoadOptions, type Row, type RowSource } from "./types.ts";
+import {
+  ConnectorError,
+  type LoadOptions,
+  type LoadResult,
+  type Row,
+  type RowSource,
+} from "./types.ts";
 
 /** mysql2's type for bound values; ours are normalized by bindValue/bindFor first. */
 type Values = Parameters<PoolConnection["execute"]>[1];
@@ -38,6 +52,10 @@ interface Target {
   conn: PoolConnection;
   budget: number;
   statements: Set<string>;
+  /** The columns written (the first batch fixes them). */
+  columns: string[];
+  /** Every column of the first batch: a later row with another one is refused. */
+  known: Set<string>;
 }
 
 /** `db.t` → `db.t__tau_new`, shortened with a hash beyond MySQL's 64-character names. */
@@ -52,24 +70,42 @@ function sibling(table: string, suffix: string): string {
   return (schema === null ? "" : schema + ".") + base + suffix;
 }
 
-/** Column name (lower case: MySQL compares them so) → DATA_TYPE; empty when no such table. */
-async function columnTypes(conn: PoolConnection, table: string): Promise<Map<string, string>> {
+/** The table's columns with their COLUMN_TYPE, in order; null when no such table. */
+async function targetColumns(conn: PoolConnection, table: string): Promise<TargetColumn[] | null> {
   const { schema, name } = splitTable(table);
   const [rows] = await conn.execute(
-    "SELECT COLUMN_NAME AS c, DATA_TYPE AS t FROM information_schema.COLUMNS " +
-      "WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?",
+    "SELECT COLUMN_NAME AS c, COLUMN_TYPE AS t FROM information_schema.COLUMNS " +
+      "WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
     [schema, name],
   );
-  return new Map(
-    (rows as { c: string; t: string }[]).map((r) => [r.c.toLowerCase(), r.t.toLowerCase()]),
-  );
+  const columns = (rows as { c: string; t: string }[]).map((r) => ({ name: r.c, type: r.t }));
+  return columns.length > 0 ? columns : null;
 }
 
-/** Creates the table from the first batch when missing; true when this call created it. */
-async function ensureTable(conn: PoolConnection, table: string, first: Row[]): Promise<boolean> {
-  const [result] = await conn.query(createTableSql("mysql", table, inferColumns(first)));
-  // IF NOT EXISTS on an existing table succeeds with warning 1050.
-  return (result as ResultSetHeader).warningStatus === 0;
+/** Column name (lower case: MySQL compares them so) → DATA_TYPE; empty when no such table. */
+async function columnTypes(conn: PoolConnection, table: string): Promise<Map<string, string>> {
+  const columns = await targetColumns(conn, table) ?? [];
+  return new Map(columns.map((c) => [c.name.toLowerCase(), /^\w+/.exec(c.type)![0].toLowerCase()]));
+}
+
+/**
+ * Creates the table when missing, else brings its columns in line with the plan (MySQL DDL
+ * commits at once, so this happens before the load's transaction). True when it created it.
+ */
+async function prepareTable(
+  conn: PoolConnection,
+  table: string,
+  columns: InferredColumn[],
+  plan: SchemaPlan,
+  exists: boolean,
+): Promise<boolean> {
+  if (!exists) {
+    const [result] = await conn.query(createTableSql("mysql", table, columns));
+    // IF NOT EXISTS on a table created meanwhile succeeds with warning 1050.
+    return (result as ResultSetHeader).warningStatus === 0;
+  }
+  for (const ddl of schemaDdl("mysql", q(table), plan)) await conn.query(ddl);
+  return false;
 }
 
 async function drop(conn: PoolConnection, table: string): Promise<void> {
@@ -104,16 +140,25 @@ function sizeOf(value: unknown): number {
   return 21;
 }
 
-function columnsOf(rows: Row[]): string[] {
-  const names = new Set<string>();
-  for (const row of rows) for (const name of Object.keys(row)) names.add(name);
-  return [...names];
+/** Refuses a row with a column the first batch did not have (the first batch fixes them). */
+function checkColumns(t: Target, rows: Row[], table: string): void {
+  for (const row of rows) {
+    for (const key in row) {
+      if (!t.known.has(key)) {
+        fail(
+          `Cannot load into ${table}: column "${key}" is not in the first batch ` +
+            "(the first batch fixes the columns; give them all there, null where unknown)",
+        );
+      }
+    }
+  }
 }
 
 /** Multi-row INSERTs bounded by the placeholder limit and the statement byte budget. */
 async function insertRows(t: Target, table: string, rows: Row[], types: Map<string, string>) {
-  const columns = columnsOf(rows);
+  const columns = t.columns;
   if (columns.length === 0) fail(`rows loaded into ${table} have no columns`);
+  checkColumns(t, rows, table);
   const kinds = columns.map((c) => types.get(c.toLowerCase()));
   const maxRows = Math.floor(MAX_PLACEHOLDERS / columns.length);
   const head = `INSERT INTO ${q(table)} (${columns.map(qi).join(", ")}) VALUES `;
@@ -162,8 +207,12 @@ async function transaction<T>(
   }
 }
 
-async function append(t: Target, table: string, first: Row[], all: AsyncIterable<Row[]>) {
-  const created = await ensureTable(t.conn, table, first);
+async function append(
+  t: Target,
+  table: string,
+  prepared: { created: boolean },
+  all: AsyncIterable<Row[]>,
+) {
   const types = await columnTypes(t.conn, table);
   return await transaction(t.conn, async () => {
     let n = 0;
@@ -172,25 +221,30 @@ async function append(t: Target, table: string, first: Row[], all: AsyncIterable
       n += batch.length;
     }
     return n;
-  }, () => created ? drop(t.conn, table) : Promise.resolve());
+  }, () => prepared.created ? drop(t.conn, table) : Promise.resolve());
 }
 
 /**
  * Fills `<table>__tau_new`, then swaps it in with one atomic RENAME. MySQL DDL commits
  * implicitly, so the original table is only touched by that final RENAME.
  */
-async function replace(t: Target, table: string, first: Row[] | null, all: AsyncIterable<Row[]>) {
+async function replace(
+  t: Target,
+  table: string,
+  columns: InferredColumn[] | null,
+  all: AsyncIterable<Row[]>,
+  exists: boolean,
+) {
   const { conn } = t;
   const fresh = sibling(table, "__tau_new");
   const old = sibling(table, "__tau_old");
-  const exists = (await columnTypes(conn, table)).size > 0;
-  if (first === null && !exists) return 0;
+  if (columns === null && !exists) return 0;
   // Leftovers of a replace interrupted before its cleanup.
   await conn.query(`DROP TABLE IF EXISTS ${q(fresh)}, ${q(old)}`);
   await conn.query(
-    first === null
+    columns === null
       ? `CREATE TABLE ${q(fresh)} LIKE ${q(table)}` // no rows: replace with an empty table
-      : createTableSql("mysql", fresh, inferColumns(first)),
+      : createTableSql("mysql", fresh, columns),
   );
   const types = await columnTypes(conn, fresh);
   const count = await transaction(conn, async () => {
@@ -215,7 +269,7 @@ async function replace(t: Target, table: string, first: Row[] | null, all: Async
   return count;
 }
 
-/** Best effort: an index on the staged keys lets the DELETE probe the batch, not scan it. */
+/** Best effort: an index on the staged keys lets the join probe the batch, not scan it. */
 async function indexKeys(
   conn: PoolConnection,
   stage: string,
@@ -232,33 +286,40 @@ async function indexKeys(
 }
 
 /**
- * Per batch: stage it in a temporary table (no implicit commit), delete the target rows with
- * the same keys and insert the batch. A NULL key is refused, as by the other SQL connectors: it
- * could never match, so the row would be inserted again on every run.
+ * Per batch: stage it in a temporary table (no implicit commit), update the target rows with
+ * the same keys — only the columns the rows carry, so a column they lack keeps its value — and
+ * insert the others. A NULL key is refused, as by the other SQL connectors: it could never
+ * match, so the row would be inserted again on every run.
  */
 async function upsert(
   t: Target,
   table: string,
   keys: string[],
-  first: Row[],
+  prepared: { created: boolean },
   all: AsyncIterable<Row[]>,
   checkEach: boolean,
 ) {
   const { conn } = t;
-  const names = new Set(columnsOf(first));
-  for (const k of keys) {
-    if (!names.has(k)) fail(`mergeKey "${k}" is not a column of the rows loaded into ${table}`);
-  }
-  const created = await ensureTable(conn, table, first);
   const types = await columnTypes(conn, table);
   const missing = keys.filter((k) => !types.has(k.toLowerCase()));
   if (missing.length > 0) fail(`mergeKey ${missing.join(", ")} is not a column of ${table}`);
   const stage = sibling(table, "__tau_stage");
   await conn.query(`DROP TEMPORARY TABLE IF EXISTS ${q(stage)}`);
   await conn.query(`CREATE TEMPORARY TABLE ${q(stage)} LIKE ${q(table)}`);
+  const cols = t.columns.map(qi).join(", ");
+  const on = keys.map((k) => `t.${qi(k)} = s.${qi(k)}`).join(" AND ");
+  const others = t.columns.filter((c) => !keys.includes(c));
+  const update = others.length === 0
+    ? null
+    : `UPDATE ${q(table)} AS t JOIN ${q(stage)} AS s ON ${on} SET ${
+      others.map((c) => `t.${qi(c)} = s.${qi(c)}`).join(", ")
+    }`;
+  // Matched rows leave the stage once updated; the rest are new. Each join probes the stage's
+  // key index (the target may have none), so a batch costs one pass over the target.
+  const matched = `DELETE s FROM ${q(stage)} AS s JOIN ${q(table)} AS t ON ${on}`;
+  const insert = `INSERT INTO ${q(table)} (${cols}) SELECT ${cols} FROM ${q(stage)}`;
   try {
     await indexKeys(conn, stage, keys, types);
-    const on = keys.map((k) => `t.${qi(k)} = s.${qi(k)}`).join(" AND ");
     return await transaction(conn, async () => {
       let n = 0;
       for await (const batch of all) {
@@ -270,14 +331,14 @@ async function upsert(
           fail(`Cannot upsert into ${table}: a row has NULL in mergeKey ${keys.join(", ")}`);
         }
         await insertRows(t, stage, batch, types);
-        const cols = columnsOf(batch).map(qi).join(", ");
-        await conn.query(`DELETE t FROM ${q(table)} AS t JOIN ${q(stage)} AS s ON ${on}`);
-        await conn.query(`INSERT INTO ${q(table)} (${cols}) SELECT ${cols} FROM ${q(stage)}`);
+        if (update) await conn.query(update);
+        await conn.query(matched);
+        await conn.query(insert);
         await conn.query(`DELETE FROM ${q(stage)}`);
         n += batch.length;
       }
       return n;
-    }, () => created ? drop(conn, table) : Promise.resolve());
+    }, () => prepared.created ? drop(conn, table) : Promise.resolve());
   } finally {
     await conn.query(`DROP TEMPORARY TABLE IF EXISTS ${q(stage)}`).catch(() => {});
   }
@@ -288,23 +349,55 @@ export async function loadRows(
   rows: RowSource,
   opts: LoadOptions,
   maxPacket: number,
-): Promise<number> {
+): Promise<LoadResult> {
   const table = opts.table;
   if (typeof table !== "string" || table === "") fail("load needs a table");
   const mode = opts.mode ?? "append";
   if (mode !== "append" && mode !== "replace" && mode !== "upsert") {
     fail(`unknown load mode "${String(mode)}" (append, replace or upsert)`);
   }
+  const onSchemaChange = onSchemaChangeOf(opts);
   const keys = mode === "upsert" ? mergeKeys(opts.mergeKey, table) : [];
   if (mode === "upsert" && Array.isArray(rows)) assertUniqueKeys(rows, keys, table);
   const { first, all } = await peekFirst(batches(rows, DEFAULT_BATCH));
   const budget = Math.min(MAX_STATEMENT_BYTES, Math.floor(maxPacket / 4));
-  const t: Target = { conn, budget, statements: new Set() };
+  const columns = first === null ? null : inferColumns(first);
+  const names = columns?.map((c) => c.name) ?? [];
+  for (const k of keys) {
+    if (!names.includes(k)) {
+      fail(`mergeKey "${k}" is not a column of the rows loaded into ${table}`);
+    }
+  }
+  const target = await targetColumns(conn, table);
+  if (columns === null) {
+    if (mode !== "replace") return { rows: 0, schema_changes: noChanges() };
+  }
+  const plan = columns === null ? null : planSchema({
+    dialect: "mysql",
+    table,
+    mode,
+    onSchemaChange,
+    source: columns,
+    target,
+    keys,
+  });
+  const t: Target = {
+    conn,
+    budget,
+    statements: new Set(),
+    columns: (plan?.write ?? []).map((c) => c.name),
+    known: new Set(names),
+  };
+  const done = (n: number) => ({ rows: n, schema_changes: plan?.changes ?? noChanges() });
   try {
-    if (mode === "replace") return await replace(t, table, first, all);
-    if (first === null) return 0;
-    if (mode === "upsert") return await upsert(t, table, keys, first, all, !Array.isArray(rows));
-    return await append(t, table, first, all);
+    if (mode === "replace") return done(await replace(t, table, columns, all, target !== null));
+    const prepared = {
+      created: await prepareTable(conn, table, columns!, plan!, target !== null),
+    };
+    if (mode === "upsert") {
+      return done(await upsert(t, table, keys, prepared, all, !Array.isArray(rows)));
+    }
+    return done(await append(t, table, prepared, all));
   } finally {
     // Multi-row INSERTs are one-off statements: free their server-side slots now.
     for (const sql of t.statements) {

@@ -7,19 +7,31 @@
 import { once } from "node:events";
 import type { Writable } from "node:stream";
 import type pg from "postgres";
+import { inferColumns, type InferredColumn } from "./_columns.ts";
+import {
+  noChanges,
+  onSchemaChangeOf,
+  planSchema,
+  schemaDdl,
+  type TargetColumn,
+} from "./_schema.ts";
 import {
   assertUniqueKeys,
   batches,
   bindValue,
   createTableSql,
-  inferColumns,
-  type InferredColumn,
   mergeKeys,
   peekFirst,
   quoteIdent,
   splitTable,
 } from "./_sql.ts";
-import { ConnectorError, type LoadOptions, type Row, type RowSource } from "./types.ts";
+import {
+  ConnectorError,
+  type LoadOptions,
+  type LoadResult,
+  type Row,
+  type RowSource,
+} from "./types.ts";
 
 /** The connection pool as the connectors hold it. */
 export type PgSql = pg.Sql;
@@ -56,12 +68,13 @@ export async function loadRows(
   defaultSchema: string | null,
   rows: RowSource,
   options: LoadOptions,
-): Promise<number> {
+): Promise<LoadResult> {
   const label = options.table;
   const mode = options.mode ?? "append";
   if (mode !== "append" && mode !== "replace" && mode !== "upsert") {
     throw new ConnectorError(`Cannot load into ${label}: unknown mode "${mode}"`);
   }
+  const onSchemaChange = onSchemaChangeOf(options);
   const keys = mode === "upsert" ? mergeKeys(options.mergeKey, label) : [];
   const parts = splitTable(options.table);
   const schema = parts.schema ?? defaultSchema;
@@ -71,12 +84,12 @@ export async function loadRows(
 
   const { first, all } = await peekFirst(batches(rows, BATCH_ROWS));
   if (first === null) {
-    if (mode !== "replace") return 0;
+    if (mode !== "replace") return { rows: 0, schema_changes: noChanges() };
     // Nothing to infer columns from: replacing with no rows empties an existing table.
     return await sql.begin(async (tx) => {
       const table = await resolve(tx, schema, parts.name);
-      if (await tableExists(tx, table)) await tx.unsafe(`DELETE FROM ${q(flavor, table)}`);
-      return 0;
+      if (await targetColumns(tx, table)) await tx.unsafe(`DELETE FROM ${q(flavor, table)}`);
+      return { rows: 0, schema_changes: noChanges() };
     });
   }
 
@@ -95,10 +108,23 @@ export async function loadRows(
   return await sql.begin(async (tx) => {
     const table = await resolve(tx, schema, parts.name);
     await ensureSchema(tx, flavor, table.schema);
-    if (mode === "replace") return await replace(tx, flavor, table, columns, source, write);
-    if (!(await tableExists(tx, table))) await tx.unsafe(createSql(flavor, table, columns));
-    if (mode === "append") return await write(tx, q(flavor, table), names, source, table);
-    return await upsert(tx, flavor, table, names, keys, source, write, label);
+    const target = await targetColumns(tx, table);
+    const plan = planSchema({
+      dialect: flavor,
+      table: `${table.schema}.${table.name}`,
+      mode,
+      onSchemaChange,
+      source: columns,
+      target,
+      keys,
+    });
+    const done = (count: number) => ({ rows: count, schema_changes: plan.changes });
+    if (mode === "replace") return done(await replace(tx, flavor, table, columns, source, write));
+    if (target === null) await tx.unsafe(createSql(flavor, table, columns));
+    for (const ddl of schemaDdl(flavor, q(flavor, table), plan)) await tx.unsafe(ddl);
+    const written = plan.write.map((c) => c.name);
+    if (mode === "append") return done(await write(tx, q(flavor, table), written, source, table));
+    return done(await upsert(tx, flavor, table, written, keys, source, write, label));
   });
 }
 
@@ -120,7 +146,10 @@ async function replace(
   return count;
 }
 
-/** Stages rows, refuses duplicate or NULL keys, deletes matching rows, inserts the staged ones. */
+/**
+ * Stages rows, refuses duplicate or NULL keys, updates the matching rows' staged columns (and
+ * only those: a column the rows lack keeps its value) and inserts the rest.
+ */
 async function upsert(
   tx: Tx,
   flavor: Flavor,
@@ -160,9 +189,16 @@ async function upsert(
     );
   }
 
-  const match = keys.map((k) => `${target}.${id(k)} = ${stage}.${id(k)}`).join(" AND ");
-  await tx.unsafe(`DELETE FROM ${target} USING ${stage} WHERE ${match}`);
-  await tx.unsafe(`INSERT INTO ${target} (${cols}) SELECT ${cols} FROM ${stage}`);
+  const match = keys.map((k) => `t.${id(k)} = s.${id(k)}`).join(" AND ");
+  const others = columns.filter((c) => !keys.includes(c));
+  if (others.length > 0) {
+    const set = others.map((c) => `${id(c)} = s.${id(c)}`).join(", ");
+    await tx.unsafe(`UPDATE ${target} AS t SET ${set} FROM ${stage} AS s WHERE ${match}`);
+  }
+  await tx.unsafe(
+    `INSERT INTO ${target} (${cols}) SELECT ${columns.map((c) => `s.${id(c)}`).join(", ")} ` +
+      `FROM ${stage} AS s WHERE NOT EXISTS (SELECT 1 FROM ${target} AS t WHERE ${match})`,
+  );
   if (flavor === "redshift") await tx.unsafe(`DROP TABLE ${stage}`);
   return count;
 }
@@ -352,14 +388,23 @@ async function ensureSchema(tx: Tx, flavor: Flavor, schema: string): Promise<voi
   }
 }
 
-async function tableExists(tx: Tx, table: Table): Promise<boolean> {
+/** The table's columns with their types, or null when it does not exist. */
+async function targetColumns(tx: Tx, table: Table): Promise<TargetColumn[] | null> {
   const found = await tx.unsafe(
-    `SELECT 1 FROM pg_catalog.pg_class c
+    `SELECT a.attname AS name, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type
+       FROM pg_catalog.pg_class c
        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relname = $2`,
+       LEFT JOIN pg_catalog.pg_attribute a
+         ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+      WHERE n.nspname = $1 AND c.relname = $2
+      ORDER BY a.attnum`,
     [table.schema, table.name],
   );
-  return found.length > 0;
+  if (found.length === 0) return null;
+  return found.filter((r) => r.name !== null).map((r) => ({
+    name: String(r.name),
+    type: String(r.type),
+  }));
 }
 
 /** `<name>__tau_new`, shortened so PostgreSQL's 63-byte truncation cannot alias the target. */

@@ -9,16 +9,17 @@
  * - upsert: `MERGE INTO t USING t__tau_stage` on the merge keys.
  *
  * A failure before that statement leaves the target as it was; the staging table is dropped.
+ * The target's columns follow `onSchemaChange` first (see _schema.ts).
  *
  * @module
  */
 import { type Binding, columnBinding, columnExpression } from "./_snowflake_rows.ts";
+import { inferColumns, type InferredColumn } from "./_columns.ts";
+import { noChanges } from "./_schema.ts";
 import {
   assertUniqueKeys,
   batches,
   createTableSql,
-  inferColumns,
-  type InferredColumn,
   mergeKeys,
   peekFirst,
   quoteIdent,
@@ -26,13 +27,15 @@ import {
 } from "./_sql.ts";
 import {
   checkKeysPresent,
+  evolveTarget,
   mergeSql,
   modeOf,
   refuseStagedDuplicates,
   rowsPerInsert,
   sibling,
+  sqlString,
 } from "./_warehouse.ts";
-import type { LoadOptions, Row, RowSource } from "./types.ts";
+import type { LoadOptions, LoadResult, Row, RowSource } from "./types.ts";
 
 /** What `load` needs from the API client. */
 export interface SnowflakeWriter {
@@ -63,7 +66,7 @@ export async function loadSnowflake(
   db: SnowflakeWriter,
   source: RowSource,
   options: LoadOptions,
-): Promise<number> {
+): Promise<LoadResult> {
   const mode = modeOf(options);
   const table = options.table;
   const keys = mode === "upsert" ? mergeKeys(options.mergeKey, table) : [];
@@ -71,10 +74,15 @@ export async function loadSnowflake(
   if (first === null) {
     // Nothing to infer columns from: replacing with no rows empties an existing table.
     if (mode === "replace") await db.run(`TRUNCATE TABLE IF EXISTS ${q(table)}`);
-    return 0;
+    return { rows: 0, schema_changes: noChanges() };
   }
-  const columns = inferColumns(first);
-  checkKeysPresent(keys, columns, table);
+  const inferred = inferColumns(first);
+  checkKeysPresent(keys, inferred, table);
+  const plan = await evolveTarget(D, options, inferred, keys, {
+    columns: () => targetColumns(db, table),
+    run: (sql) => db.run(sql),
+  });
+  const columns = plan.write;
   const perInsert = Math.min(
     rowsPerInsert(options, columns.length, 1_000, MAX_BINDINGS),
     MAX_VALUES_ROWS,
@@ -83,7 +91,6 @@ export async function loadSnowflake(
   const names = columns.map((c) => id(c.name)).join(", ");
 
   try {
-    if (mode !== "replace") await db.run(createTableSql(D, table, columns));
     await db.run(createOrReplace(stage, columns, mode !== "replace"));
     let count = 0;
     for await (const batch of all) {
@@ -103,11 +110,30 @@ export async function loadSnowflake(
       await refuseStagedDuplicates((sql) => db.query(sql), D, q(stage), keys, table);
       await db.run(mergeSql(D, q(table), q(stage), columns, keys));
     }
-    return count;
+    return { rows: count, schema_changes: plan.changes };
   } finally {
     // After a swap the stage holds the old rows; after a failure, a partial build.
     await db.run(`DROP TABLE IF EXISTS ${q(stage)}`).catch(() => {});
   }
+}
+
+/** The table's columns and types, in order; null when it does not exist. */
+async function targetColumns(db: SnowflakeWriter, table: string) {
+  const parts = table.split(".");
+  const name = parts.pop() as string;
+  const schema = parts.pop();
+  const catalog = parts.length > 0 ? `${id(parts[0] as string)}.` : "";
+  const rows = await db.query(
+    `SELECT COLUMN_NAME AS "name", DATA_TYPE AS "type", NUMERIC_PRECISION AS "p", ` +
+      `NUMERIC_SCALE AS "s" FROM ${catalog}INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = ${
+        schema === undefined ? "CURRENT_SCHEMA()" : sqlString(schema)
+      } AND TABLE_NAME = ${sqlString(name)} ORDER BY ORDINAL_POSITION`,
+  );
+  if (rows.length === 0) return null;
+  return rows.map((r) => ({
+    name: String(r.name),
+    type: r.type === "NUMBER" ? `NUMBER(${r.p},${r.s})` : String(r.type),
+  }));
 }
 
 /** Multi-row INSERTs for one batch: NULLs as literals, other values as `?` bindings. */

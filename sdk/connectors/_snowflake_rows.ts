@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { ColumnKind } from "./_sql.ts";
+import type { ColumnKind } from "./_columns.ts";
 import { exactInteger, textOf } from "./_warehouse.ts";
 import type { Row } from "./types.ts";
 
@@ -35,6 +35,7 @@ export function binding(value: unknown): Binding {
 
 const KIND_BINDINGS: Record<ColumnKind, string> = {
   bigint: "FIXED",
+  decimal: "TEXT", // exact text, converted by the column's NUMBER(p, s)
   double: "REAL",
   boolean: "BOOLEAN",
   date: "TEXT",

@@ -1,4 +1,5 @@
 /** SQL building blocks shared by the SQL connectors: quoting, type inference, row shaping. */
+import { columnTypes, type InferredColumn, sqlType, withColumnTypes } from "./_columns.ts";
 import { ConnectorError, type Dialect, type Row, type RowSource } from "./types.ts";
 
 /** Quotes one identifier for a dialect. */
@@ -22,128 +23,10 @@ export function splitTable(table: string): { schema: string | null; name: string
   return { schema: parts.length > 0 ? parts.join(".") : null, name };
 }
 
-export type ColumnKind = "bigint" | "double" | "boolean" | "date" | "timestamp" | "json" | "text";
-
-export interface InferredColumn {
-  name: string;
-  kind: ColumnKind;
-}
-
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
-const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/;
-
-function kindOf(value: unknown): ColumnKind | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value === "boolean") return "boolean";
-  if (typeof value === "bigint") return "bigint";
-  if (typeof value === "number") return Number.isSafeInteger(value) ? "bigint" : "double";
-  if (value instanceof Date) return "timestamp";
-  if (typeof value === "string") {
-    if (ISO_DATE.test(value)) return "date";
-    if (ISO_TIMESTAMP.test(value)) return "timestamp";
-    return "text";
-  }
-  return "json";
-}
-
-function widen(a: ColumnKind | null, b: ColumnKind | null): ColumnKind | null {
-  if (a === null) return b;
-  if (b === null || a === b) return a;
-  const pair = new Set([a, b]);
-  if (pair.has("bigint") && pair.has("double")) return "double";
-  if (pair.has("date") && pair.has("timestamp")) return "timestamp";
-  return "text";
-}
-
-/** Column names in first-seen order across all rows, with the narrowest type fitting all values. */
-export function inferColumns(rows: Row[]): InferredColumn[] {
-  const kinds = new Map<string, ColumnKind | null>();
-  for (const row of rows) {
-    for (const [name, value] of Object.entries(row)) {
-      kinds.set(
-        name,
-        widen(kinds.has(name) ? kinds.get(name) as ColumnKind | null : null, kindOf(value)),
-      );
-    }
-  }
-  return [...kinds].map(([name, kind]) => ({ name, kind: kind ?? "text" }));
-}
-
-const TYPES: Record<Dialect, Record<ColumnKind, string>> = {
-  postgres: {
-    bigint: "bigint",
-    double: "double precision",
-    boolean: "boolean",
-    date: "date",
-    timestamp: "timestamptz",
-    json: "jsonb",
-    text: "text",
-  },
-  redshift: {
-    bigint: "bigint",
-    double: "double precision",
-    boolean: "boolean",
-    date: "date",
-    timestamp: "timestamptz",
-    json: "super",
-    text: "varchar(65535)",
-  },
-  mysql: {
-    bigint: "BIGINT",
-    double: "DOUBLE",
-    boolean: "BOOLEAN",
-    date: "DATE",
-    timestamp: "DATETIME(6)",
-    json: "JSON",
-    text: "LONGTEXT",
-  },
-  duckdb: {
-    bigint: "BIGINT",
-    double: "DOUBLE",
-    boolean: "BOOLEAN",
-    date: "DATE",
-    timestamp: "TIMESTAMPTZ",
-    json: "JSON",
-    text: "VARCHAR",
-  },
-  clickhouse: {
-    bigint: "Int64",
-    double: "Float64",
-    boolean: "Bool",
-    date: "Date32",
-    timestamp: "DateTime64(6, 'UTC')",
-    json: "String",
-    text: "String",
-  },
-  bigquery: {
-    bigint: "INT64",
-    double: "FLOAT64",
-    boolean: "BOOL",
-    date: "DATE",
-    timestamp: "TIMESTAMP",
-    json: "JSON",
-    text: "STRING",
-  },
-  snowflake: {
-    bigint: "NUMBER(38,0)",
-    double: "FLOAT",
-    boolean: "BOOLEAN",
-    date: "DATE",
-    timestamp: "TIMESTAMP_TZ",
-    json: "VARIANT",
-    text: "VARCHAR",
-  },
-};
-
-/** The column type a dialect uses for an inferred kind. */
-export function sqlType(dialect: Dialect, kind: ColumnKind): string {
-  return TYPES[dialect][kind];
-}
-
 /** `CREATE TABLE IF NOT EXISTS` DDL for inferred columns. */
 export function createTableSql(dialect: Dialect, table: string, columns: InferredColumn[]): string {
   const cols = columns.map((c) => {
-    const type = sqlType(dialect, c.kind);
+    const type = sqlType(dialect, c);
     return `${quoteIdent(dialect, c.name)} ${
       dialect === "clickhouse" ? `Nullable(${type})` : type
     }`;
@@ -190,7 +73,11 @@ export function assertUniqueKeys(rows: Row[], keys: string[], table: string): vo
 /** Iterates a row source batch by batch, re-chunking arrays to `size` rows. */
 export async function* batches(source: RowSource, size: number): AsyncIterable<Row[]> {
   if (Array.isArray(source)) {
-    for (let i = 0; i < source.length; i += size) yield source.slice(i, i + size);
+    const types = columnTypes(source);
+    for (let i = 0; i < source.length; i += size) {
+      const batch = source.slice(i, i + size);
+      yield types ? withColumnTypes(batch, types) : batch;
+    }
     return;
   }
   for await (const batch of source) if (batch.length > 0) yield batch;

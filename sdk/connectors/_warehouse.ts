@@ -5,7 +5,15 @@
  *
  * @module
  */
-import { type InferredColumn, quoteIdent, splitTable } from "./_sql.ts";
+import type { InferredColumn } from "./_columns.ts";
+import {
+  onSchemaChangeOf,
+  planSchema,
+  schemaDdl,
+  type SchemaPlan,
+  type TargetColumn,
+} from "./_schema.ts";
+import { createTableSql, quoteIdent, quoteTable, splitTable } from "./_sql.ts";
 import {
   ConnectorError,
   type Dialect,
@@ -206,4 +214,41 @@ export function mergeSql(
     `WHEN NOT MATCHED THEN INSERT (${names.join(", ")}) VALUES (${
       names.map((n) => `src.${n}`).join(", ")
     })`;
+}
+
+/** A string literal (backslash escapes: ClickHouse, BigQuery and Snowflake all read them). */
+export function sqlString(text: string): string {
+  return `'${text.replaceAll("\\", "\\\\").replaceAll("'", "\\'")}'`;
+}
+
+/**
+ * The schema-change policy for a staged load (see _schema.ts): reads the target's columns, plans,
+ * then creates the target (append, upsert) or runs the plan's DDL on it. A replace builds its own
+ * table, so it is only planned.
+ */
+export async function evolveTarget(
+  dialect: Dialect,
+  options: LoadOptions,
+  columns: InferredColumn[],
+  keys: string[],
+  target: { columns(): Promise<TargetColumn[] | null>; run(sql: string): Promise<void> },
+): Promise<SchemaPlan> {
+  const mode = modeOf(options);
+  const onSchemaChange = onSchemaChangeOf(options);
+  const existing = await target.columns();
+  const plan = planSchema({
+    dialect,
+    table: options.table,
+    mode,
+    onSchemaChange,
+    source: columns,
+    target: existing,
+    keys,
+  });
+  if (mode === "replace") return plan;
+  if (existing === null) await target.run(createTableSql(dialect, options.table, columns));
+  for (const ddl of schemaDdl(dialect, quoteTable(dialect, options.table), plan)) {
+    await target.run(ddl);
+  }
+  return plan;
 }

@@ -29,6 +29,7 @@ import {
   type ExecuteResult,
   type ExtractOptions,
   type LoadOptions,
+  type LoadResult,
   type Row,
   type RowSource,
   type SqlSession,
@@ -241,7 +242,7 @@ class BigQuery implements Connector {
     return rebatch(this.#pages(query, parameters, size), size);
   }
 
-  load(rows: RowSource, options: LoadOptions): Promise<number> {
+  load(rows: RowSource, options: LoadOptions): Promise<LoadResult> {
     return loadBigQuery(
       {
         run: async (sql, params = []) => {

@@ -7,6 +7,7 @@ import {
   standIn,
   verifyJwt,
 } from "../../tests/helpers/http_standin.ts";
+import { SchemaChangeError } from "./_schema.ts";
 import { ConnectorError, type Row } from "./types.ts";
 
 const TOKEN = "ya29.stand-in-token";
@@ -474,11 +475,17 @@ function loader(answer: Answer = () => undefined) {
   return { srv, bq };
 }
 
+/** The query `load` reads the target's columns with. */
+const columnsOf = (table: string, dataset = "") =>
+  `SELECT column_name AS name, data_type AS type FROM ${dataset}INFORMATION_SCHEMA.COLUMNS ` +
+  `WHERE table_name = '${table}' ORDER BY ordinal_position`;
+
 Deno.test("bigquery load append: typed multi-row INSERTs into a stage, one INSERT … SELECT", async () => {
   const { srv, bq } = loader();
   try {
-    assertEquals(await bq.load(ROWS, { table: "orders", batchSize: 2 }), 3);
+    assertEquals((await bq.load(ROWS, { table: "orders", batchSize: 2 })).rows, 3);
     assertEquals(jobs(srv.requests), [
+      statement(columnsOf("orders")),
       statement(`CREATE TABLE IF NOT EXISTS \`orders\` ${COLUMNS}`),
       statement(`CREATE OR REPLACE TABLE \`orders__tau_stage\` ${COLUMNS}${EXPIRES}`),
       statement(
@@ -521,7 +528,8 @@ Deno.test("bigquery load: a failing INSERT leaves the target untouched and drops
     assert(error instanceof ConnectorError);
     assertMatch(error.message, /Invalid timestamp/);
     const sql = jobs(srv.requests).map((b) => b.query as string);
-    assertEquals(sql.length, 5);
+    assertEquals(sql.length, 6);
+    assertEquals(sql[0], columnsOf("orders", "`raw`."));
     assert(!sql.some((s) => s.startsWith("INSERT INTO `raw`.`orders` ")), "target never written");
     assertEquals(sql.at(-1), "DROP TABLE IF EXISTS `raw`.`orders__tau_stage`");
   } finally {
@@ -543,10 +551,11 @@ Deno.test("bigquery load replace: stage, then CREATE OR REPLACE TABLE … AS SEL
     }
   });
   try {
-    assertEquals(await bq.load(ROWS.slice(0, 1), { table: "orders", mode: "replace" }), 1);
-    assertEquals(await bq.load([], { table: "orders", mode: "replace" }), 0);
-    assertEquals(await bq.load([], { table: "gone", mode: "replace" }), 0);
+    assertEquals((await bq.load(ROWS.slice(0, 1), { table: "orders", mode: "replace" })).rows, 1);
+    assertEquals((await bq.load([], { table: "orders", mode: "replace" })).rows, 0);
+    assertEquals((await bq.load([], { table: "gone", mode: "replace" })).rows, 0);
     assertEquals(jobs(srv.requests), [
+      statement(columnsOf("orders")),
       statement(`CREATE OR REPLACE TABLE \`orders__tau_stage\` ${COLUMNS}${EXPIRES}`),
       statement(
         `INSERT INTO \`orders__tau_stage\` (${NAMES}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -577,14 +586,15 @@ Deno.test("bigquery load upsert: duplicate check, then one MERGE", async () => {
   });
   try {
     assertEquals(
-      await bq.load(ROWS.slice(0, 1).map(({ id, name }) => ({ id, name })), {
+      (await bq.load(ROWS.slice(0, 1).map(({ id, name }) => ({ id, name })), {
         table: "orders",
         mode: "upsert",
         mergeKey: "id",
-      }),
+      })).rows,
       1,
     );
     assertEquals(jobs(srv.requests).map((b) => b.query), [
+      columnsOf("orders"),
       "CREATE TABLE IF NOT EXISTS `orders` (`id` INT64, `name` STRING)",
       `CREATE OR REPLACE TABLE \`orders__tau_stage\` (\`id\` INT64, \`name\` STRING)${EXPIRES}`,
       "INSERT INTO `orders__tau_stage` (`id`, `name`) VALUES (?, ?)",
@@ -643,6 +653,51 @@ Deno.test("bigquery execute reports DML row counts; close refuses later calls", 
     assert(error instanceof ConnectorError);
     assertEquals(error.message, "bigquery: the connector is closed");
   } finally {
+    await srv.close();
+  }
+});
+
+Deno.test("bigquery load across a schema change: ALTER, then a MERGE of the rows' columns only", async () => {
+  const { srv, bq } = loader((_, body) => {
+    if (String(body.query).includes("INFORMATION_SCHEMA.COLUMNS")) {
+      return json({
+        jobComplete: true,
+        jobReference: JOB,
+        schema: { fields: [{ name: "name", type: "STRING" }, { name: "type", type: "STRING" }] },
+        rows: [v("id", "INT64"), v("customer", "STRING"), v("amount", "NUMERIC(10, 2)")],
+      });
+    }
+  });
+  try {
+    const rows = [{ id: 1, customer_name: "Ann", amount: 11 }];
+    const loaded = await bq.load(rows, { table: "orders", mode: "upsert", mergeKey: "id" });
+    assertEquals(loaded.schema_changes?.added, [{ column: "customer_name", type: "STRING" }]);
+    const sql = jobs(srv.requests).map((b) => b.query);
+    assertEquals(sql.slice(0, 2), [
+      columnsOf("orders"),
+      "ALTER TABLE `orders` ADD COLUMN `customer_name` STRING",
+    ]);
+    assert(sql.includes(
+      "MERGE `orders` AS tgt USING `orders__tau_stage` AS src ON tgt.`id` = src.`id` " +
+        "WHEN MATCHED THEN UPDATE SET `customer_name` = src.`customer_name`, `amount` = src.`amount` " +
+        "WHEN NOT MATCHED THEN INSERT (`id`, `customer_name`, `amount`) VALUES (src.`id`, src.`customer_name`, src.`amount`)",
+    ));
+
+    srv.requests.length = 0;
+    let refused: unknown;
+    try {
+      await bq.load([{ id: 2, customer: "bob", amount: 1.5 }], { table: "orders" });
+    } catch (e) {
+      refused = e;
+    }
+    assert(refused instanceof SchemaChangeError);
+    assertMatch(
+      refused.message,
+      /column amount is NUMERIC\(10, 2\) in the table but the rows carry double/,
+    );
+    assertEquals(jobs(srv.requests).length, 1, "nothing but the column query was sent");
+  } finally {
+    await bq.close();
     await srv.close();
   }
 });

@@ -25,6 +25,7 @@ import {
   type ExecuteResult,
   type ExtractOptions,
   type LoadOptions,
+  type LoadResult,
   type Row,
   type RowSource,
   type SqlSession,
@@ -188,7 +189,7 @@ class ClickHouse implements Connector {
     return this.#stream(options);
   }
 
-  load(rows: RowSource, options: LoadOptions): Promise<number> {
+  load(rows: RowSource, options: LoadOptions): Promise<LoadResult> {
     return loadClickHouse(
       {
         command: async (sql) => void await this.#run(sql),

@@ -1,6 +1,7 @@
 import { assert, assertEquals, assertMatch } from "../../tests/helpers/assert.ts";
 import { clickhouse } from "./clickhouse.ts";
 import { type Seen, standIn } from "../../tests/helpers/http_standin.ts";
+import { SchemaChangeError } from "./_schema.ts";
 import { ConnectorError } from "./types.ts";
 
 const PASSWORD = "s3cr3t-pw";
@@ -306,8 +307,9 @@ Deno.test("clickhouse load append: stage, then one INSERT … SELECT into the ta
   const srv = server();
   try {
     await using ch = connect(srv.url);
-    assertEquals(await ch.load(ROWS, { table: "raw.events", batchSize: 2 }), 3);
+    assertEquals((await ch.load(ROWS, { table: "raw.events", batchSize: 2 })).rows, 3);
     assertEquals(statements(srv.requests), [
+      "SELECT name, type FROM system.columns WHERE database = 'raw' AND table = 'events' ORDER BY position",
       `CREATE TABLE IF NOT EXISTS \`raw\`.\`events\` ${CREATE_COLUMNS}`,
       "DROP TABLE IF EXISTS `raw`.`events__tau_stage`",
       "CREATE TABLE `raw`.`events__tau_stage` AS `raw`.`events` ENGINE = MergeTree ORDER BY tuple()",
@@ -318,8 +320,8 @@ Deno.test("clickhouse load append: stage, then one INSERT … SELECT into the ta
     ]);
     for (const seen of srv.requests) assertAuth(seen);
     const statementQuery = { ...OUTPUT, wait_end_of_query: "1" };
-    assertEquals(srv.requests[0]?.query, statementQuery);
-    assertEquals(srv.requests[3]?.query, {
+    assertEquals(srv.requests[1]?.query, statementQuery); // [0] reads the target's columns
+    assertEquals(srv.requests[4]?.query, {
       ...INSERT,
       query: "INSERT INTO `raw`.`events__tau_stage` FORMAT JSONEachRow",
     });
@@ -363,8 +365,9 @@ Deno.test("clickhouse load replace: build t__tau_new, EXCHANGE TABLES, drop the 
   const srv = server();
   try {
     await using ch = connect(srv.url);
-    assertEquals(await ch.load(ROWS.slice(0, 1), { table: "events", mode: "replace" }), 1);
+    assertEquals((await ch.load(ROWS.slice(0, 1), { table: "events", mode: "replace" })).rows, 1);
     assertEquals(statements(srv.requests), [
+      "SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = 'events' ORDER BY position",
       "DROP TABLE IF EXISTS `events__tau_new`",
       `CREATE TABLE IF NOT EXISTS \`events__tau_new\` ${CREATE_COLUMNS}`,
       `INSERT INTO \`events__tau_new\` FORMAT JSONEachRow\n${LINES[0]}\n`,
@@ -381,8 +384,8 @@ Deno.test("clickhouse load replace with no rows empties the table", async () => 
   const srv = server();
   try {
     await using ch = connect(srv.url);
-    assertEquals(await ch.load([], { table: "events", mode: "replace" }), 0);
-    assertEquals(await ch.load([], { table: "events", mode: "append" }), 0);
+    assertEquals((await ch.load([], { table: "events", mode: "replace" })).rows, 0);
+    assertEquals((await ch.load([], { table: "events", mode: "append" })).rows, 0);
     assertEquals(statements(srv.requests), ["TRUNCATE TABLE IF EXISTS `events`"]);
   } finally {
     await srv.close();
@@ -398,10 +401,11 @@ Deno.test("clickhouse load upsert: stage, check duplicates, rebuild and EXCHANGE
   try {
     await using ch = connect(srv.url);
     assertEquals(
-      await ch.load(source(), { table: "events", mode: "upsert", mergeKey: ["id", "name"] }),
+      (await ch.load(source(), { table: "events", mode: "upsert", mergeKey: ["id", "name"] })).rows,
       3,
     );
     assertEquals(statements(srv.requests), [
+      "SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = 'events' ORDER BY position",
       `CREATE TABLE IF NOT EXISTS \`events\` ${CREATE_COLUMNS}`,
       "DROP TABLE IF EXISTS `events__tau_stage`",
       "CREATE TABLE `events__tau_stage` AS `events` ENGINE = MergeTree ORDER BY tuple()",
@@ -490,6 +494,50 @@ Deno.test("clickhouse execute, ping and close", async () => {
     assert(error instanceof ConnectorError);
     assertEquals(error.message, "ch: the connector is closed");
     assertEquals(srv.requests.length, 2);
+  } finally {
+    await srv.close();
+  }
+});
+
+Deno.test("clickhouse load across a schema change: new column added, a missing one kept", async () => {
+  const srv = server((sql) =>
+    sql.includes("system.columns")
+      ? result(["name", "type"], ["String", "String"], [
+        ["id", "Nullable(Int64)"],
+        ["customer", "Nullable(String)"],
+        ["amount", "Nullable(Int64)"],
+      ])
+      : result([], [], [])
+  );
+  try {
+    await using ch = connect(srv.url);
+    const rows = [{ id: 1, customer_name: "Ann", amount: 11 }];
+    const loaded = await ch.load(rows, { table: "events", mode: "upsert", mergeKey: "id" });
+    assertEquals(loaded.schema_changes?.added, [{ column: "customer_name", type: "String" }]);
+    assertEquals(loaded.schema_changes?.missing, ["customer"]);
+    assertEquals(statements(srv.requests).slice(0, 2), [
+      "SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = 'events' ORDER BY position",
+      "ALTER TABLE `events` ADD COLUMN `customer_name` Nullable(String)",
+    ]);
+    // Matched rows keep the target's `customer`: it is read from the target, never set to NULL.
+    assert(
+      statements(srv.requests).includes(
+        "INSERT INTO `events__tau_new` (`id`, `customer_name`, `amount`, `customer`) " +
+          "SELECT s.`id`, s.`customer_name`, s.`amount`, t.`customer` " +
+          "FROM `events__tau_stage` AS s LEFT JOIN `events` AS t ON s.`id` = t.`id`",
+      ),
+    );
+
+    srv.requests.length = 0;
+    let refused: unknown;
+    try {
+      await ch.load([{ id: 2, customer: "bob", amount: "ten" }], { table: "events" });
+    } catch (e) {
+      refused = e;
+    }
+    assert(refused instanceof SchemaChangeError);
+    assertMatch(refused.message, /^Cannot load into events: column amount is Nullable\(Int64\)/);
+    assertEquals(statements(srv.requests).length, 1, "nothing but the column query was sent");
   } finally {
     await srv.close();
   }

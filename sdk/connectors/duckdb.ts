@@ -10,12 +10,16 @@
  * @module
  */
 import { request } from "../_channel.ts";
-import { batches, peekFirst } from "./_sql.ts";
+import { type ColumnType, inferColumns, withColumnTypes } from "./_columns.ts";
+import { noChanges, onSchemaChangeOf, SchemaChangeError } from "./_schema.ts";
+import { batches, mergeKeys, peekFirst } from "./_sql.ts";
+import { checkKeysPresent } from "./_warehouse.ts";
 import type {
   Connector,
   ExecuteResult,
   ExtractOptions,
   LoadOptions,
+  LoadResult,
   Row,
   RowSource,
   SqlSession,
@@ -23,8 +27,9 @@ import type {
 
 /** Rows per load request; keeps each protocol line well under the parent's 1 MiB cap. */
 const LOAD_BATCH_BYTES = 256 * 1024;
-const SAMPLE_ROWS = 100;
 const IN_FLIGHT = 4;
+
+type Typed = { columns: Record<string, ColumnType> };
 
 export interface DuckDBOptions {
   /**
@@ -37,54 +42,79 @@ export interface DuckDBOptions {
   name?: string;
 }
 
+/** Sends one request to the trusted side and resolves with its reply (the run's channel). */
+export type Send = (op: string, payload: Record<string, unknown>) => Promise<unknown>;
+
 class DuckDBProxy implements Connector {
   readonly dialect = "duckdb" as const;
   readonly #target: Record<string, unknown>;
+  readonly #send: Send;
 
-  constructor(readonly name: string, readonly type: string, target: Record<string, unknown>) {
+  constructor(
+    readonly name: string,
+    readonly type: string,
+    target: Record<string, unknown>,
+    send: Send = request,
+  ) {
     this.#target = target;
+    this.#send = send;
   }
 
-  #call(op: string, payload: Record<string, unknown>): Promise<unknown> {
-    return request(op, { connection: this.name, ...this.#target, ...payload });
+  async #call(op: string, payload: Record<string, unknown>): Promise<unknown> {
+    try {
+      return await this.#send(op, { connection: this.name, ...this.#target, ...payload });
+    } catch (err) {
+      // Raised again here, so its stack leads back to the pipeline's own call.
+      throw new DuckDBError(err, payload);
+    }
   }
 
   async extract(options: ExtractOptions): Promise<Row[]> {
-    return await this.#call("duckdb.query", {
+    const { rows, columns } = await this.#call("duckdb.query", {
       sql: requireQuery(options),
       params: options.params ?? [],
-    }) as Row[];
+      types: true,
+    }) as Typed & { rows: Row[] };
+    return withColumnTypes(rows, columns);
   }
 
   async *extractStream(options: ExtractOptions): AsyncIterable<Row[]> {
-    const { cursor } = await this.#call("duckdb.cursor_open", {
+    const { cursor, columns } = await this.#call("duckdb.cursor_open", {
       sql: requireQuery(options),
       params: options.params ?? [],
-    }) as { cursor: number };
+      types: true,
+    }) as Typed & { cursor: number };
     for (;;) {
       const { rows, done } = await this.#call("duckdb.cursor_next", {
         cursor,
         batchSize: options.batchSize ?? 10_000,
       }) as { rows: Row[]; done: boolean };
-      if (rows.length > 0) yield rows;
+      if (rows.length > 0) yield withColumnTypes(rows, columns);
       if (done) return;
     }
   }
 
-  async load(source: RowSource, options: LoadOptions): Promise<number> {
+  async load(source: RowSource, options: LoadOptions): Promise<LoadResult> {
     const mode = options.mode ?? "append";
-    if (mode === "upsert" && (options.mergeKey === undefined || options.mergeKey.length === 0)) {
-      throw new Error(`Cannot upsert into ${options.table}: mode "upsert" needs mergeKey`);
-    }
+    const keys = mode === "upsert" ? mergeKeys(options.mergeKey, options.table) : [];
+    const onSchemaChange = onSchemaChangeOf(options);
     const { first, all } = await peekFirst(batches(source, 5_000));
-    if (!first) return 0;
-    const { load } = await this.#call("duckdb.load_begin", {
+    if (!first) return { rows: 0, schema_changes: noChanges() };
+    // The first batch fixes the columns and their types; the rows follow in bounded batches.
+    const columns = inferColumns(first);
+    checkKeysPresent(keys, columns, options.table);
+    const begun = await this.#call("duckdb.load_begin", {
       table: options.table,
       mode,
-      mergeKey: options.mergeKey ?? [],
-      // Types are inferred from a sample; the rows themselves follow in size-bounded batches.
-      sample: first.slice(0, SAMPLE_ROWS),
-    }) as { load: number };
+      mergeKey: keys,
+      onSchemaChange,
+      columns,
+    }) as { load: number } | { refused: Refusal };
+    if ("refused" in begun) {
+      const { message, hint, details } = begun.refused;
+      throw new SchemaChangeError(message, hint, details);
+    }
+    const { load } = begun;
     // A few batches in flight keep both sides busy; the trusted side applies them in order.
     const inFlight: Promise<unknown>[] = [];
     try {
@@ -100,12 +130,17 @@ class DuckDBProxy implements Connector {
       await this.#call("duckdb.load_abort", { load }).catch(() => {});
       throw err;
     }
-    const { rows } = await this.#call("duckdb.load_commit", { load }) as { rows: number };
-    return rows;
+    return await this.#call("duckdb.load_commit", { load }) as LoadResult;
   }
 
   async execute(sql: string, params: unknown[] = []): Promise<ExecuteResult> {
-    return await this.#call("duckdb.execute", { sql, params }) as ExecuteResult;
+    const { columns, ...result } = await this.#call("duckdb.execute", {
+      sql,
+      params,
+      types: true,
+    }) as ExecuteResult & Typed;
+    withColumnTypes(result.rows, columns);
+    return result;
   }
 
   // One DuckDB connection serves the whole run on Tau's side, so every call shares a session.
@@ -124,16 +159,45 @@ class DuckDBProxy implements Connector {
   }
 }
 
+/** A failed DuckDB request, with the statement (or load table) it was about. */
+class DuckDBError extends Error {
+  readonly statement: string | undefined;
+  readonly table: string | undefined;
+
+  constructor(cause: unknown, payload: Record<string, unknown>) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = "DuckDBError";
+    this.statement = typeof payload.sql === "string" ? payload.sql : undefined;
+    this.table = typeof payload.table === "string" ? payload.table : undefined;
+  }
+}
+
 function requireQuery(options: ExtractOptions): string {
   if (typeof options.query !== "string") throw new Error("duckdb extract needs { query }");
   return options.query;
 }
 
+/** A schema change the engine refused, sent as a reply so it is raised here as itself. */
+type Refusal = { message: string; hint: string; details: SchemaChangeError["details"] };
+
+/** JSON has no bigint: one travels as its decimal text, which DuckDB casts back exactly. */
+function jsonRow(row: Row): Row {
+  for (const key in row) {
+    if (typeof row[key] === "bigint") {
+      return Object.fromEntries(
+        Object.entries(row).map(([k, v]) => [k, typeof v === "bigint" ? String(v) : v]),
+      );
+    }
+  }
+  return row;
+}
+
 /** Splits a batch so each request stays small enough for the channel. */
-function* splitBySize(rows: Row[]): Iterable<Row[]> {
+function* splitBySize(batch: Row[]): Iterable<Row[]> {
   let chunk: Row[] = [];
   let size = 0;
-  for (const row of rows) {
+  for (const original of batch) {
+    const row = jsonRow(original);
     const bytes = JSON.stringify(row).length;
     if (chunk.length > 0 && size + bytes > LOAD_BATCH_BYTES) {
       yield chunk;
@@ -164,6 +228,6 @@ export function duckdb(options: DuckDBOptions = {}): Connector {
 }
 
 /** Internal: the proxy for a named connection (the trusted side knows its path). */
-export function namedDuckDB(name: string, type: "duckdb" | "motherduck"): Connector {
-  return new DuckDBProxy(name, type, {});
+export function namedDuckDB(name: string, type: "duckdb" | "motherduck", send?: Send): Connector {
+  return new DuckDBProxy(name, type, {}, send);
 }

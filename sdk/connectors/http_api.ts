@@ -224,7 +224,7 @@ export function httpApi(options: HttpApiOptions): HttpApiConnector {
           sent += slice.length;
         }
       }
-      return sent;
+      return { rows: sent, schema_changes: null };
     },
 
     async execute(sql, params = []) {

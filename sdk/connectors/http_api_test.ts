@@ -5,6 +5,7 @@
 import { assert, assertEquals, assertMatch } from "../../tests/helpers/assert.ts";
 import { httpApi, HttpApiError, type HttpApiOptions } from "./http_api.ts";
 import { retryAfterMs } from "./_http_request.ts";
+import { errorDetails } from "../_error_details.ts";
 import { ConnectorError, type Row } from "./types.ts";
 
 interface Seen {
@@ -377,7 +378,10 @@ Deno.test("path selection: errors name the keys seen; scalars become { value } r
 Deno.test("load posts JSON arrays in batches and counts rows; refuses replace/upsert", async () => {
   await withServer(() => new Response(null, { status: 201 }), async (base, seen) => {
     await using conn = api(base);
-    assertEquals(await conn.load(ROWS, { endpoint: "/ingest", batchSize: 2, table: "ignored" }), 5);
+    assertEquals(
+      (await conn.load(ROWS, { endpoint: "/ingest", batchSize: 2, table: "ignored" })).rows,
+      5,
+    );
     assertEquals(seen.map((s) => [s.method, s.url, JSON.parse(s.body).length]), [
       ["POST", "/ingest", 2],
       ["POST", "/ingest", 2],
@@ -393,14 +397,14 @@ Deno.test("load posts JSON arrays in batches and counts rows; refuses replace/up
     seen.length = 0;
     assertEquals(
       await conn.load(source(), { endpoint: "/ingest", batchSize: 2, method: "PUT" }),
-      5,
+      { rows: 5, schema_changes: null },
     );
     assertEquals(seen.map((s) => [s.method, JSON.parse(s.body).length]), [
       ["PUT", 2],
       ["PUT", 1],
       ["PUT", 2],
     ]);
-    assertEquals(await conn.load([], { endpoint: "/ingest" }), 0);
+    assertEquals((await conn.load([], { endpoint: "/ingest" })).rows, 0);
     assertMatch(
       (await rejects(conn.load(ROWS, { endpoint: "/ingest", table: "t", mode: "upsert" }))).message,
       /mode "append" only/,
@@ -491,6 +495,18 @@ Deno.test("ping: any answer below 500 is reachable; 5xx and no server are not", 
   });
   await using gone = api(`http://127.0.0.1:${port}`, { maxRetries: 0 });
   assert((await rejects(gone.ping())) instanceof HttpApiError);
+});
+
+Deno.test("a request that never got an answer says why, and keeps fetch's error as cause", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  await using conn = api(`http://127.0.0.1:${port}`, { maxRetries: 0 });
+  const error = await rejects(conn.extract({ endpoint: "/users" }));
+  assert(error instanceof HttpApiError);
+  assertMatch(error.message, /failed after 1 attempt: fetch failed: .*Connection refused/);
+  assertEquals(errorDetails(error)?.code, "ECONNREFUSED");
+  assertEquals(errorDetails(error)?.target, `127.0.0.1:${port}`);
 });
 
 Deno.test("bad options are refused with the key named", async () => {

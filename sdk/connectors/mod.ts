@@ -11,6 +11,8 @@
  */
 export type * from "./types.ts";
 export { ConnectorError } from "./types.ts";
+export { SchemaChangeError } from "./_schema.ts";
+export { type ColumnKind, type ColumnType, columnTypes, withColumnTypes } from "./_columns.ts";
 export { postgres, redshift } from "./postgres.ts";
 export { mysql } from "./mysql.ts";
 export { duckdb } from "./duckdb.ts";

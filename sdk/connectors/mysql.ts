@@ -16,6 +16,8 @@
  * @module
  */
 import type { Pool, PoolConnection, ResultSetHeader } from "mysql2/promise";
+import { withColumnTypes } from "./_columns.ts";
+import { mysqlColumnTypes, type MysqlField } from "./_declared.ts";
 import { bindValue } from "./_sql.ts";
 import { DEFAULT_BATCH, fail, loadRows } from "./_mysql_load.ts";
 import {
@@ -23,6 +25,7 @@ import {
   type ExecuteResult,
   type ExtractOptions,
   type LoadOptions,
+  type LoadResult,
   type Row,
   type RowSource,
   type SqlSession,
@@ -74,7 +77,10 @@ interface Settings {
 }
 
 /** The part of mysql2's callback-style connection used for streaming. */
-type RowStream = AsyncIterable<Row> & { destroy(): void };
+type RowStream = AsyncIterable<Row> & {
+  destroy(): void;
+  on(event: "fields", listener: (fields: MysqlField[]) => void): void;
+};
 interface StreamingConnection {
   query(sql: string): { stream(): RowStream };
   execute(sql: string, values: unknown[]): { stream(): RowStream };
@@ -164,9 +170,10 @@ function requireQuery(options: ExtractOptions): string {
  *
  * Loads run in one InnoDB transaction. `append` inserts; `replace` fills `<table>__tau_new`
  * and then swaps it in with one atomic `RENAME TABLE`; `upsert` stages each batch in a
- * temporary table, deletes the target rows with the same `mergeKey` and inserts the batch (no
- * unique index needed; a later batch wins over an earlier one). A table created by a failed
- * load is dropped again.
+ * temporary table, updates the target rows with the same `mergeKey` (only the columns the rows
+ * carry) and inserts the others (no unique index needed; a later batch wins over an earlier
+ * one). A table created by a failed load is dropped again. Columns follow `onSchemaChange`; MySQL
+ * commits DDL at once, so a column added by a load that then fails stays.
  *
  * @example
  * ```ts ignore
@@ -236,9 +243,11 @@ export function mysql(options: MysqlOptions): Connector {
   }
 
   async function run(conn: PoolConnection, sql: string, params: unknown[] | undefined) {
-    const [result] = params && params.length > 0
+    const [result, fields] = params && params.length > 0
       ? await conn.execute(sql, params.map(bindParam) as Values)
       : await conn.query(sql);
+    // The column types travel with the rows, for `load`.
+    if (Array.isArray(result)) withColumnTypes(result as Row[], mysqlColumnTypes(fields));
     return result;
   }
 
@@ -276,15 +285,17 @@ export function mysql(options: MysqlOptions): Connector {
         stream = params.length > 0
           ? core.execute(sql, params.map(bindParam)).stream()
           : core.query(sql).stream();
+        let types = {};
+        stream.on("fields", (fields) => types = mysqlColumnTypes(fields));
         let batch: Row[] = [];
         for await (const row of stream) {
           batch.push(row);
           if (batch.length >= size) {
-            yield batch;
+            yield withColumnTypes(batch, types);
             batch = [];
           }
         }
-        if (batch.length > 0) yield batch;
+        if (batch.length > 0) yield withColumnTypes(batch, types);
         finished = true;
       } finally {
         if (finished) conn.release();
@@ -297,7 +308,7 @@ export function mysql(options: MysqlOptions): Connector {
       }
     },
 
-    load(rows: RowSource, opts: LoadOptions): Promise<number> {
+    load(rows: RowSource, opts: LoadOptions): Promise<LoadResult> {
       return withConnection(async (conn) => {
         if (maxPacket === null) {
           const [[row]] = await conn.query("SELECT @@max_allowed_packet AS p") as unknown as [

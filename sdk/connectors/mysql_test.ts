@@ -184,7 +184,7 @@ Deno.test("mysql: append creates the table with inferred types, then appends", a
       big: 12n,
       empty: null,
     }];
-    assertEquals(await db.load(first, { table: t }), 1);
+    assertEquals((await db.load(first, { table: t })).rows, 1);
     const columns = await db.extract({
       query: "SELECT COLUMN_NAME AS c, DATA_TYPE AS t FROM information_schema.COLUMNS " +
         "WHERE TABLE_SCHEMA = 'test' AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
@@ -204,7 +204,7 @@ Deno.test("mysql: append creates the table with inferred types, then appends", a
       big: "bigint",
       empty: "longtext",
     });
-    assertEquals(await db.load([{ id: 2, name: "b" }], { table: t, mode: "append" }), 1);
+    assertEquals((await db.load([{ id: 2, name: "b" }], { table: t, mode: "append" })).rows, 1);
     const rows = await all(db, t);
     assertEquals(rows.length, 2);
     const [a, b] = rows;
@@ -234,7 +234,7 @@ Deno.test("mysql: tricky strings round-trip; an injection attempt is stored lite
       "? ?? $1 :name",
     ];
     const rows = values.map((s, id) => ({ id, s }));
-    assertEquals(await db.load(rows, { table: t }), values.length);
+    assertEquals((await db.load(rows, { table: t })).rows, values.length);
     assertEquals((await all(db, t)).map((r) => r.s), values);
     // Empty string and NULL stay distinct.
     const [nulls] = await db.extract({
@@ -269,7 +269,7 @@ Deno.test("mysql: replace swaps in a new table and leaves no helper tables", asy
         mode: "replace",
       },
     );
-    assertEquals(written, 2);
+    assertEquals(written.rows, 2);
     assertEquals(await all(db, t), [
       { id: 3, v: "new", extra: 1.5 },
       { id: 4, v: "new", extra: null },
@@ -278,9 +278,9 @@ Deno.test("mysql: replace swaps in a new table and leaves no helper tables", asy
     assert(!await tableExists(db, `${t}__tau_old`));
     // A missing table is created; no rows replaces with an empty table.
     const fresh = table("replace_new");
-    assertEquals(await db.load([{ id: 1 }], { table: fresh, mode: "replace" }), 1);
+    assertEquals((await db.load([{ id: 1 }], { table: fresh, mode: "replace" })).rows, 1);
     assertEquals(await count(db, fresh), 1);
-    assertEquals(await db.load([], { table: fresh, mode: "replace" }), 0);
+    assertEquals((await db.load([], { table: fresh, mode: "replace" })).rows, 0);
     assert(await tableExists(db, fresh));
     assertEquals(await count(db, fresh), 0);
   });
@@ -295,7 +295,7 @@ Deno.test("mysql: upsert on one key and on a composite key, without a unique ind
       mode: "upsert",
       mergeKey: "id",
     });
-    assertEquals(n, 2);
+    assertEquals(n.rows, 2);
     assertEquals(await all(db, t), [{ id: 1, v: "a" }, { id: 2, v: "B" }, { id: 3, v: "c" }]);
 
     const c = table("upsert_composite");
@@ -312,7 +312,7 @@ Deno.test("mysql: upsert on one key and on a composite key, without a unique ind
       ),
       { table: c, mode: "upsert", mergeKey: ["region", "day"] },
     );
-    assertEquals(written, 4);
+    assertEquals(written.rows, 4);
     assertEquals(
       await all(db, c, "n"),
       [
@@ -414,7 +414,7 @@ Deno.test("mysql: statements stay under the placeholder limit and max_allowed_pa
     const row = (id: number) =>
       Object.fromEntries([["id", id], ...Array.from({ length: 99 }, (_, i) => [`c${i}`, i])]);
     assertEquals(
-      await db.load(Array.from({ length: 1000 }, (_, i) => row(i)), { table: wide }),
+      (await db.load(Array.from({ length: 1000 }, (_, i) => row(i)), { table: wide })).rows,
       1000,
     );
     assertEquals(await count(db, wide), 1000);
@@ -424,7 +424,7 @@ Deno.test("mysql: statements stay under the placeholder limit and max_allowed_pa
     await db.execute(`CREATE TABLE ${quoteTable("mysql", large)} (id BIGINT, body LONGTEXT)`);
     const blob = "x".repeat(1 << 20);
     const rows = Array.from({ length: 24 }, (_, id) => ({ id, body: blob }));
-    assertEquals(await db.load(rows, { table: large }), 24);
+    assertEquals((await db.load(rows, { table: large })).rows, 24);
     const [sum] = await db.extract({
       query: `SELECT SUM(LENGTH(body)) AS n FROM ${quoteTable("mysql", large)}`,
     });
@@ -436,7 +436,7 @@ Deno.test("mysql: a 100k-row load", async () => {
   await withDb(async (db, table) => {
     const t = table("big");
     const rows = Array.from({ length: 100_000 }, (_, id) => ({ id, name: `row ${id}`, x: id / 7 }));
-    assertEquals(await db.load(rows, { table: t }), 100_000);
+    assertEquals((await db.load(rows, { table: t })).rows, 100_000);
     assertEquals(await count(db, t), 100_000);
     const [last] = await db.extract({
       query: `SELECT * FROM ${quoteTable("mysql", t)} WHERE id = ?`,
@@ -449,7 +449,10 @@ Deno.test("mysql: a 100k-row load", async () => {
         yield rows.slice(start, start + 10_000).map((r) => ({ ...r, name: "updated" }));
       }
     }
-    assertEquals(await db.load(halves(), { table: t, mode: "upsert", mergeKey: "id" }), 50_000);
+    assertEquals(
+      (await db.load(halves(), { table: t, mode: "upsert", mergeKey: "id" })).rows,
+      50_000,
+    );
     const [updated] = await db.extract({
       query: `SELECT COUNT(*) AS n FROM ${quoteTable("mysql", t)} WHERE name = ?`,
       params: ["updated"],

@@ -12,6 +12,8 @@
  * @module
  */
 import type pg from "postgres";
+import { withColumnTypes } from "./_columns.ts";
+import { pgColumnTypes } from "./_declared.ts";
 import { quoteIdent } from "./_sql.ts";
 import { loadRows, type PgSql } from "./_postgres_load.ts";
 import {
@@ -20,6 +22,7 @@ import {
   type ExecuteResult,
   type ExtractOptions,
   type LoadOptions,
+  type LoadResult,
   type Row,
   type RowSource,
   type SqlSession,
@@ -238,7 +241,7 @@ function create(options: PostgresOptions, flavor: Flavor): Connector {
     const results = isResultList(result) ? result : [result as Result];
     const last = results[results.length - 1];
     const rowCount = results.reduce((n, r) => n + (r.count ?? r.length), 0);
-    return { rowCount, rows: last ? last.slice() as Row[] : [] };
+    return { rowCount, rows: last ? typed(last) : [] };
   }
 
   const connector: Connector = {
@@ -249,7 +252,7 @@ function create(options: PostgresOptions, flavor: Flavor): Connector {
     async extract({ query, params = [] }: ExtractOptions): Promise<Row[]> {
       const sql = await connect();
       const rows = await run(sql, requireQuery(query, name), positional(params, name), false);
-      return rows.slice() as Row[];
+      return typed(rows as unknown as Result);
     },
 
     async *extractStream({ query, params = [], batchSize = 10_000 }: ExtractOptions) {
@@ -259,10 +262,10 @@ function create(options: PostgresOptions, flavor: Flavor): Connector {
       const sql = await connect();
       const text = requireQuery(query, name);
       const cursor = run(sql, text, positional(params, name), false).cursor(batchSize);
-      for await (const rows of cursor) yield rows.slice() as Row[];
+      for await (const rows of cursor) yield typed(rows as unknown as Result);
     },
 
-    async load(rows: RowSource, loadOptions: LoadOptions): Promise<number> {
+    async load(rows: RowSource, loadOptions: LoadOptions): Promise<LoadResult> {
       return loadRows(await connect(), flavor, options.schema ?? null, rows, loadOptions);
     },
 
@@ -312,7 +315,12 @@ function positional(params: ExtractOptions["params"], name: string): unknown[] {
   return params;
 }
 
-type Result = Row[] & { count: number | null };
+type Result = Row[] & { count: number | null; columns?: { name: string; type: number }[] };
+
+/** A plain copy of a result's rows carrying its column types, for `load`. */
+function typed(result: Result): Row[] {
+  return withColumnTypes(result.slice() as Row[], pgColumnTypes(result.columns));
+}
 
 /** A multi-statement script returns one result per statement. */
 function isResultList(result: unknown): result is Result[] {

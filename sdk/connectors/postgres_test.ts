@@ -95,7 +95,7 @@ Deno.test("postgres connector", async (t) => {
         { id: 1, score: 1.5, ok: true, day: "2024-05-01", at, doc: { k: "v" }, note: "x" },
         { id: 2, score: 2, ok: false, day: null, at: null, doc: [1, 2], note: null },
       ];
-      assertEquals(await db.load(rows, { table: "inferred" }), 2);
+      assertEquals((await db.load(rows, { table: "inferred" })).rows, 2);
       assertEquals(await columnTypes(db, "inferred"), {
         id: "bigint",
         score: "double precision",
@@ -105,7 +105,10 @@ Deno.test("postgres connector", async (t) => {
         doc: "jsonb",
         note: "text",
       });
-      assertEquals(await db.load([{ id: 3, note: "y" }], { table: "inferred", mode: "append" }), 1);
+      assertEquals(
+        (await db.load([{ id: 3, note: "y" }], { table: "inferred", mode: "append" })).rows,
+        1,
+      );
       const back = await db.extract({ query: "SELECT * FROM inferred ORDER BY id" });
       assertEquals(back.map((r) => r.id), [1, 2, 3]);
       assertEquals(back[0], rows[0]);
@@ -130,19 +133,19 @@ Deno.test("postgres connector", async (t) => {
     await t.step("replace swaps in a new table with the new columns", async () => {
       await db.load(ids(5), { table: "swap" });
       const n = await db.load([{ id: 10, label: "new" }], { table: "swap", mode: "replace" });
-      assertEquals(n, 1);
+      assertEquals(n.rows, 1);
       assertEquals(await db.extract({ query: "SELECT * FROM swap" }), [{ id: 10, label: "new" }]);
       assertEquals(await columnTypes(db, "swap__tau_new"), {});
       // No rows: the table stays, emptied.
-      assertEquals(await db.load([], { table: "swap", mode: "replace" }), 0);
+      assertEquals((await db.load([], { table: "swap", mode: "replace" })).rows, 0);
       assertEquals(await count(db, "swap"), 0);
-      assertEquals(await db.load([], { table: "swap" }), 0);
+      assertEquals((await db.load([], { table: "swap" })).rows, 0);
     });
 
     await t.step("upsert on one key and on a composite key", async () => {
       await db.load([{ id: 1, v: "a" }, { id: 2, v: "b" }], { table: "up1" });
       const rows = [{ id: 2, v: "B" }, { id: 3, v: "c" }];
-      assertEquals(await db.load(rows, { table: "up1", mode: "upsert", mergeKey: "id" }), 2);
+      assertEquals((await db.load(rows, { table: "up1", mode: "upsert", mergeKey: "id" })).rows, 2);
       assertEquals(await db.extract({ query: "SELECT * FROM up1 ORDER BY id" }), [
         { id: 1, v: "a" },
         { id: 2, v: "B" },
@@ -215,7 +218,7 @@ Deno.test("postgres connector", async (t) => {
         at: new Date(1_700_000_000_000 + i * 1000),
       }));
       const started = performance.now();
-      assertEquals(await db.load(rows, { table: "big" }), 100_000);
+      assertEquals((await db.load(rows, { table: "big" })).rows, 100_000);
       const ms = performance.now() - started;
       assertEquals(await count(db, "big"), 100_000);
       const [sum] = await db.extract({ query: "SELECT sum(id) AS s FROM big" });
@@ -225,7 +228,7 @@ Deno.test("postgres connector", async (t) => {
 
     await t.step("streaming load and extractStream batch sizes", async () => {
       const batches = Array.from({ length: 5 }, (_, b) => ids(1000, b * 1000));
-      assertEquals(await db.load(stream(batches), { table: "streamed" }), 5000);
+      assertEquals((await db.load(stream(batches), { table: "streamed" })).rows, 5000);
       const sizes: number[] = [];
       for await (
         const batch of db.extractStream({
@@ -289,7 +292,7 @@ Deno.test("redshift flavor loads with bounded multi-row INSERTs (run against Pos
   try {
     const rows = TRICKY.map((text, i) => ({ id: i, text, ok: i % 2 === 0 }));
     rows.push({ id: 99, text: null as never, ok: null as never });
-    assertEquals(await db.load(rows, { table: "tricky" }), rows.length);
+    assertEquals((await db.load(rows, { table: "tricky" })).rows, rows.length);
     assertEquals(await db.extract({ query: "SELECT * FROM tricky ORDER BY id" }), rows);
 
     // 300 columns × 400 rows = 120k values: more than one statement's 65535 parameters.
@@ -297,7 +300,7 @@ Deno.test("redshift flavor loads with bounded multi-row INSERTs (run against Pos
       { length: 400 },
       (_, r) => Object.fromEntries(Array.from({ length: 300 }, (_, c) => [`c${c}`, r * 1000 + c])),
     );
-    assertEquals(await db.load(wide, { table: "wide", mode: "replace" }), 400);
+    assertEquals((await db.load(wide, { table: "wide", mode: "replace" })).rows, 400);
     assertEquals(await count(db, "wide"), 400);
     const [last] = await db.extract({ query: "SELECT c299 FROM wide ORDER BY c0 DESC LIMIT 1" });
     assertEquals(last, { c299: 399_299 });
@@ -309,7 +312,7 @@ Deno.test("redshift flavor loads with bounded multi-row INSERTs (run against Pos
     });
     assertEquals(await count(db, "tricky"), rows.length + 1);
     const [one] = await db.extract({ query: "SELECT text, ok FROM tricky WHERE id = 1" });
-    assertEquals(one, { text: "new", ok: null });
+    assertEquals(one, { text: "new", ok: false }); // the upsert's rows lack `ok`: kept
     await assert.rejects(
       db.load(stream([[{ id: 5000, text: "a" }], [{ id: "bad", text: "b" }]]), { table: "tricky" }),
       /invalid input syntax/,

@@ -27,6 +27,7 @@ import {
   type Connector,
   ConnectorError,
   type ExecuteResult,
+  type LoadResult,
   type Row,
   type RowSource,
 } from "./types.ts";
@@ -42,7 +43,7 @@ export interface S3Connector extends Connector {
   /** Reads rows in batches of at most `batchSize`; JSON Lines and CSV are streamed. */
   extractStream(options: S3ExtractOptions): AsyncIterable<Row[]>;
   /** Writes one object and resolves to the number of rows in it. */
-  load(rows: RowSource, options: S3LoadOptions): Promise<number>;
+  load(rows: RowSource, options: S3LoadOptions): Promise<LoadResult>;
   /**
    * `execute("list", [prefix?])` lists keys under the connector's `prefix` (+ `prefix`) as rows
    * `{ key, size, last_modified, etag }`, `key` relative to the connector's `prefix`. Any other
@@ -141,8 +142,8 @@ class S3Store implements S3Connector {
     return extractObjects(this.#bucket, options, DEFAULT_BATCH);
   }
 
-  load(rows: RowSource, options: S3LoadOptions): Promise<number> {
-    return loadObject(this.#bucket, rows, options);
+  async load(rows: RowSource, options: S3LoadOptions): Promise<LoadResult> {
+    return { rows: await loadObject(this.#bucket, rows, options), schema_changes: null };
   }
 
   async execute(statement: string, params: unknown[] = []): Promise<ExecuteResult> {

@@ -91,7 +91,7 @@ Deno.test("s3 connector against s3rver", async (t) => {
   await t.step("json and jsonl round-trip tricky values exactly", async () => {
     const nested = [{ ...TRICKY[0], nested: { list: [1, "two", null], deep: { ok: true } } }];
     for (const key of ["rt/tricky.json", "rt/tricky.jsonl"]) {
-      assertEquals(await store.load([...TRICKY, ...nested], { key, mode: "replace" }), 3);
+      assertEquals((await store.load([...TRICKY, ...nested], { key, mode: "replace" })).rows, 3);
       assertEquals(await store.extract({ key }), [...TRICKY, ...nested]);
     }
     assertEquals(JSON.parse(await raw(server, "rt/tricky.json")).length, 3);
@@ -99,7 +99,7 @@ Deno.test("s3 connector against s3rver", async (t) => {
   });
 
   await t.step("csv round-trips tricky values; csvTypes restores types", async () => {
-    assertEquals(await store.load(TRICKY, { key: "rt/tricky.csv", mode: "replace" }), 2);
+    assertEquals((await store.load(TRICKY, { key: "rt/tricky.csv", mode: "replace" })).rows, 2);
     const text = await raw(server, "rt/tricky.csv");
     assert(text.startsWith("id,comma,quote,newline,unicode,nothing,empty,"), text);
     assertEquals(await store.extract({ key: "rt/tricky.csv", csvTypes: true }), TRICKY);
@@ -233,7 +233,7 @@ Deno.test("s3 connector against s3rver", async (t) => {
       mode: "replace",
       partSize: 5 * 1024 * 1024,
     });
-    assertEquals(written, total);
+    assertEquals(written, { rows: total, schema_changes: null });
     assert(uploadedWhileProducing, "no part was uploaded before the source was exhausted");
     const seen = await server.requests();
     assert(seen.some((r) => r.method === "POST" && r.url.includes("uploads")), "no multipart");
@@ -250,7 +250,7 @@ Deno.test("s3 connector against s3rver", async (t) => {
   });
 
   await t.step("append creates new keys only; replace overwrites; upsert is refused", async () => {
-    assertEquals(await store.load([{ v: 1 }], { key: "modes/new.jsonl" }), 1);
+    assertEquals((await store.load([{ v: 1 }], { key: "modes/new.jsonl" })).rows, 1);
     await rejects(
       () => store.load([{ v: 2 }], { key: "modes/new.jsonl", mode: "append" }),
       /modes\/new\.jsonl already exists.*mode: "replace"/,
@@ -261,7 +261,7 @@ Deno.test("s3 connector against s3rver", async (t) => {
       () => store.load([{ v: 4 }], { key: "modes/new.jsonl", mode: "upsert", mergeKey: "v" }),
       /upsert is not possible/,
     );
-    assertEquals(await store.load([], { key: "modes/empty.json", mode: "replace" }), 0);
+    assertEquals((await store.load([], { key: "modes/empty.json", mode: "replace" })).rows, 0);
     assertEquals(await store.extract({ key: "modes/empty.json" }), []);
   });
 
@@ -408,7 +408,7 @@ const store = s3({
   prefix: "sandbox/",
 });
 await store.ping();
-const written = await store.load([{ a: 1, b: "x" }, { a: 2, b: null }], { key: "out.csv", mode: "replace" });
+const { rows: written } = await store.load([{ a: 1, b: "x" }, { a: 2, b: null }], { key: "out.csv", mode: "replace" });
 const rows = await store.extract({ key: "out.csv", csvTypes: true });
 const listed = (await store.execute("list")).rows.map((r) => "sandbox/" + r.key);
 let missing = "none";
@@ -416,9 +416,9 @@ try { await store.extract({ key: "missing.json" }); } catch (err) { missing = er
 async function* big() {
   for (let i = 0; i < 60; i++) yield Array.from({ length: 1000 }, (_, j) => ({ i, j, pad: "x".repeat(100) }));
 }
-const multipart = await store.load(big(), { key: "big.csv", mode: "replace", partSize: 5 * 1024 * 1024 });
+const { rows: multipart } = await store.load(big(), { key: "big.csv", mode: "replace", partSize: 5 * 1024 * 1024 });
 await store.load([], { key: "big.csv", mode: "replace" });
-const appended = await store.load([{ n: 1 }], { key: "new-" + Date.now() + ".json" });
+const { rows: appended } = await store.load([{ n: 1 }], { key: "new-" + Date.now() + ".json" });
 await store.close();
 // AWS itself (no endpoint): all settings resolve without env or files; only the network is
 // refused, since the sandbox allows just the local server.

@@ -29,6 +29,7 @@ import {
   type ExecuteResult,
   type ExtractOptions,
   type LoadOptions,
+  type LoadResult,
   type Row,
   type RowSource,
   type SqlSession,
@@ -247,7 +248,7 @@ class Snowflake implements Connector {
     return rebatch(pages(this), size);
   }
 
-  load(rows: RowSource, options: LoadOptions): Promise<number> {
+  load(rows: RowSource, options: LoadOptions): Promise<LoadResult> {
     return loadSnowflake(
       {
         run: async (sql, bindings) => void await this.#submit(sql, bindings),

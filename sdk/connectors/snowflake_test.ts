@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../../tests/helpers/assert.ts";
+import { assert, assertEquals, assertMatch } from "../../tests/helpers/assert.ts";
 import { snowflake, type SnowflakeOptions } from "./snowflake.ts";
 import {
   json,
@@ -8,6 +8,7 @@ import {
   standIn,
   verifyJwt,
 } from "../../tests/helpers/http_standin.ts";
+import { SchemaChangeError } from "./_schema.ts";
 import { ConnectorError, type Row } from "./types.ts";
 
 const OAUTH = "oauth-stand-in-token";
@@ -426,6 +427,12 @@ const stmt = (statement: string, bindings?: Record<string, unknown>) => ({
   ...(bindings ? { bindings } : {}),
 });
 
+/** The query `load` reads the target's columns with. */
+const columnsOf = (table: string, schema = "CURRENT_SCHEMA()", catalog = "") =>
+  `SELECT COLUMN_NAME AS "name", DATA_TYPE AS "type", NUMERIC_PRECISION AS "p", ` +
+  `NUMERIC_SCALE AS "s" FROM ${catalog}INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = ${schema} ` +
+  `AND TABLE_NAME = '${table}' ORDER BY ORDINAL_POSITION`;
+
 async function loader(answer: Answer = () => undefined) {
   const srv = await sqlApi(null, answer);
   const sf = snowflake({ ...BASE, token: OAUTH, baseUrl: srv.url });
@@ -435,9 +442,10 @@ async function loader(answer: Answer = () => undefined) {
 Deno.test("snowflake load append: transient stage, typed bindings, one INSERT … SELECT", async () => {
   const { srv, sf } = await loader();
   try {
-    assertEquals(await sf.load(ROWS, { table: "RAW.PUBLIC.ORDERS", batchSize: 2 }), 3);
+    assertEquals((await sf.load(ROWS, { table: "RAW.PUBLIC.ORDERS", batchSize: 2 })).rows, 3);
     const stage = '"RAW"."PUBLIC"."ORDERS__tau_stage"';
     assertEquals(statements(srv.requests), [
+      stmt(columnsOf("ORDERS", "'PUBLIC'", '"RAW".')),
       stmt(`CREATE TABLE IF NOT EXISTS "RAW"."PUBLIC"."ORDERS" ${COLUMNS}`),
       stmt(`CREATE OR REPLACE TRANSIENT TABLE ${stage} ${COLUMNS}`),
       stmt(
@@ -498,7 +506,7 @@ Deno.test("snowflake load: a failing INSERT leaves the target untouched and drop
       "sf: Snowflake error (HTTP 422, code 100035, SQL state 22007): Timestamp 'x' is not recognized",
     );
     const sql = statements(srv.requests).map((s) => s.statement as string);
-    assertEquals(sql.length, 5);
+    assertEquals(sql.length, 6);
     assert(!sql.some((s) => s.startsWith('INSERT INTO "ORDERS" ')), "target never written");
     assertEquals(sql.at(-1), 'DROP TABLE IF EXISTS "ORDERS__tau_stage"');
   } finally {
@@ -510,9 +518,10 @@ Deno.test("snowflake load: a failing INSERT leaves the target untouched and drop
 Deno.test("snowflake load replace: build t__tau_new, SWAP WITH, drop the old rows", async () => {
   const { srv, sf } = await loader();
   try {
-    assertEquals(await sf.load([{ ID: 1 }], { table: "ORDERS", mode: "replace" }), 1);
-    assertEquals(await sf.load([], { table: "ORDERS", mode: "replace" }), 0);
+    assertEquals((await sf.load([{ ID: 1 }], { table: "ORDERS", mode: "replace" })).rows, 1);
+    assertEquals((await sf.load([], { table: "ORDERS", mode: "replace" })).rows, 0);
     assertEquals(statements(srv.requests).map((s) => [s.statement, s.bindings]), [
+      [columnsOf("ORDERS"), undefined],
       ['CREATE OR REPLACE TABLE "ORDERS__tau_new" ("ID" NUMBER(38,0))', undefined],
       ['INSERT INTO "ORDERS__tau_new" ("ID") SELECT $1 FROM VALUES (?)', { "1": b("FIXED", "1") }],
       ['CREATE TABLE IF NOT EXISTS "ORDERS" ("ID" NUMBER(38,0))', undefined],
@@ -543,10 +552,11 @@ Deno.test("snowflake load upsert: duplicate check, then one MERGE", async () => 
   try {
     const rows = [{ ID: 1, REGION: "eu", TOTAL: 9.5 }, { ID: 2, REGION: "us", TOTAL: 1 }];
     assertEquals(
-      await sf.load(rows, { table: "SALES", mode: "upsert", mergeKey: ["ID", "REGION"] }),
+      (await sf.load(rows, { table: "SALES", mode: "upsert", mergeKey: ["ID", "REGION"] })).rows,
       2,
     );
     assertEquals(statements(srv.requests).map((s) => s.statement), [
+      columnsOf("SALES"),
       'CREATE TABLE IF NOT EXISTS "SALES" ("ID" NUMBER(38,0), "REGION" VARCHAR, "TOTAL" FLOAT)',
       'CREATE OR REPLACE TRANSIENT TABLE "SALES__tau_stage" ("ID" NUMBER(38,0), "REGION" VARCHAR, "TOTAL" FLOAT)',
       'INSERT INTO "SALES__tau_stage" ("ID", "REGION", "TOTAL") SELECT $1, $2, $3 FROM VALUES (?, ?, ?), (?, ?, ?)',
@@ -644,6 +654,61 @@ Deno.test("snowflake session: a script is one multi-statement request with its b
     assertEquals(script?.statement, "BEGIN TRANSACTION;\nDELETE FROM T WHERE ID = ?;\nCOMMIT");
     assertEquals(script?.parameters, { MULTI_STATEMENT_COUNT: "3" });
     assertEquals(script?.bindings, { "1": b("FIXED", "7") });
+  } finally {
+    await sf.close();
+    await srv.close();
+  }
+});
+
+Deno.test("snowflake load across a schema change: ALTER, then a MERGE of the rows' columns only", async () => {
+  const { srv, sf } = await loader((_, body) => {
+    if (String(body.statement).includes("INFORMATION_SCHEMA.COLUMNS")) {
+      return json({
+        statementHandle: "h-cols",
+        resultSetMetaData: {
+          rowType: [
+            { name: "name", type: "text" },
+            { name: "type", type: "text" },
+            { name: "p", type: "fixed", scale: 0 },
+            { name: "s", type: "fixed", scale: 0 },
+          ],
+          partitionInfo: [{}],
+        },
+        data: [["ID", "NUMBER", "38", "0"], ["CUSTOMER", "TEXT", null, null], [
+          "AMOUNT",
+          "NUMBER",
+          "38",
+          "0",
+        ]],
+      });
+    }
+  });
+  try {
+    const rows = [{ ID: 1, CUSTOMER_NAME: "Ann", AMOUNT: 11 }];
+    const loaded = await sf.load(rows, { table: "ORDERS", mode: "upsert", mergeKey: "ID" });
+    assertEquals(loaded.schema_changes?.missing, ["CUSTOMER"]);
+    const sql = statements(srv.requests).map((s) => s.statement);
+    assertEquals(sql.slice(0, 3), [
+      columnsOf("ORDERS"),
+      'ALTER TABLE "ORDERS" ADD COLUMN "CUSTOMER_NAME" VARCHAR',
+      'CREATE OR REPLACE TRANSIENT TABLE "ORDERS__tau_stage" ("ID" NUMBER(38,0), "CUSTOMER_NAME" VARCHAR, "AMOUNT" NUMBER(38,0))',
+    ]);
+    assert(sql.includes(
+      'MERGE INTO "ORDERS" AS tgt USING "ORDERS__tau_stage" AS src ON tgt."ID" = src."ID" ' +
+        'WHEN MATCHED THEN UPDATE SET "CUSTOMER_NAME" = src."CUSTOMER_NAME", "AMOUNT" = src."AMOUNT" ' +
+        'WHEN NOT MATCHED THEN INSERT ("ID", "CUSTOMER_NAME", "AMOUNT") VALUES (src."ID", src."CUSTOMER_NAME", src."AMOUNT")',
+    ));
+
+    srv.requests.length = 0;
+    let refused: unknown;
+    try {
+      await sf.load(rows, { table: "ORDERS", onSchemaChange: "fail" });
+    } catch (e) {
+      refused = e;
+    }
+    assert(refused instanceof SchemaChangeError);
+    assertMatch(refused.message, /new column\(s\) CUSTOMER_NAME; missing column\(s\) CUSTOMER/);
+    assertEquals(statements(srv.requests).length, 1, "nothing but the column query was sent");
   } finally {
     await sf.close();
     await srv.close();

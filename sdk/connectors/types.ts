@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { OnSchemaChange } from "../materialize/config.ts";
 
 /** One row: column name → value. */
 export type Row = Record<string, unknown>;
@@ -39,6 +40,9 @@ export interface ExtractOptions {
 /** How `load` writes rows. */
 export type LoadMode = "append" | "replace" | "upsert";
 
+/** What `load` does when the rows' columns differ from the table's (as for materializations). */
+export type { OnSchemaChange };
+
 export interface LoadOptions {
   /** Target table, optionally schema-qualified (`raw.users`). */
   table: string;
@@ -50,8 +54,41 @@ export interface LoadOptions {
   mode?: LoadMode;
   /** Column(s) identifying a row, required for `upsert`. */
   mergeKey?: string | string[];
+  /**
+   * When the rows' columns differ from the existing table's: `append_new_columns` adds new
+   * columns; `sync_all_columns` also drops the columns the rows lack and widens a column whose
+   * values no longer fit its type; `ignore` writes only the columns the table has; `fail`
+   * refuses any difference. Except with `sync_all_columns`, a column whose values would not fit
+   * its type (rounded, truncated or refused) is refused. Columns the rows lack are kept: an
+   * upsert never overwrites them, an append leaves them NULL. `replace` rebuilds the table from
+   * the rows (only `fail` refuses a difference there).
+   * @default {"append_new_columns"}
+   */
+  onSchemaChange?: OnSchemaChange;
   /** Connector-specific options (e.g. `format` for `s3`). */
   [option: string]: unknown;
+}
+
+/** How a load changed the target table's columns; every list is empty when nothing changed. */
+export interface SchemaChanges {
+  /** Columns of the rows that the table did not have, added to it. */
+  added: { column: string; type: string }[];
+  /** Columns of the table that the rows lack (kept as they are). */
+  missing: string[];
+  /** Columns of the table removed (`sync_all_columns`, or a `replace` whose rows lack them). */
+  dropped: string[];
+  /** Columns of the rows not written because the table lacks them (`ignore`). */
+  ignored: string[];
+  /** Columns whose type changed: the table's type before and after. */
+  type_changes: { column: string; from: string; to: string }[];
+}
+
+/** Result of `load`. */
+export interface LoadResult {
+  /** Rows written. */
+  rows: number;
+  /** What changed in the table's columns; null for connectors without tables (s3, http_api). */
+  schema_changes: SchemaChanges | null;
 }
 
 /** Result of `execute`. */
@@ -86,8 +123,8 @@ export interface Connector extends AsyncDisposable {
   extract(options: ExtractOptions): Promise<Row[]>;
   /** Reads rows in batches. */
   extractStream(options: ExtractOptions): AsyncIterable<Row[]>;
-  /** Writes rows in one transaction; resolves to the number of rows written. */
-  load(rows: RowSource, options: LoadOptions): Promise<number>;
+  /** Writes rows in one transaction; resolves to the rows written and the schema changes. */
+  load(rows: RowSource, options: LoadOptions): Promise<LoadResult>;
   /** Runs one statement with bound parameters. */
   execute(sql: string, params?: unknown[]): Promise<ExecuteResult>;
   /**

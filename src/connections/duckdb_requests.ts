@@ -6,17 +6,21 @@
  * batches, commit) so that streaming input stays bounded; they run inside one DuckDB transaction
  * and use the appender, DuckDB's fast path.
  */
-import type { DuckDBAppender, DuckDBConnection } from "@duckdb/node-api";
+import type { DuckDBAppender, DuckDBConnection, DuckDBResult, DuckDBType } from "@duckdb/node-api";
+import type { ColumnType, InferredColumn } from "../../sdk/connectors/_columns.ts";
+import { duckdbColumnType } from "../../sdk/connectors/_declared.ts";
 import {
-  createTableSql,
-  inferColumns,
-  quoteIdent,
-  quoteTable,
-  splitTable,
-} from "../../sdk/connectors/_sql.ts";
+  planSchema,
+  SchemaChangeError,
+  schemaDdl,
+  type TargetColumn,
+} from "../../sdk/connectors/_schema.ts";
+import { createTableSql, quoteIdent, quoteTable, splitTable } from "../../sdk/connectors/_sql.ts";
+import type { OnSchemaChange, SchemaChanges } from "../../sdk/connectors/types.ts";
 import {
   DuckDBSession,
   type DuckDBTarget,
+  exactValues,
   MAX_BATCH_ROWS,
   MAX_QUERY_ROWS,
   toJson,
@@ -34,7 +38,13 @@ interface LoadState {
   keys: string[];
   /** Where batches are appended: the target, its replacement, or a staging table. */
   into: string;
+  /** The columns of `into`, in the appender's order. */
   columns: string[];
+  /** The columns the rows write (an upsert updates only these). */
+  write: string[];
+  /** Every column of the first batch: a row with another one is refused. */
+  known: Set<string>;
+  changes: SchemaChanges;
   written: number;
 }
 
@@ -66,26 +76,40 @@ export class DuckDBRequests {
   async handle(request: RequestLine): Promise<string> {
     const a = request.args;
     const sql = () => String(a.sql);
+    // `types: true` asks for the result's column types too (the connector's rows carry them).
+    const typed = a.types === true;
     switch (request.op) {
-      case "duckdb.query":
-        return (await this.#allRows(this.#session(request), sql(), bindings(a.params), 0)).rows
-          .text();
-      case "duckdb.execute": {
-        const { rows, first } = await this.#allRows(
+      case "duckdb.query": {
+        const reserve = typed ? TYPES_FRAME_BYTES : 0;
+        const { rows, columns } = await this.#allRows(
           this.#session(request),
           sql(),
           bindings(a.params),
-          EXECUTE_FRAME_BYTES,
+          reserve,
+        );
+        return typed ? `{"columns":${columns},"rows":${rows.text()}}` : rows.text();
+      }
+      case "duckdb.execute": {
+        const { rows, first, columns } = await this.#allRows(
+          this.#session(request),
+          sql(),
+          bindings(a.params),
+          EXECUTE_FRAME_BYTES + (typed ? TYPES_FRAME_BYTES : 0),
         );
         const count = rows.count === 1 && typeof first?.Count === "number"
           ? first.Count
           : rows.count;
-        return `{"rowCount":${count},"rows":${rows.text()}}`;
+        const types = typed ? `,"columns":${columns}` : "";
+        return `{"rowCount":${count},"rows":${rows.text()}${types}}`;
       }
-      case "duckdb.cursor_open":
-        return JSON.stringify(
-          await this.#openCursor(this.#session(request), sql(), bindings(a.params)),
+      case "duckdb.cursor_open": {
+        const { cursor, columns } = await this.#openCursor(
+          this.#session(request),
+          sql(),
+          bindings(a.params),
         );
+        return typed ? `{"cursor":${cursor},"columns":${columns}}` : `{"cursor":${cursor}}`;
+      }
       case "duckdb.cursor_next":
         return await this.#nextBatch(
           Number(a.cursor),
@@ -125,7 +149,7 @@ export class DuckDBRequests {
       const result = await c.stream(sql, params as never[]);
       const rows = new JsonRows(REPLY_MAX_BYTES - reserveBytes);
       let first: Row | undefined;
-      for await (const chunk of result.yieldRowObjectJs()) {
+      for await (const chunk of result.yieldConvertedRowObjects(await exactValues())) {
         for (const row of chunk) {
           if (rows.count >= MAX_QUERY_ROWS) {
             throw new Error(
@@ -143,7 +167,7 @@ export class DuckDBRequests {
           }
         }
       }
-      return { rows, first };
+      return { rows, first, columns: resultTypes(result) };
     });
   }
 
@@ -151,12 +175,12 @@ export class DuckDBRequests {
     const result = await session.serialize((c) => c.stream(sql, params as never[]));
     const id = this.#nextId++;
     this.#cursors.set(id, {
-      iterator: result.yieldRowObjectJs()[Symbol.asyncIterator](),
+      iterator: result.yieldConvertedRowObjects(await exactValues())[Symbol.asyncIterator](),
       pending: [],
       next: 0,
       exhausted: false,
     });
-    return { cursor: id };
+    return { cursor: id, columns: resultTypes(result) };
   }
 
   /** Up to `size` rows, ending early at BATCH_BUDGET_BYTES; `done` once the result is read. */
@@ -179,39 +203,79 @@ export class DuckDBRequests {
     return `{"rows":${batch.text()},"done":${done}}`;
   }
 
+  /**
+   * Opens a load: one transaction in which the target's columns are brought in line with the
+   * rows (see sdk/connectors/_schema.ts) and the rows appended. A refused schema change is a
+   * reply (`refused`), not an error, so the run raises the connector's own SchemaChangeError.
+   */
   async #beginLoad(session: DuckDBSession, p: Record<string, unknown>) {
     const table = String(p.table);
     const mode = (p.mode ?? "append") as LoadState["mode"];
     const keys = asArray(p.mergeKey).map(String);
-    const sample = asArray(p.sample) as Row[];
+    const source = asArray(p.columns) as InferredColumn[];
+    const onSchemaChange = (p.onSchemaChange ?? "append_new_columns") as OnSchemaChange;
     const id = this.#nextId++;
     const state = await session.serialize(async (c) => {
       await c.run("BEGIN TRANSACTION");
       try {
         const { schema } = splitTable(table);
         if (schema) await c.run(`CREATE SCHEMA IF NOT EXISTS ${q(schema)}`);
-        const inferred = inferColumns(sample);
+        const target = await targetColumns(c, table);
+        const plan = planSchema({
+          dialect: "duckdb",
+          table,
+          mode,
+          onSchemaChange,
+          source,
+          target,
+          keys,
+        });
+        const write = plan.write.map((col) => col.name);
         let into = table;
         if (mode === "replace") {
           into = `${table}__tau_new`;
           await c.run(`DROP TABLE IF EXISTS ${quoteTable("duckdb", into)}`);
-          await c.run(createTableSql("duckdb", into, inferred));
+          await c.run(createTableSql("duckdb", into, source));
+        } else if (target === null) {
+          await c.run(createTableSql("duckdb", table, source));
         } else {
-          await c.run(createTableSql("duckdb", table, inferred));
+          for (const ddl of schemaDdl("duckdb", quoteTable("duckdb", table), plan)) {
+            await c.run(ddl);
+          }
         }
         if (mode === "upsert") {
           into = `tau_stage_${id}`;
           await c.run(
-            `CREATE TEMP TABLE ${q(into)} AS SELECT * FROM ${quoteTable("duckdb", table)} LIMIT 0`,
+            `CREATE TEMP TABLE ${q(into)} AS SELECT ${write.map(q).join(", ")} FROM ${
+              quoteTable("duckdb", table)
+            } LIMIT 0`,
           );
         }
-        const columns = await tableColumns(c, into);
-        return { session, table, mode, keys, into, columns, written: 0 } satisfies LoadState;
+        // The stage holds exactly the written columns; the others are tables of the database.
+        const columns = mode === "upsert"
+          ? write
+          : (await targetColumns(c, into))?.map((col) => col.name) ?? [];
+        return {
+          session,
+          table,
+          mode,
+          keys,
+          into,
+          columns,
+          write,
+          known: new Set(source.map((col) => col.name)),
+          changes: plan.changes,
+          written: 0,
+        } satisfies LoadState;
       } catch (err) {
         await c.run("ROLLBACK").catch(() => {});
         throw err;
       }
+    }).catch((err) => {
+      if (!(err instanceof SchemaChangeError)) throw err;
+      return { refused: { message: err.message, hint: err.hint, details: err.details } };
     });
+    if ("refused" in state) return state;
     this.#loads.set(id, state);
     return { load: id };
   }
@@ -222,7 +286,7 @@ export class DuckDBRequests {
       const { schema, name } = splitTable(state.into);
       const appender = await c.createAppender(name, schema);
       try {
-        for (const row of rows) appendRow(appender, state.columns, row);
+        for (const row of rows) appendRow(appender, state, row);
         appender.closeSync();
       } catch (err) {
         try {
@@ -251,7 +315,7 @@ export class DuckDBRequests {
             }`,
           );
         } else if (state.mode === "upsert") {
-          await upsertFromStage(c, target, q(state.into), state.keys, state.columns);
+          await upsertFromStage(c, target, q(state.into), state.keys, state.write);
         }
         await c.run("COMMIT");
       });
@@ -260,7 +324,7 @@ export class DuckDBRequests {
       throw err;
     }
     this.#loads.delete(id);
-    return { rows: state.written };
+    return { rows: state.written, schema_changes: state.changes };
   }
 
   async #abortLoad(id: number) {
@@ -277,9 +341,21 @@ export class DuckDBRequests {
   }
 }
 
-async function tableColumns(c: DuckDBConnection, table: string): Promise<string[]> {
-  const reader = await c.runAndReadAll(`DESCRIBE ${quoteTable("duckdb", table)}`);
-  return reader.getRowObjectsJS().map((r) => String(r.column_name));
+/** A table's columns and types, in order; null when it does not exist. */
+async function targetColumns(c: DuckDBConnection, table: string): Promise<TargetColumn[] | null> {
+  const { schema, name } = splitTable(table);
+  const reader = await c.runAndReadAll(
+    `SELECT column_name AS name, data_type AS type FROM duckdb_columns()
+      WHERE table_name = $name AND schema_name = coalesce($schema, current_schema())
+        AND database_name = current_database()
+      ORDER BY column_index`,
+    { name, schema },
+  );
+  const columns = reader.getRowObjectsJS().map((r) => ({
+    name: String(r.name),
+    type: String(r.type),
+  }));
+  return columns.length > 0 ? columns : null;
 }
 
 async function upsertFromStage(
@@ -308,15 +384,31 @@ async function upsertFromStage(
     const shown = keys.map((k) => `${k}=${JSON.stringify(toJson(first[k]))}`).join(", ");
     throw new Error(`Cannot upsert: more than one row has ${shown}`);
   }
+  // Only the staged columns are updated: a column the rows lack keeps its value.
   const match = keys.map((k) => `${target}.${q(k)} = ${stage}.${q(k)}`).join(" AND ");
-  await c.run(`DELETE FROM ${target} WHERE EXISTS (SELECT 1 FROM ${stage} WHERE ${match})`);
+  const others = columns.filter((c) => !keys.includes(c));
+  if (others.length > 0) {
+    const set = others.map((c) => `${q(c)} = ${stage}.${q(c)}`).join(", ");
+    await c.run(`UPDATE ${target} SET ${set} FROM ${stage} WHERE ${match}`);
+  }
   const cols = columns.map(q).join(", ");
-  await c.run(`INSERT INTO ${target} (${cols}) SELECT ${cols} FROM ${stage}`);
+  await c.run(
+    `INSERT INTO ${target} (${cols}) SELECT ${cols} FROM ${stage} ` +
+      `WHERE NOT EXISTS (SELECT 1 FROM ${target} WHERE ${match})`,
+  );
 }
 
 /** Appends one row in the table's column order; DuckDB casts text to the column's type. */
-function appendRow(appender: DuckDBAppender, columns: string[], row: Row): void {
-  for (const column of columns) {
+function appendRow(appender: DuckDBAppender, state: LoadState, row: Row): void {
+  for (const key in row) {
+    if (!state.known.has(key)) {
+      throw new Error(
+        `Cannot load into ${state.table}: column "${key}" is not in the first batch ` +
+          "(the first batch fixes the columns; give them all there, null where unknown)",
+      );
+    }
+  }
+  for (const column of state.columns) {
     const value = row[column];
     if (value === null || value === undefined) appender.appendNull();
     else if (typeof value === "boolean") appender.appendBoolean(value);
@@ -328,6 +420,26 @@ function appendRow(appender: DuckDBAppender, columns: string[], row: Row): void 
     else appender.appendVarchar(JSON.stringify(value));
   }
   appender.endRow();
+}
+
+/** Bytes of `{"columns":…}` around rows: a few per column, far below this. */
+const TYPES_FRAME_BYTES = 64 * 1024;
+
+/** A result's column types as JSON text (`{"amount":{"kind":"decimal",…}}`). */
+function resultTypes(result: DuckDBResult): string {
+  const types: Record<string, ColumnType> = {};
+  const names = result.deduplicatedColumnNames();
+  result.columnTypes().forEach((type: DuckDBType, i: number) => {
+    const decimal = type as { width?: number; scale?: number };
+    const known = duckdbColumnType({
+      typeId: type.typeId,
+      alias: type.alias,
+      width: decimal.width,
+      scale: decimal.scale,
+    });
+    if (known && names[i] !== undefined) types[names[i]] = known;
+  });
+  return JSON.stringify(types);
 }
 
 /** Reads the cursor's next chunk from DuckDB; false when the result has no more rows. */

@@ -2,6 +2,7 @@ import { assert, assertEquals } from "../../tests/helpers/assert.ts";
 import { type RequestHandler, runRequests, type RunRequestsOptions } from "./run_requests.ts";
 import { type Connection, parseConnections } from "./registry.ts";
 import { NO_OS_BOUNDARY } from "../sandbox/os_boundary.ts";
+import { inferColumns } from "../../sdk/connectors/_columns.ts";
 
 const LIMITS = { memory_mb: 1024, cpu_s: 600, threads: 64, timeout_ms: 600_000 };
 
@@ -54,9 +55,13 @@ async function load(
   batches: Record<string, unknown>[][],
   options: Record<string, unknown> = {},
 ) {
-  const { load } = await call("duckdb.load_begin", { table, sample: batches[0], ...options }) as {
-    load: number;
-  };
+  const begun = await call("duckdb.load_begin", {
+    table,
+    columns: inferColumns(batches[0] ?? []),
+    ...options,
+  }) as { load: number } | { refused: { message: string } };
+  if ("refused" in begun) throw new Error(begun.refused.message);
+  const { load } = begun;
   for (const rows of batches) await call("duckdb.load_batch", { load, rows });
   return await call("duckdb.load_commit", { load }) as { rows: number };
 }
@@ -130,7 +135,7 @@ Deno.test("duckdb: append, replace and upsert with inferred types", async () => 
         tags: null,
       },
     ];
-    assertEquals(await load(call, "raw.items", [rows]), { rows: 2 });
+    assertEquals((await load(call, "raw.items", [rows])).rows, 2);
     const types = await call("duckdb.query", {
       sql:
         "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'items' ORDER BY ordinal_position",
@@ -203,7 +208,7 @@ Deno.test("duckdb: 100k rows in batches, streamed back in batches", async () => 
       { length: 20 },
       (_, b) => Array.from({ length: 5_000 }, (_, i) => ({ id: b * 5_000 + i, name: `row ${i}` })),
     );
-    assertEquals(await load(call, "big", batches), { rows: 100_000 });
+    assertEquals((await load(call, "big", batches)).rows, 100_000);
     const { cursor } = await call("duckdb.cursor_open", {
       sql: "SELECT * FROM big ORDER BY id",
     }) as { cursor: number };

@@ -7,7 +7,7 @@
  * locked).
  */
 import { base64 } from "../core/base64.ts";
-import type { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import type { DuckDBConnection, DuckDBInstance, DuckDBValueConverter, JS } from "@duckdb/node-api";
 
 export interface DuckDBTarget {
   /** Database file, `:memory:`, or `md:NAME?motherduck_token=…`. */
@@ -53,6 +53,34 @@ export function toJson(value: unknown): unknown {
     return String(value);
   }
   return value;
+}
+
+/**
+ * DuckDB's JS values, except that a DECIMAL is a number only when that number is exactly the
+ * decimal (else its exact text), and a DATE is `YYYY-MM-DD` text (as the other connectors give
+ * it), not a Date at midnight UTC.
+ */
+async function loadExactValues(): Promise<DuckDBValueConverter<JS>> {
+  // Loaded as the sessions load it: on first use, never in the daemon.
+  const { DuckDBTypeId, JSDuckDBValueConverter } = await import("@duckdb/node-api");
+  return (value, type, converter) => {
+    if (value === null) return null;
+    if (type.typeId === DuckDBTypeId.DECIMAL) return exactDecimal(String(value));
+    if (type.typeId === DuckDBTypeId.DATE) return String(value);
+    return JSDuckDBValueConverter(value, type, converter);
+  };
+}
+let exact: Promise<DuckDBValueConverter<JS>> | undefined;
+/** The converter every result is read with. */
+export const exactValues = (): Promise<DuckDBValueConverter<JS>> => exact ??= loadExactValues();
+
+/** `"11.50"` → 11.5; `"12345678901234567.89"` stays text (no JS number is exactly it). */
+export function exactDecimal(text: string): number | string {
+  const n = Number(text);
+  let canonical = text.includes(".") ? text.replace(/0+$/, "").replace(/\.$/, "") : text;
+  canonical = canonical.replace(/^(-?)0+(?=\d)/, "$1");
+  if (canonical === "-0") canonical = "0";
+  return Number.isFinite(n) && String(n) === canonical ? n : text;
 }
 
 /** One locked-down DuckDB connection, opened on first use. */
@@ -105,7 +133,7 @@ export class DuckDBSession {
     return await this.serialize(async (c) => {
       const result = await c.stream(sql, params as never[]);
       const rows: Row[] = [];
-      for await (const chunk of result.yieldRowObjectJs()) {
+      for await (const chunk of result.yieldConvertedRowObjects(await exactValues())) {
         for (const row of chunk) rows.push(toJson(row) as Row);
         if (rows.length > MAX_QUERY_ROWS) {
           throw new Error(

@@ -25,23 +25,32 @@ export const DEFAULT_CONNECTIONS: Readonly<Record<string, Record<string, unknown
   warehouse: { type: "duckdb", path: DEFAULT_WAREHOUSE_PATH },
 };
 
-/** Validates every `[connections.NAME]` table; the first problem is thrown, naming it. */
+/**
+ * The connections a daemon has, and the tau.toml they were read from (null: it started without
+ * one), which errors about a missing connection name.
+ */
+export type ConnectionRegistry = Map<string, Connection> & { file?: string | null };
+
+/**
+ * Validates every `[connections.NAME]` table; the first problem is thrown, naming it. `place`
+ * turns a key into where it is (`FILE:LINE: KEY`).
+ */
 export function parseConnections(
   raw: Record<string, Record<string, unknown>>,
+  place: (key: string) => string = (key) => `tau.toml: ${key}`,
 ): Map<string, Connection> {
   const out = new Map<string, Connection>();
   for (const [name, table] of Object.entries(raw)) {
     if (!NAME.test(name)) {
-      throw new TauError(
-        "invalid_config",
-        `tau.toml: connections.${name}: invalid connection name`,
-      );
+      throw new TauError("invalid_config", `${place(`connections.${name}`)}: invalid name`, {
+        hint: "a connection name is a letter, then up to 62 letters, digits, _ or -",
+      });
     }
     const { type, ...fields } = table;
     if (typeof type !== "string" || !(type in connectionSchemas)) {
       throw new TauError(
         "invalid_config",
-        `tau.toml: connections.${name}.type: unknown type ${JSON.stringify(type)}`,
+        `${place(`connections.${name}.type`)}: unknown type ${JSON.stringify(type)}`,
         {
           hint: `one of: ${CONNECTION_TYPES.join(", ")}`,
         },
@@ -53,7 +62,7 @@ export function parseConnections(
       const field = issue?.path.map(String).join(".") || "(table)";
       throw new TauError(
         "invalid_config",
-        `tau.toml: connections.${name}.${field}: ${issue?.message}`,
+        `${place(`connections.${name}.${field}`)}: ${issue?.message}`,
         {
           hint: "see tau.toml.example for the fields of each connection type",
         },

@@ -87,3 +87,25 @@ Deno.test("credentials are listed for redaction and never shown", async () => {
     /Unknown connection nope/,
   );
 });
+
+Deno.test("an unknown connection names the tau.toml the daemon read, and TAU_CONFIG", async () => {
+  const error = async (file: string | null) => {
+    const registry = Object.assign(parseConnections({ lake: { type: "duckdb", path: "l" } }), {
+      file,
+    });
+    try {
+      await resolveConnections(["crm"], registry, "/tmp");
+    } catch (err) {
+      assert.ok(err instanceof TauError);
+      return { message: err.message, hint: err.hint ?? "" };
+    }
+    throw new Error("expected an error");
+  };
+  const named = await error("/srv/tau/tau.toml");
+  assertEquals(named.message, "Unknown connection crm: /srv/tau/tau.toml has no [connections.crm]");
+  assert.ok(named.hint.startsWith("configured connections: lake. "), named.hint);
+  assert.ok(named.hint.includes("TAU_CONFIG"), named.hint);
+  const none = await error(null);
+  assert.ok(none.message.includes("taud started without a tau.toml"), none.message);
+  assert.ok(none.hint.includes("TAU_CONFIG"), none.hint);
+});

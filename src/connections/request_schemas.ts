@@ -26,7 +26,21 @@ const rows = z.array(row).max(1_000_000);
 const name = z.string().min(1).max(MAX_NAME_CHARS);
 const handle = z.number().int().positive();
 
-const statement = z.object({ ...target, sql: z.string().max(MAX_SQL_CHARS), params });
+const statement = z.object({
+  ...target,
+  sql: z.string().max(MAX_SQL_CHARS),
+  params,
+  // Reply with the result's column types too.
+  types: z.boolean().optional(),
+});
+// A column of the rows a load writes, with its type as the connector inferred it.
+const column = z.object({
+  name,
+  kind: z.enum(["bigint", "decimal", "double", "boolean", "date", "timestamp", "json", "text"]),
+  precision: z.number().int().min(1).max(1000).optional(),
+  scale: z.number().int().min(0).max(1000).optional(),
+  known: z.boolean(),
+});
 
 const REQUEST_SCHEMAS = {
   "duckdb.query": statement,
@@ -42,7 +56,9 @@ const REQUEST_SCHEMAS = {
     table: name,
     mode: z.enum(["append", "replace", "upsert"]).optional(),
     mergeKey: z.union([name, z.array(name).max(64)]).optional(),
-    sample: rows.optional(),
+    onSchemaChange: z.enum(["fail", "append_new_columns", "sync_all_columns", "ignore"])
+      .optional(),
+    columns: z.array(column).min(1).max(10_000),
   }),
   "duckdb.load_batch": z.object({ ...target, load: handle, rows }),
   "duckdb.load_commit": z.object({ ...target, load: handle }),

@@ -5,7 +5,13 @@
  */
 import { isAbsolute, join } from "node:path";
 import { TauError } from "../core/errors.ts";
-import { type Connection, hostsFor, runsOnTrustedSide, secretValues } from "./registry.ts";
+import {
+  type Connection,
+  type ConnectionRegistry,
+  hostsFor,
+  runsOnTrustedSide,
+  secretValues,
+} from "./registry.ts";
 
 export interface RunConnection {
   type: string;
@@ -59,7 +65,7 @@ async function runOptions(c: Connection, home: string): Promise<Record<string, u
 /** Resolves a pipeline's declared connections against the registry. */
 export async function resolveConnections(
   declared: string[],
-  registry: Map<string, Connection>,
+  registry: ConnectionRegistry,
   home: string,
 ): Promise<ResolvedConnections> {
   const out: ResolvedConnections = { forRun: {}, hosts: [], hostsByName: {}, redact: [] };
@@ -76,15 +82,27 @@ export async function resolveConnections(
   return out;
 }
 
-export function unknownConnection(name: string, registry: Map<string, Connection>): TauError {
+/** The error for a declared connection the daemon does not have: which tau.toml it read. */
+export function unknownConnection(name: string, registry: ConnectionRegistry): TauError {
   const known = [...registry.keys()];
+  const configured = known.length > 0 ? `configured connections: ${known.join(", ")}. ` : "";
+  if (registry.file === null) {
+    return new TauError(
+      "invalid_pipeline",
+      `Unknown connection ${name}: taud started without a tau.toml (none at TAU_CONFIG, ./tau.toml or $TAU_HOME/tau.toml)`,
+      {
+        hint:
+          `${configured}Write [connections.${name}] in tau.toml in the daemon's home (tau status shows it; see tau.toml.example), or set TAU_CONFIG to the tau.toml that has it, then restart taud (taud stop; taud)`,
+      },
+    );
+  }
+  const file = registry.file ?? "tau.toml";
   return new TauError(
     "invalid_pipeline",
-    `Unknown connection ${name}: tau.toml has no [connections.${name}]`,
+    `Unknown connection ${name}: ${file} has no [connections.${name}]`,
     {
-      hint: known.length > 0
-        ? `configured connections: ${known.join(", ")}`
-        : "add a [connections.NAME] table to tau.toml (see tau.toml.example) and restart taud",
+      hint:
+        `${configured}Add [connections.${name}] to ${file}, or start taud with TAU_CONFIG set to the tau.toml that has it, then restart taud (taud stop; taud)`,
     },
   );
 }
