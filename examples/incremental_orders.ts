@@ -1,6 +1,6 @@
 /**
  * Incremental merge: each run reads only orders updated since the newest one already in the
- * target (the high-water mark, bound as a parameter), and merges them on order_id: changed
+ * target (the high-water mark, compared in SQL), and merges them on order_id: changed
  * orders are updated, new ones inserted.
  */
 import { pipeline } from "tau";

@@ -156,7 +156,8 @@ class RecordingSession implements SqlSession {
       }
       return this.exists ? SOURCE.concat(this.#managed()) : [];
     }
-    if (/\bAS hwm\b/.test(sql)) return [{ hwm: "2026-02-28 00:00:00" }];
+    if (/\bAS marked\b/.test(sql)) return [{ marked: 1 }];
+    if (/\bAS hwm\b/.test(sql)) return [{ hwm: "2026-02-28 00:00:00.123456+00" }];
     if (/IS NULL/.test(sql)) return [{ n: 0 }];
     if (/count\(\*\) AS n|AS n FROM/.test(sql) && !/HAVING/.test(sql)) return [{ n: 4 }];
     return [];

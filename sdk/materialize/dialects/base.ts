@@ -4,7 +4,7 @@
  * its own short file.
  */
 import { quoteIdent } from "../../connectors/_sql.ts";
-import type { Dialect } from "../../connectors/types.ts";
+import type { Dialect, Row } from "../../connectors/types.ts";
 import { join, raw, type Sql, sql } from "../sql.ts";
 
 export type Granularity = "hour" | "day" | "month" | "year";
@@ -194,9 +194,13 @@ export abstract class SqlDialect {
     return sql`CAST(NULL AS ${raw(type)})`;
   }
 
-  /** A bound value compared with a column of the given catalog type. */
-  castTo(value: unknown, type: string): Sql {
-    return this.param(value, type);
+  /**
+   * The target's `max(column)` for the source filter. It never becomes a JavaScript Date or
+   * number, which would cut microseconds and integers past 2^53. Here a subquery: the engine
+   * compares at the column's own precision and evaluates it once, before reading the source.
+   */
+  highWaterMark(target: TableRef, column: string, _type: string): HighWaterMark {
+    return { value: () => sql`(SELECT max(${this.ident(column)}) FROM ${this.table(target)})` };
   }
 
   /** True for rows of `outer` that have a row with the same key in `inner`. */
@@ -274,6 +278,12 @@ export abstract class SqlDialect {
   list(columns: string[], alias?: string): Sql {
     return join(columns.map((c) => alias ? this.col(alias, c) : this.ident(c)));
   }
+}
+
+/** How a dialect puts the high-water mark in SQL: `read` runs first; `value` gets its first row. */
+export interface HighWaterMark {
+  read?: Sql;
+  value(row: Row | undefined): Sql;
 }
 
 /** The name locks are taken under. */

@@ -4,7 +4,13 @@
  */
 import { MaterializationError } from "../config.ts";
 import { join, raw, type Sql, sql } from "../sql.ts";
-import { type Granularity, type Layout, SqlDialect, type TableRef } from "./base.ts";
+import {
+  type Granularity,
+  type HighWaterMark,
+  type Layout,
+  SqlDialect,
+  type TableRef,
+} from "./base.ts";
 
 export class BigQueryDialect extends SqlDialect {
   readonly name = "bigquery" as const;
@@ -32,6 +38,17 @@ export class BigQueryDialect extends SqlDialect {
 
   override rollback(): Sql {
     return raw("ROLLBACK TRANSACTION");
+  }
+
+  // BigQuery prunes the source's partitions on constant filters only, not on a subquery: the
+  // mark is read as text (exact to the microsecond) and bound back with the column's type.
+  override highWaterMark(target: TableRef, column: string, type: string): HighWaterMark {
+    return {
+      read: sql`SELECT CAST(max(${this.ident(column)}) AS STRING) AS hwm FROM ${
+        this.table(target)
+      }`,
+      value: (row) => this.param(row?.hwm, type),
+    };
   }
 
   override createStage(stage: TableRef, select: Sql): Sql {

@@ -3,7 +3,13 @@
  * named lock (GET_LOCK) serializes the rest; no MERGE; NULL-safe equality is `<=>`.
  */
 import { join, raw, type Sql, sql } from "../sql.ts";
-import { type Granularity, lockName, SqlDialect, type TableRef } from "./base.ts";
+import {
+  type Granularity,
+  type HighWaterMark,
+  lockName,
+  SqlDialect,
+  type TableRef,
+} from "./base.ts";
 
 const FORMATS: Record<Granularity, string> = {
   hour: "%Y-%m-%d %H:00:00",
@@ -40,9 +46,14 @@ export class MySQLDialect extends SqlDialect {
     };
   }
 
-  // CAST cannot name most MySQL column types (`bigint(20)`, `varchar(8)`): compare as bound.
-  override castTo(value: unknown): Sql {
-    return sql`${value}`;
+  // With a subquery on a target column without an index (CREATE TABLE … AS makes none), MariaDB
+  // scans the whole source. A session variable keeps the column's type and, being a constant to
+  // the optimizer, lets an index on the source bound the read.
+  override highWaterMark(target: TableRef, column: string): HighWaterMark {
+    return {
+      read: sql`SELECT max(${this.ident(column)}) FROM ${this.table(target)} INTO @tau_hwm`,
+      value: () => raw("@tau_hwm"),
+    };
   }
 
   override createStage(stage: TableRef, select: Sql): Sql {

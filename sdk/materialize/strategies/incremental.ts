@@ -13,12 +13,15 @@ export async function incremental(job: Job): Promise<Counts> {
   if (column && existing.length > 0) {
     const type = existing.find((c) => c.name === column)?.type ??
       job.fail(`the target has no incrementalColumn ${column}`);
-    const [row] = await job.run(
-      sql`SELECT max(${d.ident(column)}) AS hwm FROM ${d.table(target)}`,
+    // Without a mark yet (an empty target, or only NULLs), every source row is read.
+    const marked = await job.run(
+      sql`SELECT 1 AS marked FROM ${d.table(target)} WHERE ${d.ident(column)} IS NOT NULL LIMIT 1`,
     );
-    const mark = row?.hwm ?? row?.HWM ?? null;
-    // The high-water mark is read first and bound: the source filter never embeds a value.
-    if (mark !== null) where = sql`${d.col("src", column)} > ${d.castTo(mark, type)}`;
+    if (marked.length > 0) {
+      const mark = d.highWaterMark(target, column, type);
+      const [row] = mark.read ? await job.run(mark.read) : [];
+      where = sql`${d.col("src", column)} > ${mark.value(row)}`;
+    }
   }
   const staged = await stageSource(job, existing, {
     where,

@@ -6,10 +6,9 @@ SELECT if(engine = 'View', 'view', 'table') AS kind FROM system.tables WHERE dat
 SELECT name, type FROM system.columns WHERE database = {p1:String} AND table = {p2:String} ORDER BY position
 -- params: ["analytics","target"];
 
-SELECT max(`updated_at`) AS hwm FROM `analytics`.`target`;
+SELECT 1 AS marked FROM `analytics`.`target` WHERE `updated_at` IS NOT NULL LIMIT 1;
 
-CREATE TABLE `analytics`.`target__tau_stage_0001` ENGINE = MergeTree ORDER BY tuple() AS SELECT src.* FROM (SELECT * FROM raw.source) AS src WHERE src.`updated_at` > CAST({p1:String} AS TIMESTAMP)
--- params: ["2026-02-28 00:00:00"];
+CREATE TABLE `analytics`.`target__tau_stage_0001` ENGINE = MergeTree ORDER BY tuple() AS SELECT src.* FROM (SELECT * FROM raw.source) AS src WHERE src.`updated_at` > (SELECT max(`updated_at`) FROM `analytics`.`target`);
 
 SELECT name, type FROM system.columns WHERE database = {p1:String} AND table = {p2:String} ORDER BY position
 -- params: ["analytics","target__tau_stage_0001"];

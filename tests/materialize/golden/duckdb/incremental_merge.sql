@@ -8,10 +8,9 @@ SELECT 'table' AS kind FROM duckdb_tables() WHERE database_name = current_databa
 SELECT column_name AS name, data_type AS type FROM duckdb_columns() WHERE database_name = current_database() AND schema_name = $1 AND table_name = $2 ORDER BY column_index
 -- params: ["analytics","target"];
 
-SELECT max("updated_at") AS hwm FROM "analytics"."target";
+SELECT 1 AS marked FROM "analytics"."target" WHERE "updated_at" IS NOT NULL LIMIT 1;
 
-CREATE TEMP TABLE "target__tau_stage_0001" AS SELECT src.* FROM (SELECT * FROM raw.source) AS src WHERE src."updated_at" > CAST($1 AS TIMESTAMP)
--- params: ["2026-02-28 00:00:00"];
+CREATE TEMP TABLE "target__tau_stage_0001" AS SELECT src.* FROM (SELECT * FROM raw.source) AS src WHERE src."updated_at" > (SELECT max("updated_at") FROM "analytics"."target");
 
 SELECT column_name AS name, data_type AS type FROM duckdb_columns() WHERE database_name = 'temp' AND schema_name = $1 AND table_name = $2 ORDER BY column_index
 -- params: ["main","target__tau_stage_0001"];

@@ -12,10 +12,11 @@ SELECT CASE WHEN TABLE_TYPE = 'VIEW' THEN 'view' ELSE 'table' END AS kind FROM i
 SELECT COLUMN_NAME AS name, COLUMN_TYPE AS type FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION
 -- params: ["analytics","target"];
 
-SELECT max(`updated_at`) AS hwm FROM `analytics`.`target`;
+SELECT 1 AS marked FROM `analytics`.`target` WHERE `updated_at` IS NOT NULL LIMIT 1;
 
-CREATE TEMPORARY TABLE `target__tau_stage_0001` AS SELECT src.* FROM (SELECT * FROM raw.source) AS src WHERE src.`updated_at` > ?
--- params: ["2026-02-28 00:00:00"];
+SELECT max(`updated_at`) FROM `analytics`.`target` INTO @tau_hwm;
+
+CREATE TEMPORARY TABLE `target__tau_stage_0001` AS SELECT src.* FROM (SELECT * FROM raw.source) AS src WHERE src.`updated_at` > @tau_hwm;
 
 SHOW COLUMNS FROM `target__tau_stage_0001`;
 

@@ -13,10 +13,9 @@ SELECT CASE WHEN table_type = 'VIEW' THEN 'view' ELSE 'table' END AS kind FROM s
 SELECT column_name AS name, data_type AS type FROM svv_columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position
 -- params: ["analytics","target"];
 
-SELECT max("updated_at") AS hwm FROM "analytics"."target";
+SELECT 1 AS marked FROM "analytics"."target" WHERE "updated_at" IS NOT NULL LIMIT 1;
 
-CREATE TEMP TABLE "target__tau_stage_0001" AS SELECT src.* FROM (SELECT * FROM raw.source) AS src WHERE src."updated_at" > CAST($1 AS TIMESTAMP)
--- params: ["2026-02-28 00:00:00"];
+CREATE TEMP TABLE "target__tau_stage_0001" AS SELECT src.* FROM (SELECT * FROM raw.source) AS src WHERE src."updated_at" > (SELECT max("updated_at") FROM "analytics"."target");
 
 SELECT column_name AS name, data_type AS type FROM svv_columns WHERE table_schema LIKE 'pg_temp_%' AND table_name = $1 ORDER BY ordinal_position
 -- params: ["target__tau_stage_0001"];
