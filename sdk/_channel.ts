@@ -1,7 +1,8 @@
 /**
  * The run's channel to the trusted side: protocol events out on stdout, one JSON object per
- * line behind a per-run nonce; the init message in on stdin. Lines without the nonce (what the
- * pipeline prints itself) are only ever treated as log text by the parent.
+ * line behind a per-run nonce; the init message in on stdin, then replies to requests and, at
+ * most once, a stop line. Lines without the nonce (what the pipeline prints itself) are only
+ * ever treated as log text by the parent.
  *
  * Primitives are captured when this module is evaluated, before any pipeline code runs, so a
  * pipeline that replaces `Deno.stdout` or `JSON.stringify` later does not reach them.
@@ -36,6 +37,15 @@ let leftover = "";
 let nextId = 1;
 const pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
 let replyLoop: Promise<void> | undefined;
+const stopping = new AbortController();
+
+/** Why the run is told to stop, as `ctx.signal.reason` says it. */
+const STOP_REASONS: Record<string, () => DOMException> = {
+  cancel: () => new DOMException("The run was cancelled", "AbortError"),
+  drain: () =>
+    new DOMException("The daemon is shutting down; the run will run again", "AbortError"),
+  timeout: () => new DOMException("The run is about to reach its timeout", "TimeoutError"),
+};
 
 /** Reads the init line from stdin. Must run before the pipeline module is imported. */
 export async function readInit(): Promise<InitMessage> {
@@ -54,6 +64,16 @@ export async function readInit(): Promise<InitMessage> {
   const init = JSON.parse(end === -1 ? text : text.slice(0, end)) as InitMessage;
   prefix = `@tau:${init.nonce} `;
   return init;
+}
+
+/**
+ * Aborted when the trusted side tells the run to stop (see `ctx.signal`). Stdin is read for the
+ * stop line only from the first call on: a pending read keeps the process alive, and a pipeline
+ * that awaits a promise that never settles should fail at once, not wait for its timeout.
+ */
+export function stopSignal(): AbortSignal {
+  replyLoop ??= readReplies();
+  return stopping.signal;
 }
 
 /** Writes one protocol event. */
@@ -103,12 +123,18 @@ async function readReplies(): Promise<void> {
   for (;;) {
     for (let nl = buffer.indexOf("\n"); nl !== -1; nl = buffer.indexOf("\n")) {
       const reply = JSON.parse(buffer.slice(0, nl)) as {
+        type?: "stop";
+        reason?: string;
         id: number;
         ok: boolean;
         value?: unknown;
         error?: { message: string };
       };
       buffer = buffer.slice(nl + 1);
+      if (reply.type === "stop") {
+        stopping.abort((STOP_REASONS[reply.reason ?? ""] ?? STOP_REASONS.cancel!)());
+        continue;
+      }
       const waiter = pending.get(reply.id);
       pending.delete(reply.id);
       if (reply.ok) waiter?.resolve(reply.value);

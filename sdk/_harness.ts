@@ -10,7 +10,7 @@
  *
  * so the init message (with the protocol nonce) is read before any pipeline code runs.
  */
-import { emit, type InitMessage, readInit } from "./_channel.ts";
+import { emit, type InitMessage, readInit, stopSignal } from "./_channel.ts";
 import { createContext, currentStep, describeError, formatArgs, logEvent } from "./context.ts";
 import { jsonDepthViolation, MAX_LINE_CHARS } from "./_limits.ts";
 import { isPipeline } from "./pipeline.ts";
@@ -55,6 +55,7 @@ export async function run(
     params: init.params,
     lastSuccessfulRun: init.last_successful_run,
     secrets: init.secrets,
+    signal: stopSignal,
     ...(init.connections ? { connections: init.connections } : {}),
     ...(loadConnectors
       ? { connect: async (name, spec) => (await loadConnectors()).connectNamed(name, spec) }

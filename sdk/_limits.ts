@@ -41,6 +41,11 @@ export const SENT_LOG_CHARS = 2 * STORED_LOG_CHARS;
 /** See {@link SENT_LOG_CHARS}. */
 export const SENT_ERROR_CHARS = 4 * STORED_ERROR_CHARS;
 
+/** Longest text in an error's `details` (a statement, a driver's hint) the trusted side stores. */
+export const STORED_DETAIL_CHARS = 2 * 1024;
+/** See {@link SENT_LOG_CHARS}. */
+export const SENT_DETAIL_CHARS = 4 * STORED_DETAIL_CHARS;
+
 /** Longest step name the trusted side stores. */
 export const STORED_STEP_NAME_CHARS = 200;
 /** See {@link SENT_LOG_CHARS}. */

@@ -1,4 +1,6 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { emit } from "./_channel.ts";
+import { type ErrorDetails, errorDetails } from "./_error_details.ts";
 import {
   jsonDepthViolation,
   MAX_LINE_CHARS,
@@ -76,7 +78,19 @@ export interface PipelineContext {
   readonly lastSuccessfulRun: Date | null;
   /** Structured logging into the run's log. */
   readonly log: Logger;
-  /** Runs `fn` as a named step, recording its timing, row counts, metadata and error. */
+  /**
+   * Aborted when the run must stop: it was cancelled (`tau cancel`), the daemon is draining
+   * (the run will run again), or its timeout is near (the last tenth of it, at most 1 s). The
+   * run is killed a moment later, so use it to stop early and say why: pass it to `fetch`
+   * (`fetch(url, { signal: ctx.signal })`) and to your own waits. Connections opened with
+   * `ctx.connection()` are closed when it aborts, which ends their requests in flight.
+   * `ctx.signal.reason` is a `DOMException` (`AbortError`, or `TimeoutError` for the timeout).
+   */
+  readonly signal: AbortSignal;
+  /**
+   * Runs `fn` as a named step, recording its timing, row counts, metadata and error. Steps may
+   * run concurrently (`Promise.all`); each log line is tagged with the step it was written in.
+   */
   step<T>(name: string, fn: (step: Step) => T | Promise<T>): Promise<T>;
   /** The value of a declared secret. */
   secret(name: string): string;
@@ -102,8 +116,11 @@ export function formatArgs(args: unknown[]): string {
     .join(" ");
 }
 
-/** The stack of steps currently executing (innermost last), used to tag logs and errors. */
-export const activeSteps: string[] = [];
+/**
+ * The innermost step of each async call chain, used to tag logs and errors: concurrent steps
+ * each see their own, where one module-level stack would mix them up.
+ */
+const stepScope = new AsyncLocalStorage<string>();
 
 export function logEvent(level: string, message: unknown, fields?: Record<string, unknown>): void {
   const text = formatArgs([message]);
@@ -119,9 +136,9 @@ function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}…`;
 }
 
-/** The innermost step running, as sent on the channel. */
+/** The innermost step of the calling code, as sent on the channel. */
 export function currentStep(): string | null {
-  const name = activeSteps.at(-1);
+  const name = stepScope.getStore();
   return name === undefined ? null : clip(name, SENT_STEP_NAME_CHARS);
 }
 
@@ -140,6 +157,11 @@ export interface ContextInit {
   params: Record<string, unknown>;
   lastSuccessfulRun: string | null;
   secrets: string[];
+  /**
+   * The signal aborted when the trusted side stops the run; called on first use of it.
+   * @default {a signal that never aborts}
+   */
+  signal?: () => AbortSignal;
   connections?: Record<string, { type: string; options: Record<string, unknown> }>;
   /** Builds a named connection's connector (given by the harness, so pipelines that use no
    * connection never load connector code). */
@@ -161,6 +183,7 @@ export function createContext(init: ContextInit): PipelineContext {
     },
   );
   const declared = new Set(init.secrets);
+  const signal = init.signal ?? (() => never);
   let stepSeq = 0;
 
   const context: PipelineContext = Object.freeze({
@@ -170,11 +193,14 @@ export function createContext(init: ContextInit): PipelineContext {
     params: Object.freeze({ ...init.params }),
     lastSuccessfulRun: init.lastSuccessfulRun ? new Date(init.lastSuccessfulRun) : null,
     log,
+    get signal() {
+      return signal();
+    },
     async connection(name: string): Promise<Connector> {
       const spec = init.connections?.[name];
       if (!spec) throw new ConnectionNotDeclaredError(name);
       if (!init.connect) throw new Error("Connections are not available outside a Tau run");
-      return await init.connect(name, spec);
+      return closedOnAbort(await init.connect(name, spec), signal());
     },
     async materialize(
       config: MaterializationConfig,
@@ -208,9 +234,8 @@ export function createContext(init: ContextInit): PipelineContext {
       const seq = stepSeq++;
       const step: Step = { name, metadata: {} };
       emit({ type: "step_start", seq, name: clip(name, SENT_STEP_NAME_CHARS) });
-      activeSteps.push(name);
       try {
-        const value = await fn(step);
+        const value = await stepScope.run(name, () => fn(step));
         const problem = metadataProblem(step.metadata);
         if (problem) throw new InvalidOutputError(`Step ${name}: its metadata ${problem}`);
         emit(stepEnd(seq, step, "success"));
@@ -218,12 +243,28 @@ export function createContext(init: ContextInit): PipelineContext {
       } catch (err) {
         emit({ ...stepEnd(seq, step, "failed"), error: describeError(err, name) });
         throw err;
-      } finally {
-        activeSteps.splice(activeSteps.lastIndexOf(name), 1);
       }
     },
   });
   return context;
+}
+
+const never = new AbortController().signal;
+
+/**
+ * Closes the connector when the run is told to stop, so that its I/O in flight ends instead of
+ * running into the kill; closing it first removes the hook.
+ */
+function closedOnAbort(connector: Connector, signal: AbortSignal): Connector {
+  const close = connector.close.bind(connector);
+  const onAbort = () => void close().catch(() => {});
+  if (signal.aborted) onAbort();
+  else signal.addEventListener("abort", onAbort, { once: true });
+  connector.close = () => {
+    signal.removeEventListener("abort", onAbort);
+    return close();
+  };
+  return connector;
 }
 
 function stepEnd(seq: number, step: Step, status: string) {
@@ -270,6 +311,7 @@ export function describeError(err: unknown, step: string | null) {
       message: clip(String(err.message), SENT_ERROR_CHARS),
       stack: err.stack ? clip(String(err.stack), SENT_ERROR_CHARS) : null,
       step: tagged.tauStep === undefined ? null : clip(tagged.tauStep, SENT_STEP_NAME_CHARS),
+      ...driverDetails(err),
     };
   }
   return {
@@ -278,6 +320,16 @@ export function describeError(err: unknown, step: string | null) {
     stack: null,
     step: step === null ? null : clip(step, SENT_STEP_NAME_CHARS),
   };
+}
+
+/** `{ details }` when a driver said more than its message (see _error_details.ts), else `{}`. */
+function driverDetails(err: Error): { details?: ErrorDetails } {
+  try {
+    const details = errorDetails(err);
+    return details ? { details } : {};
+  } catch {
+    return {}; // an error whose fields throw when read keeps its message and stack
+  }
 }
 
 function jsonSafe(value: unknown): unknown {

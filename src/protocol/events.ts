@@ -5,6 +5,7 @@
  * taken from the child: the parent stamps every event when it reads it.
  */
 import { z } from "zod";
+import { errorDetailsSchema } from "./error_details.ts";
 
 const count = z.number().int().min(0).nullable();
 const jsonRecord = z.record(z.string(), z.unknown());
@@ -14,6 +15,7 @@ export const childErrorSchema = z.object({
   message: z.string(),
   stack: z.string().nullable(),
   step: z.string().nullable(),
+  details: errorDetailsSchema.optional().catch(undefined),
 });
 export type ChildError = z.infer<typeof childErrorSchema>;
 

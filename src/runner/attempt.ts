@@ -24,6 +24,7 @@ import {
 } from "../sandbox/deno_dir.ts";
 import type { Json, RunError, RunStatus, Store } from "../store/mod.ts";
 import { classifyChildError, systemErrors } from "./classify.ts";
+import { storedDetails } from "./error_hints.ts";
 import { LogWriter, MAX_STEP_NAME_CHARS, redactLines, storedText } from "./log_writer.ts";
 import type { Redactor } from "./redact.ts";
 import { REQUEST_OPS, type RequestHandler } from "../connections/run_requests.ts";
@@ -89,6 +90,11 @@ export type SandboxRecord = ReturnType<typeof layersReport> & {
 
 /** After stdout closes, how long a child may take to exit before it is killed. */
 const EXIT_GRACE_MS = 2_000;
+/**
+ * How long a run told to stop (its `ctx.signal` aborted) has before it is killed: after a
+ * cancel or drain, and before its timeout (at most a tenth of it, so the timeout stays exact).
+ */
+export const STOP_GRACE_MS = 1_000;
 /** Longest stored part of a rejected protocol line. */
 const MAX_REJECTED_CHARS = 200;
 /** Longest stored audit target (a path or host the run asked for). */
@@ -226,28 +232,6 @@ async function supervise(
   }).spawn();
   spec.onStart?.(child.pid);
 
-  let ended: { reason: EndReason; detail: string } | null = null;
-  const end = (reason: EndReason, detail = "") => {
-    ended ??= { reason, detail };
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already exited */ }
-  };
-  const timer = setTimeout(() => end("timeout"), limits.timeout_ms);
-  const watchdog = new Watchdog({
-    pid: child.pid,
-    extraPids: () => requests?.enginePids() ?? [],
-    limits,
-    folders: [dirs.scratchDir, dirs.denoDir],
-    baseline,
-    auditFile: dirs.auditFile,
-    onExceeded: (kind, detail) => end(kind, detail),
-  });
-  watchdog.start();
-  const onAbort = () => end("cancelled");
-  spec.signal.addEventListener("abort", onAbort, { once: true });
-  if (spec.signal.aborted) onAbort();
-
   const channel = new Channel(child.stdin.getWriter());
   channel.send({
     nonce,
@@ -259,6 +243,54 @@ async function supervise(
     secrets: spec.metadata.secrets,
     connections: spec.connections,
   });
+
+  let ended: { reason: EndReason; detail: string } | null = null;
+  const kill = () => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already exited */ }
+  };
+  const end = (reason: EndReason, detail = "") => {
+    ended ??= { reason, detail };
+    kill();
+  };
+  // Cancel, drain and the coming timeout first abort the run's ctx.signal (a stop line on its
+  // stdin), then kill it: a grace period later, or at its timeout exactly. Limits kill at once.
+  let stopped: "timeout" | null = null;
+  let stopSent = false;
+  const stop = (reason: "cancel" | "drain" | "timeout") => {
+    if (stopSent) return;
+    stopSent = true;
+    channel.send({ type: "stop", reason });
+  };
+  const grace = Math.min(STOP_GRACE_MS, Math.floor(limits.timeout_ms / 10));
+  const timers = [
+    setTimeout(() => {
+      stopped = "timeout";
+      stop("timeout");
+    }, limits.timeout_ms - grace),
+    setTimeout(() => end("timeout"), limits.timeout_ms),
+  ];
+  const watchdog = new Watchdog({
+    pid: child.pid,
+    extraPids: () => requests?.enginePids() ?? [],
+    limits,
+    folders: [dirs.scratchDir, dirs.denoDir],
+    baseline,
+    auditFile: dirs.auditFile,
+    onExceeded: (kind, detail) => end(kind, detail),
+  });
+  watchdog.start();
+  // The run manager aborts with "cancel", "drain" or "lost" (another worker runs it now: no
+  // grace for a run that is no longer this worker's).
+  const onAbort = () => {
+    if (spec.signal.reason === "lost" || ended) return end("cancelled");
+    ended = { reason: "cancelled", detail: "" };
+    stop(spec.signal.reason === "drain" ? "drain" : "cancel");
+    timers.push(setTimeout(kill, STOP_GRACE_MS));
+  };
+  spec.signal.addEventListener("abort", onAbort, { once: true });
+  if (spec.signal.aborted) onAbort();
 
   const counters = new Counters(limits, end);
   const requested = new Set<string>();
@@ -361,7 +393,7 @@ async function supervise(
       readStderr,
     ]);
   } finally {
-    clearTimeout(timer);
+    for (const timer of timers) clearTimeout(timer);
     spec.signal.removeEventListener("abort", onAbort);
     await watchdog.stop();
     await channel.close();
@@ -370,6 +402,7 @@ async function supervise(
 
   const decided = verdict({
     ended,
+    stopped,
     exit: { code: status.code, signal: status.signal },
     result,
     error: childError,
@@ -380,8 +413,12 @@ async function supervise(
     stderr: redactLines(redact, stderrTail).join("\n"),
     classify,
   });
-  const error = decided.error ? storedError(redact, decided.error) : null;
-  await steps.closeOpen(error);
+  // An error the child did not place (a timeout, a cancel, a limit) happened in the open step.
+  const step = decided.error?.step ?? steps.lastOpen();
+  const error = decided.error
+    ? storedError(redact, step ? { ...decided.error, step } : decided.error)
+    : null;
+  await steps.closeOpen(decided.status, error);
   return {
     status: decided.status,
     result: decided.result,
@@ -414,12 +451,12 @@ function storedError(redact: Redactor, error: RunError): RunError {
     typeof value === "string" ? storedText(redact, value, max) : value;
   return redact({
     ...error,
-    kind: text(error.kind, 64)!,
     message: text(error.message, STORED_ERROR_CHARS)!,
     step: text(error.step, MAX_STEP_NAME_CHARS),
     stack: text(error.stack, STORED_ERROR_CHARS),
     hint: text(error.hint, 4096),
     target: text(error.target, MAX_TARGET_CHARS),
+    ...(error.details ? { details: storedDetails(error.details, (v, max) => text(v, max)!) } : {}),
   });
 }
 

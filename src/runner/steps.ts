@@ -1,11 +1,11 @@
 /** A run attempt's steps as the parent stores them. */
-import type { RunError, StepRecord, Store } from "../store/mod.ts";
+import type { RunError, RunStatus, StepRecord, Store } from "../store/mod.ts";
 import { MAX_STEP_NAME_CHARS, storedText } from "./log_writer.ts";
 import type { Redactor } from "./redact.ts";
 
 /**
  * The run's steps as stored: stamped with the parent's clock when their events arrive, and any
- * step still open when the run ends is closed as failed, with the reason.
+ * step still open when the run ends is closed with the run's status and the reason.
  */
 export class Steps {
   readonly #open = new Map<number, { name: string; startedAt: number }>();
@@ -38,11 +38,23 @@ export class Steps {
     this.#refused.set(seq, reason);
   }
 
-  async closeOpen(runError: RunError | null): Promise<void> {
+  /** The step started last of those still open (where the run was when it ended), or null. */
+  lastOpen(): string | null {
+    let last: { seq: number; name: string } | null = null;
+    for (const [seq, { name }] of this.#open) if (!last || seq > last.seq) last = { seq, name };
+    return last?.name ?? null;
+  }
+
+  /**
+   * Closes the steps the run never reported the end of: a run that timed out or was cancelled
+   * leaves them `timed_out` or `cancelled`, any other end `failed`.
+   */
+  async closeOpen(runStatus: RunStatus, runError: RunError | null): Promise<void> {
+    const status = runStatus === "timed_out" || runStatus === "cancelled" ? runStatus : "failed";
     for (const [seq, { name }] of [...this.#open]) {
       const reason = this.#refused.get(seq);
       await this.end(seq, name, {
-        status: "failed",
+        status,
         error: reason
           ? { kind: "invalid_output", message: `The step's end was refused: ${reason}` }
           : runError ?? {
@@ -71,4 +83,30 @@ export class Steps {
       ...fields,
     });
   }
+}
+
+/**
+ * Closes the steps a run left `running` in the store when no supervisor is left to close them
+ * (the daemon died, or Tau itself failed): they take the run's error and end now. Returns the
+ * name of the last of them to start, or null.
+ */
+export async function closeAbandonedSteps(
+  store: Store,
+  runId: string,
+  error: RunError,
+): Promise<string | null> {
+  const now = new Date();
+  let last: string | null = null;
+  for (const step of await store.listSteps(runId)) { // in attempt, then start order
+    if (step.status !== "running") continue;
+    last = step.name;
+    await store.saveStep({
+      ...step,
+      status: "failed",
+      finished_at: now.toISOString(),
+      duration_ms: Math.max(0, now.getTime() - Date.parse(step.started_at)),
+      error,
+    });
+  }
+  return last;
 }

@@ -22,6 +22,11 @@ export type EndReason =
 
 export interface VerdictInput {
   ended: { reason: EndReason; detail: string } | null;
+  /**
+   * The run was told its timeout is near (its ctx.signal aborted): unless it still succeeded,
+   * it ended because of the timeout, whatever it reported on its way out.
+   */
+  stopped?: "timeout" | null;
   exit: { code: number; signal: string | null };
   /** The first valid result event. */
   result: { value: Json } | null;
@@ -50,7 +55,12 @@ const SIGXFSZ_CODE = 128 + 25;
 
 export function verdict(input: VerdictInput): Verdict {
   const failed = (error: RunError): Verdict => ({ status: "failed", error, result: null });
-  const { ended, exit, limits } = input;
+  const { exit, limits } = input;
+  const succeeded = exit.code === 0 && input.result !== null && !input.error;
+  const ended = input.ended ??
+    (input.stopped && !succeeded && !rlimitKind(input)
+      ? { reason: input.stopped, detail: "" }
+      : null);
   if (ended) {
     switch (ended.reason) {
       case "cancelled":
@@ -71,7 +81,7 @@ export function verdict(input: VerdictInput): Verdict {
   }
   const rlimit = rlimitKind(input);
   if (rlimit) return failed(systemErrors.limit(rlimit, ""));
-  if (exit.code === 0 && input.result && !input.error) {
+  if (succeeded && input.result) {
     return { status: "success", error: null, result: input.result.value };
   }
   if (input.error) return failed(input.classify(input.error));

@@ -43,6 +43,18 @@ const table: [string, Partial<VerdictInput>, string, string | null][] = [
   ["timed out", { ended: { reason: "timeout", detail: "" } }, "timed_out", "timeout"],
   ["cancelled", { ended: { reason: "cancelled", detail: "" } }, "cancelled", "cancelled"],
   [
+    "told its timeout is near, it gave up: the timeout is the truth",
+    { stopped: "timeout", exit: { code: 1, signal: null }, error: thrown },
+    "timed_out",
+    "timeout",
+  ],
+  [
+    "told its timeout is near, it still finished in time",
+    { stopped: "timeout", result: { value: 1 } },
+    "success",
+    null,
+  ],
+  [
     "the supervisor's own failure",
     { ended: { reason: "internal", detail: "store down" }, result: { value: 1 } },
     "failed",

@@ -6,7 +6,7 @@
  * The file is the child's output: it is size-capped and every line is validated.
  */
 import { isAbsolute, join } from "node:path";
-import type { PermissionSet } from "./permissions.ts";
+import { DRIVER_ENV_PROBES, type PermissionSet } from "./permissions.ts";
 
 export interface GrantUse {
   target: string;
@@ -28,6 +28,13 @@ export interface AccessRecord {
 
 export const MAX_AUDIT_BYTES = 4 * 1024 * 1024;
 const MAX_OUTSIDE = 20;
+
+/**
+ * Environment names the approved drivers read on their own: those Tau grants (and never sets),
+ * and `TZ`, which mysql2 reads for every result set and whose refusal it expects. They are
+ * Tau's doing, not the run reaching outside its grants.
+ */
+const DRIVER_PROBES = new Set([...DRIVER_ENV_PROBES, "TZ"]);
 
 interface AuditEntry {
   permission: string;
@@ -116,7 +123,7 @@ export function summarizeAudit(
       }
       case "env":
         if (grants.env.includes(target)) used.env.add(target);
-        else note("env", target);
+        else if (!DRIVER_PROBES.has(target)) note("env", target);
         break;
       case "read":
       case "write": {

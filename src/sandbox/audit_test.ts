@@ -20,6 +20,8 @@ Deno.test("each declared grant is marked used or not from Deno's audit log", () 
     line("read", "/etc/passwd"),
     line("net", "evil.example:443"),
     line("env", "PATH"),
+    line("env", "PGAPPNAME"), // the drivers' own probes: Tau grants them, or expects the refusal
+    line("env", "TZ"),
     line("run", "sh"),
     "{torn",
   ].join("\n");
