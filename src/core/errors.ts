@@ -27,10 +27,19 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
+/** A place in the author's pipeline file, under the name the author knows it by (1-based). */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  column: number;
+}
+
 export interface ErrorBody {
   code: string;
   message: string;
   hint?: string;
+  /** Where in the author's file, when the error is about a place in it (null: it is not known). */
+  location?: SourceLocation | null;
   details?: unknown;
 }
 
@@ -38,17 +47,24 @@ export class TauError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;
   readonly details: unknown;
+  readonly location: SourceLocation | null | undefined;
 
   constructor(
     code: ErrorCode,
     message: string,
-    options: { hint?: string; details?: unknown; cause?: unknown } = {},
+    options: {
+      hint?: string;
+      details?: unknown;
+      cause?: unknown;
+      location?: SourceLocation | null;
+    } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = "TauError";
     this.code = code;
     this.hint = options.hint;
     this.details = options.details;
+    this.location = options.location;
   }
 
   get status(): number {
@@ -58,6 +74,7 @@ export class TauError extends Error {
   toJSON(): ErrorBody {
     const body: ErrorBody = { code: this.code, message: this.message };
     if (this.hint) body.hint = this.hint;
+    if (this.location !== undefined) body.location = this.location;
     if (this.details !== undefined) body.details = this.details;
     return body;
   }

@@ -1,18 +1,22 @@
 /**
- * Deploy-time analysis of an untrusted pipeline file, in three steps: the module graph check,
- * a type-check, and reading its declared config by loading it in a child with no permissions.
- * Top-level code of the file never runs on the trusted side.
+ * Deploy-time analysis of an untrusted pipeline file, in three steps: a type-check, the module
+ * graph check, and reading its declared config by loading it in a child with no permissions.
+ * Top-level code of the file never runs on the trusted side. Every error names a place in the
+ * author's file (`location`, and `details.diagnostics` for syntax and type errors), never the
+ * staging copy Tau checked.
  */
 import { join } from "node:path";
 import { TauError } from "../core/errors.ts";
 import type { TauPaths } from "../config/paths.ts";
 import { pathToFileURL } from "node:url";
-import { runDenoProcess, stripAnsi } from "../sandbox/deno_process.ts";
+import { runDenoProcess } from "../sandbox/deno_process.ts";
 import { baseChildEnv, zeroPermissionArgs } from "../sandbox/permissions.ts";
 import { LineParser } from "../protocol/line_parser.ts";
 import { checkModuleGraph, firstLines, toolEnv } from "./graph_check.ts";
 import { linkModuleCache } from "../sandbox/deno_dir.ts";
 import { approvedPackages, sandboxLockFile } from "../sandbox/npm_cache.ts";
+import { authorDiagnostics, type AuthorFile, importError, stackLocation } from "./author_file.ts";
+import { parseDenoOutput } from "./diagnostics.ts";
 
 const DESCRIBE_SOURCE = `import { describe } from "tau/_harness.ts";
 await describe(() => import("./pipeline.ts"));
@@ -29,29 +33,34 @@ export async function analyzePipeline(
     const file = join(dir, "pipeline.ts");
     await Deno.writeTextFile(file, code);
     await Deno.writeTextFile(join(dir, "describe.ts"), DESCRIBE_SOURCE);
-    // Order matters: the type-check is --cached-only (it can fetch nothing), so after it the
-    // graph check resolves only cached modules; only then may the file's top level run.
-    await typeCheck(paths, file, filename);
+    const author: AuthorFile = { url: pathToFileURL(file).href, filename, code };
+    // Order matters: the type-check resolves no npm package and fetches nothing, so after it
+    // the graph check resolves only cached modules; only then may the file's top level run.
+    await typeCheck(paths, file, author);
     await checkModuleGraph({
       file,
       importMap: paths.importMap,
       sdkDir: paths.sdkDir,
       denoDir: paths.denoDir,
       approvedNpm: await approvedPackages(),
+      author,
     });
-    return await describe(paths, dir);
+    return await describe(paths, dir, author);
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
 
-async function typeCheck(paths: TauPaths, file: string, filename: string): Promise<void> {
+async function typeCheck(paths: TauPaths, file: string, author: AuthorFile): Promise<void> {
   const result = await runDenoProcess({
     args: [
       "check",
       "--no-config",
       "--no-lock",
       "--no-remote",
+      // The type-check map points the drivers at stand-ins (sdk/_typecheck): an `npm:` import
+      // is the author's, and must fail here rather than send Deno to the registry for it.
+      "--no-npm",
       "--cached-only",
       "--quiet",
       `--import-map=${paths.typecheckMap}`,
@@ -61,31 +70,43 @@ async function typeCheck(paths: TauPaths, file: string, filename: string): Promi
     timeoutMs: 60_000,
   });
   if (result.code === 0) return;
-  const output = stripAnsi(result.stderr);
-  const url = pathToFileURL(file).href;
-  const diagnostics = output.split(/\n\s*\n/).filter((block) => /^TS\d+/m.test(block));
-  if (diagnostics.length === 0) {
-    // Not a type error: an import that cannot be resolved from the cache (nothing is fetched).
+  const { diagnostics, other } = parseDenoOutput(result.stderr);
+  // Only the author's own errors block a deploy; the SDK's internals are Tau's to keep clean.
+  const own = authorDiagnostics(diagnostics, author);
+  if (own.length === 0) {
+    if (diagnostics.length > 0 && other.length === 0) return;
     throw new TauError(
       "invalid_pipeline",
-      `Cannot resolve the pipeline's imports: ${firstLines(output)}`,
+      `Type-checking the pipeline failed: ${firstLines(other.join("\n") || result.stderr)}`,
       {
-        hint: 'a pipeline may import only "tau", tau/…, node: built-ins and the approved drivers',
+        hint: "the message names no place in the pipeline file; fix what it describes",
+        location: null,
       },
     );
   }
-  // Only the author's own errors block a deploy; the SDK's internals are Tau's to keep clean.
-  const own = diagnostics.filter((block) => block.includes(url));
-  if (own.length === 0) return;
+  // An import that cannot be resolved explains the errors after it: it is reported alone.
+  const refused = importError(own, author);
+  if (refused) throw refused;
+  const first = own[0]!;
+  const syntax = first.code === "SyntaxError";
   throw new TauError(
     "invalid_pipeline",
-    `The pipeline does not type-check:\n${own.join("\n\n").split(url).join(filename)}`,
-    { hint: "fix the type errors at the lines shown", details: { errors: own.length } },
+    syntax
+      ? `The pipeline has a syntax error at ${first.file}:${first.line}:${first.column}: ${first.message}`
+      : `The pipeline does not type-check: ${own.length} error${own.length > 1 ? "s" : ""}, ` +
+        `the first at ${first.file}:${first.line}:${first.column}: ${first.message}`,
+    {
+      hint: syntax
+        ? `fix the syntax at ${first.file}:${first.line}:${first.column}`
+        : `fix the type errors listed in details.diagnostics, starting at ${first.file}:${first.line}`,
+      location: { file: first.file, line: first.line, column: first.column },
+      details: { diagnostics: own },
+    },
   );
 }
 
 /** Loads the module in a child with no permissions at all and reads its config. */
-async function describe(paths: TauPaths, dir: string): Promise<unknown> {
+async function describe(paths: TauPaths, dir: string, author: AuthorFile): Promise<unknown> {
   const nonce = crypto.randomUUID();
   const denoDir = join(dir, "deno");
   await linkModuleCache(paths.denoDir, denoDir);
@@ -104,6 +125,7 @@ async function describe(paths: TauPaths, dir: string): Promise<unknown> {
   if (result.timedOut) {
     throw new TauError("invalid_pipeline", "Loading the pipeline file took longer than 10 s", {
       hint: "move work out of top-level code into the pipeline function",
+      location: null,
     });
   }
   const parser = new LineParser(nonce);
@@ -111,28 +133,33 @@ async function describe(paths: TauPaths, dir: string): Promise<unknown> {
     if (line.kind !== "event") continue;
     if (line.event.type === "describe") return line.event.config;
     if (line.event.type === "error") {
-      const { name, message } = line.event.error;
+      const { name, message, stack } = line.event.error;
       if (name === "NotAPipeline") {
         throw new TauError("invalid_pipeline", "The file's default export is not a pipeline", {
           hint:
             'write `export default pipeline({ name: "…" }, async (ctx) => { … })` with pipeline from "tau"',
+          location: null,
         });
       }
+      const location = stackLocation(stack, author);
       throw new TauError(
         "invalid_pipeline",
-        `Loading the pipeline file failed: ${name}: ${message}`,
+        `Loading the pipeline file failed: ${name}: ${
+          message.split(author.url).join(author.filename)
+        }`,
         {
-          hint:
+          hint: (location ? `the top-level code at line ${location.line} failed: ` : "") +
             "top-level code runs with no permissions at deploy; keep I/O inside the pipeline function",
+          location,
         },
       );
     }
   }
   throw new TauError(
     "invalid_pipeline",
-    `Loading the pipeline file failed (exit code ${result.code})`,
-    {
-      hint: firstLines(result.stderr) || "the file must export a pipeline as its default export",
-    },
+    `Loading the pipeline file failed (exit code ${result.code}): ${
+      firstLines(result.stderr).split(author.url).join(author.filename)
+    }`,
+    { hint: "the file must export a pipeline as its default export", location: null },
   );
 }

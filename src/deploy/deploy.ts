@@ -1,4 +1,7 @@
-/** `tau deploy`: analyze, validate, store a new version, and write its code files. */
+/**
+ * `tau deploy`: analyze, validate, store a new version, and write its code files. `tau check`
+ * runs the same checks ({@link checkDeploy}) and stores nothing, so the two cannot differ.
+ */
 import { TauError } from "../core/errors.ts";
 import { sha256Hex } from "../core/ids.ts";
 import type { TauPaths } from "../config/paths.ts";
@@ -8,13 +11,14 @@ import {
   pipelineName,
   validatePipelineConfig,
 } from "../metadata/schema.ts";
-import type { Json, Store } from "../store/mod.ts";
+import type { Json, PipelineRecord, Store } from "../store/mod.ts";
 import { analyzePipeline } from "./analyze.ts";
 import { limitsAboveCeiling, NO_DECLARED_LIMITS, type RunLimits } from "../sandbox/limits.ts";
 import { materializeVersion } from "./code_files.ts";
 import type { Connection } from "../connections/registry.ts";
 import { unknownConnection } from "../connections/resolve.ts";
 import { applyDeclarations, checkDeclarations } from "../scheduler/declarations.ts";
+import { configLocation, withLocation } from "./author_file.ts";
 
 export const MAX_CODE_BYTES = 1024 * 1024;
 
@@ -35,13 +39,26 @@ export interface DeployResult {
   metadata: PipelineMetadata;
 }
 
-export async function deployPipeline(
+/** What the checks found: a deploy stores it, a check only shows it. */
+export interface CheckedDeploy {
+  metadata: PipelineMetadata;
+  hash: string;
+  /** The pipeline already deployed under this name, if any. */
+  existing: PipelineRecord | null;
+  /** Its current version's content is this file's, byte for byte. */
+  unchanged: boolean;
+  /** The source path to record. */
+  source: string | null;
+}
+
+/** Every deploy check, in deploy's order; nothing is stored. */
+export async function checkDeploy(
   store: Store,
   paths: TauPaths,
   connections: Map<string, Connection>,
   request: DeployRequest,
   ceiling?: RunLimits,
-): Promise<DeployResult> {
+): Promise<CheckedDeploy> {
   if (new TextEncoder().encode(request.code).length > MAX_CODE_BYTES) {
     throw new TauError(
       "payload_too_large",
@@ -66,6 +83,7 @@ export async function deployPipeline(
       );
     }
   }
+  const at = (field: string) => configLocation(request.code, request.filename, field);
 
   const raw = await analyzePipeline(paths, request.code, request.filename);
   const overridden = typeof raw === "object" && raw !== null && request.name !== undefined
@@ -79,6 +97,7 @@ export async function deployPipeline(
       `Invalid pipeline config: ${first?.field}: ${first?.message}`,
       {
         hint: "fix the named field in the pipeline({...}) config",
+        location: first ? at(first.field) : null,
         details: { issues: validated.issues },
       },
     );
@@ -93,33 +112,68 @@ export async function deployPipeline(
       `Invalid pipeline config: ${tooHigh[0]?.field}: ${tooHigh[0]?.message}`,
       {
         hint: "ask for less, or raise [sandbox.ceiling] in tau.toml and restart taud",
+        location: at(tooHigh[0]!.field),
         details: { issues: tooHigh },
       },
     );
   }
   for (const name of metadata.connections) {
-    if (!connections.has(name)) throw unknownConnection(name, connections);
+    if (!connections.has(name)) {
+      throw withLocation(unknownConnection(name, connections), at("connections"));
+    }
   }
 
   const existing = await store.getPipeline(metadata.name);
+  const hash = await sha256Hex(request.code);
+  const current = existing ? await store.getVersion(existing.name, existing.current_version) : null;
+  const unchanged = current?.hash === hash;
   const source = request.source_path ?? null;
   if (
-    existing && !request.force && existing.source_path && source && existing.source_path !== source
+    existing && !unchanged && !request.force && existing.source_path && source &&
+    existing.source_path !== source
   ) {
     throw new TauError(
       "name_conflict",
       `A pipeline named ${metadata.name} is already deployed from ${existing.source_path}`,
       {
         hint:
-          `rename one of them, deploy with --name, or replace it with tau deploy ${request.filename} --force`,
+          `rename one of them, deploy with --name, or replace it with tau deploy ${source} --force`,
+        details: { deployed_from: existing.source_path, source_path: source },
       },
     );
   }
 
   const previous = existing ? existing.metadata as unknown as PipelineMetadata : null;
-  await checkDeclarations(store, metadata, previous);
+  try {
+    await checkDeclarations(store, metadata, previous);
+  } catch (err) {
+    throw withLocation(err, at("dependsOn"));
+  }
+  return {
+    metadata,
+    hash,
+    existing,
+    unchanged,
+    // The same content from another path changes nothing, not even where it came from.
+    source: unchanged && !request.force && existing?.source_path ? existing.source_path : source,
+  };
+}
 
-  const hash = await sha256Hex(request.code);
+export async function deployPipeline(
+  store: Store,
+  paths: TauPaths,
+  connections: Map<string, Connection>,
+  request: DeployRequest,
+  ceiling?: RunLimits,
+): Promise<DeployResult> {
+  const { metadata, hash, existing, source } = await checkDeploy(
+    store,
+    paths,
+    connections,
+    request,
+    ceiling,
+  );
+  const previous = existing ? existing.metadata as unknown as PipelineMetadata : null;
   const outcome = await store.deploy({
     name: metadata.name,
     code: request.code,

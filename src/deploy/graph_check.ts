@@ -5,14 +5,23 @@
  * itself, part of the SDK, a `node:` built-in, or an approved npm package.
  */
 import { pathToFileURL } from "node:url";
-import { TauError } from "../core/errors.ts";
+import { type SourceLocation, TauError } from "../core/errors.ts";
 import { runDenoProcess, stripAnsi } from "../sandbox/deno_process.ts";
 import { npmPackageOf, sandboxLockFile } from "../sandbox/npm_cache.ts";
+import {
+  authorDiagnostics,
+  type AuthorFile,
+  importError,
+  refusedImportsError,
+} from "./author_file.ts";
+import { parseDenoOutput } from "./diagnostics.ts";
+import { refusedImport } from "./imports.ts";
 
 /**
  * Environment of deploy-time tools: the sandbox module cache. They never fetch a package:
- * the type-check runs first with --cached-only, so by the time `deno info` resolves the graph
- * every npm package in it is one already cached (an approved driver).
+ * the type-check runs first with --no-npm and refuses every import but the SDK's and the
+ * approved drivers' names, so by the time `deno info` resolves the graph every npm package in
+ * it is one already cached (an approved driver).
  */
 export function toolEnv(denoDir: string): Record<string, string> {
   return { DENO_DIR: denoDir, DENO_NO_UPDATE_CHECK: "1", DENO_NO_PACKAGE_JSON: "1", NO_COLOR: "1" };
@@ -26,12 +35,21 @@ export interface GraphCheckOptions {
   denoDir: string;
   /** npm packages (`name@version`) pipelines may import. */
   approvedNpm?: readonly string[];
+  /** The author's file, so that a refusal names the import as written and where it is. */
+  author?: AuthorFile;
+}
+
+interface InfoDependency {
+  specifier: string;
+  code?: { specifier?: string; span?: { start: { line: number; character: number } } };
+  type?: { specifier?: string; span?: { start: { line: number; character: number } } };
 }
 
 interface InfoModule {
   specifier: string;
   kind?: string;
   error?: string;
+  dependencies?: InfoDependency[];
 }
 
 interface InfoOutput {
@@ -56,11 +74,20 @@ export async function checkModuleGraph(options: GraphCheckOptions): Promise<void
     timeoutMs: 30_000,
   });
   if (result.code !== 0) {
+    const { diagnostics } = parseDenoOutput(result.stderr);
+    const own = options.author ? authorDiagnostics(diagnostics, options.author) : [];
+    const refused = options.author ? importError(own, options.author) : null;
+    if (refused) throw refused;
+    const first = own[0];
     throw new TauError(
       "invalid_pipeline",
-      `Cannot resolve the pipeline's imports: ${firstLines(result.stderr)}`,
+      `Cannot resolve the pipeline's imports: ${
+        first ? `${first.message} (${first.file}:${first.line})` : firstLines(result.stderr)
+      }`,
       {
-        hint: "fix the import or syntax error reported above",
+        hint: 'a pipeline may import only "tau" (and tau/…), node: built-ins and approved packages',
+        location: first ? { file: first.file, line: first.line, column: first.column } : null,
+        ...(first ? { details: { diagnostics: own } } : {}),
       },
     );
   }
@@ -71,6 +98,16 @@ export async function checkModuleGraph(options: GraphCheckOptions): Promise<void
     throw new TauError("internal", "deno info returned output that is not JSON");
   }
   const refused = refusedModules(info.modules ?? [], options);
+  if (refused.length > 0 && options.author) {
+    // Said as the author wrote it: the import, why it is refused, and where it is.
+    const written = writtenImports(info.modules ?? [], options.file, options.author.filename);
+    const explained = refused.flatMap((r) => {
+      const source = written.get(r.specifier);
+      const why = source ? refusedImport(source.specifier) : null;
+      return why ? [{ ...why, location: source!.location }] : [];
+    });
+    if (explained.length > 0) throw refusedImportsError(explained);
+  }
   if (refused.length > 0) {
     const list = refused.map((r) => `${r.specifier} (${r.reason})`).join(", ");
     throw new TauError(
@@ -117,6 +154,30 @@ export function refusedModules(
     }
   }
   return refused;
+}
+
+/** The pipeline file's own imports: resolved specifier → as written, and where. */
+function writtenImports(
+  modules: InfoModule[],
+  file: string,
+  filename: string,
+): Map<string, { specifier: string; location: SourceLocation | null }> {
+  const self = pathToFileURL(file).href;
+  const root = modules.find((m) => m.specifier === self);
+  const out = new Map<string, { specifier: string; location: SourceLocation | null }>();
+  for (const dep of root?.dependencies ?? []) {
+    for (const target of [dep.code, dep.type]) {
+      if (!target?.specifier || out.has(target.specifier)) continue;
+      const start = target.span?.start;
+      out.set(target.specifier, {
+        specifier: dep.specifier,
+        location: start
+          ? { file: filename, line: start.line + 1, column: start.character + 1 }
+          : null,
+      });
+    }
+  }
+  return out;
 }
 
 export function firstLines(text: string, count = 6): string {
