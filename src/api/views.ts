@@ -17,8 +17,56 @@ export function runSummary(run: RunRecord) {
     started_at: run.started_at,
     finished_at: run.finished_at,
     duration_ms: run.duration_ms,
+    worker_id: run.worker_id,
     error: run.error ? { kind: run.error.kind, message: run.error.message } : null,
   };
+}
+
+/**
+ * A run in a few lines (`--brief`): its status, the error's kind, message and location, each
+ * step as one line, and the result.
+ */
+export function runBrief(run: RunRecord, steps: StepRecord[]) {
+  const error = run.error;
+  return {
+    run_id: run.run_id,
+    pipeline: run.pipeline,
+    version: run.version,
+    status: run.status,
+    attempt: run.attempt,
+    duration_ms: run.duration_ms,
+    error: error
+      ? {
+        kind: error.kind,
+        message: error.message,
+        location: error.location ?? null,
+        hint: error.hint ?? null,
+      }
+      : null,
+    steps: steps.map(stepLine),
+    result: clampDepth(run.result),
+  };
+}
+
+/** Longest part of a step's error message in its line. */
+const STEP_LINE_MESSAGE_CHARS = 160;
+
+/** `name: status in N ms, R rows in, R rows out: kind: first line of the message`. */
+export function stepLine(step: StepRecord): string {
+  const parts = [
+    step.duration_ms === null ? step.status : `${step.status} in ${step.duration_ms} ms`,
+  ];
+  if (step.rows_in !== null) parts.push(`${step.rows_in} rows in`);
+  if (step.rows_out !== null) parts.push(`${step.rows_out} rows out`);
+  let line = `${step.name}: ${parts.join(", ")}`;
+  if (step.error) {
+    const first = step.error.message.split("\n", 1)[0] ?? "";
+    const clipped = first.length > STEP_LINE_MESSAGE_CHARS
+      ? `${first.slice(0, STEP_LINE_MESSAGE_CHARS)}…`
+      : first;
+    line += `: ${step.error.kind}: ${clipped}`;
+  }
+  return line;
 }
 
 export function logView(log: LogRecord) {

@@ -10,6 +10,7 @@ import { SqliteStore } from "./sqlite/sqlite_store.ts";
 import type { PipelineRecord, Store } from "./types.ts";
 
 export * from "./types.ts";
+export { referAttempts, referSteps } from "./error_refs.ts";
 
 /** Where the metadata lives: a SQLite file (`path`) or a PostgreSQL database (`url`). */
 export type StoreOptions =

@@ -150,6 +150,9 @@ export function queueContract(engine: ContractEngine): void {
     assertEquals(failed.map((r) => [r.run_id, r.status, r.error?.kind]), [
       ["single-0000", "failed", "worker_lost"],
     ]);
+    // The error is stored whole once: the run's; its last attempt refers to it.
+    assertEquals(failed[0]?.attempts[0]?.error?.ref, "error");
+    assertEquals(requeued[0]?.attempts[0]?.error?.ref, undefined);
     // The dead worker's late update cannot overwrite what happened since.
     assertEquals(
       await s.updateRun("orders-0000", { status: "success" }, { worker_id: "w1" }),

@@ -2,7 +2,8 @@
  * What happens to a run taken from its worker, shared by both store engines so they agree to
  * the field: a lost lease (the worker died) and a hand-back (the worker is draining).
  */
-import type { AttemptRecord, RunPatch, RunRecord } from "./types.ts";
+import type { AttemptRecord, RunError, RunPatch, RunRecord } from "./types.ts";
+import { referAttempts } from "./error_refs.ts";
 
 /** The attempt that was running, closed with `status` and `error`. */
 function closeCurrentAttempt(
@@ -26,7 +27,7 @@ function closeCurrentAttempt(
   return attempts;
 }
 
-export const workerLostError = (run: RunRecord) => ({
+export const workerLostError = (run: RunRecord): RunError => ({
   kind: "worker_lost",
   message: `The worker ${run.worker_id ?? "?"} running this run stopped heartbeating`,
   hint: "the run is retried per its retries; check the worker's machine and logs",
@@ -41,6 +42,7 @@ export function lostRunPatch(run: RunRecord, now: Date): RunPatch & { worker_id:
   const started = run.started_at ? new Date(run.started_at).getTime() : now.getTime();
   return {
     ...common,
+    attempts: referAttempts(error, attempts),
     status: "failed",
     error,
     finished_at: now.toISOString(),

@@ -27,3 +27,11 @@ export const JSON_COLUMNS: ReadonlySet<string> = new Set([
   "sandbox",
   "access",
 ]);
+
+/**
+ * Whether a later run (in created order, ties by run id, as every listing sorts) of the same
+ * pipeline succeeded, for a row of `runs`: one expression both engines evaluate alike.
+ */
+export const RESOLVED_SQL = `EXISTS (SELECT 1 FROM runs s WHERE s.pipeline = runs.pipeline
+  AND s.status = 'success' AND (s.created_at > runs.created_at
+    OR (s.created_at = runs.created_at AND s.run_id > runs.run_id)))`;

@@ -7,7 +7,7 @@
  */
 
 import { assert, assertEquals, assertMatch } from "../../tests/helpers/assert.ts";
-import type { DeployInput, LogRecord, NewRun, StepRecord, Store } from "./types.ts";
+import type { DeployInput, LogRecord, NewRun, RunError, StepRecord, Store } from "./types.ts";
 
 /** A fresh database for one test. */
 export interface StoreTarget {
@@ -415,7 +415,7 @@ export function storeContract(engine: ContractEngine): void {
     assertEquals(running?.pid, 4242);
     assertEquals(running?.params, created.params); // untouched
 
-    const error = { kind: "step_error", message: "boom", step: "load", hint: null };
+    const error: RunError = { kind: "exception", message: "boom", step: "load", hint: null };
     const attempts = [{
       attempt: 1,
       status: "failed" as const,
@@ -529,6 +529,54 @@ export function storeContract(engine: ContractEngine): void {
 
     assertEquals(ids(await store.listErrors()), ["run_6", "run_2"]);
     assertEquals(ids(await store.listErrors({ limit: 1 })), ["run_6"]);
+    // run_2 failed and a later run of its pipeline (run_3) succeeded: resolved.
+    const errors = await store.listErrors();
+    assertEquals(errors.map((r) => [r.run_id, r.resolved]), [["run_6", false], ["run_2", true]]);
+    assertEquals(ids(await store.listErrors({ unresolved: true })), ["run_6"]);
+    assertEquals(ids(await store.listErrors({ unresolved: true, limit: 1 })), ["run_6"]);
+  });
+
+  test("an error is resolved only by a later success of its own pipeline", async (store) => {
+    // Ids sort in creation order, which breaks ties between equal created_at values.
+    for (const id of ["run_1", "run_2", "run_3", "run_4"]) await seedRun(store, id);
+    await seedRun(store, "run_5", "other");
+    await store.updateRun("run_1", { status: "success" }); // before the failure: resolves nothing
+    await store.updateRun("run_2", { status: "timed_out" });
+    await store.updateRun("run_3", { status: "failed" });
+    await store.updateRun("run_5", { status: "success" }); // another pipeline
+    const state = async () =>
+      (await store.listErrors()).map((r) => [r.run_id, r.resolved] as [string, boolean]);
+    assertEquals(await state(), [["run_3", false], ["run_2", false]]);
+    await store.updateRun("run_4", { status: "success" });
+    assertEquals(await state(), [["run_3", true], ["run_2", true]]);
+    assertEquals(await store.listErrors({ unresolved: true }), []);
+  });
+
+  test("errors stored once with references read back as stored", async (store) => {
+    await seedRun(store, "run_1");
+    const whole: RunError = {
+      kind: "exception",
+      message: "boom",
+      step: "load",
+      stack: "Error: boom",
+    };
+    const ref: RunError = { kind: "exception", message: "boom", ref: "error" };
+    await store.updateRun("run_1", {
+      status: "failed",
+      error: whole,
+      attempts: [{
+        attempt: 1,
+        status: "failed",
+        started_at: null,
+        finished_at: null,
+        duration_ms: null,
+        error: ref,
+      }],
+    });
+    await store.saveStep({ ...stepRecord("run_1", "load"), status: "failed", error: ref });
+    const run = await store.getRun("run_1");
+    assertEquals([run?.error, run?.attempts[0]?.error], [whole, ref]);
+    assertEquals((await store.listSteps("run_1"))[0]?.error, ref);
   });
 
   test("ordering is bytewise, as in SQLite, whatever the collation", async (store) => {
@@ -562,7 +610,7 @@ export function storeContract(engine: ContractEngine): void {
     await store.saveStep(step);
     await store.saveStep({ ...step, seq: 1, name: "load" });
     await store.saveStep({ ...step, attempt: 2 });
-    const done = {
+    const done: StepRecord = {
       ...step,
       status: "failed" as const,
       finished_at: "2024-01-01T00:00:01.000Z",
@@ -570,7 +618,7 @@ export function storeContract(engine: ContractEngine): void {
       rows_in: 10,
       rows_out: 9,
       metadata: { source: "s3" },
-      error: { kind: "error", message: "bad row" },
+      error: { kind: "exception", message: "bad row" },
     };
     await store.saveStep(done);
     assertEquals(await store.listSteps("run_1", 1), [done, { ...step, seq: 1, name: "load" }]);

@@ -21,11 +21,13 @@ export const TERMINAL_STATUSES: readonly RunStatus[] = [
   "skipped",
 ];
 
+import type { RunErrorKind } from "../core/run_error_kinds.ts";
+
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** A structured run or step failure (DESIGN.md "Data the agent reads"). */
 export interface RunError {
-  kind: string;
+  kind: RunErrorKind;
   message: string;
   step?: string | null;
   location?: { file: string; line: number; column: number } | null;
@@ -33,6 +35,13 @@ export interface RunError {
   hint?: string | null;
   permission?: string | null;
   target?: string | null;
+  /** What the driver said beyond its message (SQLSTATE, position, cause…); see error_details.ts. */
+  details?: Record<string, unknown> | null;
+  /**
+   * Set on a reference: the whole error is stored once, in the run record's field named here
+   * (`error`, or `attempts[N].error`), and this copy keeps only `kind` and `message`.
+   */
+  ref?: string;
 }
 
 export interface PipelineRecord {
@@ -121,6 +130,12 @@ export interface RunRecord {
   sandbox: Json;
   /** What the (latest) attempt accessed per declared permission (Deno's audit log). */
   access: Json;
+}
+
+/** A failed or timed-out run, as `listErrors` returns it. */
+export interface ErrorRun extends RunRecord {
+  /** A later run of the same pipeline succeeded. */
+  resolved: boolean;
 }
 
 export interface NewRun {
@@ -221,7 +236,8 @@ export interface StepRecord {
   /** Order of the step's start within the attempt, from 0. */
   seq: number;
   name: string;
-  status: "running" | "success" | "failed";
+  /** A step still open when its run ended takes the run's status (`timed_out`, `cancelled`…). */
+  status: "running" | "success" | "failed" | "timed_out" | "cancelled";
   started_at: string;
   finished_at: string | null;
   duration_ms: number | null;
@@ -298,8 +314,11 @@ export interface Store {
   /** Runs in any of the given statuses, oldest first (recovery, queue). */
   listRunsByStatus(statuses: RunStatus[]): Promise<RunRecord[]>;
   lastSuccessfulRun(pipeline: string): Promise<RunRecord | null>;
-  /** Failed/timed-out runs across pipelines, newest first. */
-  listErrors(options?: { limit?: number }): Promise<RunRecord[]>;
+  /**
+   * Failed/timed-out runs across pipelines, newest first, each marked `resolved` when a later
+   * run of its pipeline (in created order) succeeded; `unresolved` lists only the others.
+   */
+  listErrors(options?: { limit?: number; unresolved?: boolean }): Promise<ErrorRun[]>;
 
   /** Inserts or replaces the step identified by (run_id, attempt, seq). */
   saveStep(step: StepRecord): Promise<void>;

@@ -18,6 +18,7 @@ import {
   type DependencyEdge,
   type DeployInput,
   type DeployOutcome,
+  type ErrorRun,
   type HeartbeatInput,
   type Json,
   type LogRecord,
@@ -42,7 +43,7 @@ import {
   type WorkerRecord,
 } from "../types.ts";
 import { lostRunPatch, releasedRunPatch } from "../queue_rules.ts";
-import { JSON_COLUMNS, PATCH_COLUMNS } from "../run_columns.ts";
+import { JSON_COLUMNS, PATCH_COLUMNS, RESOLVED_SQL } from "../run_columns.ts";
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from "./migrations.ts";
 import { redactUrl } from "./url.ts";
 
@@ -474,12 +475,18 @@ export class PostgresStore implements Store {
     return run ?? null;
   }
 
-  listErrors(options: { limit?: number } = {}): Promise<RunRecord[]> {
-    return this.#runs(
-      `SELECT ${RUN_COLUMNS} FROM runs WHERE status IN ('failed', 'timed_out')
-       ORDER BY created_at DESC, run_id DESC LIMIT $1`,
-      [count(options.limit ?? DEFAULT_LIMIT)],
+  async listErrors(
+    options: { limit?: number; unresolved?: boolean } = {},
+  ): Promise<ErrorRun[]> {
+    const rows = await this.#query(
+      this.#sql,
+      `SELECT * FROM (SELECT ${RUN_COLUMNS}, ${RESOLVED_SQL} AS resolved FROM runs
+         WHERE status IN ('failed', 'timed_out')) errors
+       WHERE NOT $1 OR NOT resolved
+       ORDER BY created_at DESC, run_id DESC LIMIT $2`,
+      [options.unresolved ?? false, count(options.limit ?? DEFAULT_LIMIT)],
     );
+    return rows.map((row) => ({ ...toRun(row), resolved: row.resolved === true }));
   }
 
   // --- steps and logs ---

@@ -16,6 +16,7 @@ import {
   type DependencyEdge,
   type DeployInput,
   type DeployOutcome,
+  type ErrorRun,
   type HeartbeatInput,
   type Json,
   type LogRecord,
@@ -40,7 +41,7 @@ import {
   type WorkerRecord,
 } from "../types.ts";
 import { lostRunPatch, releasedRunPatch } from "../queue_rules.ts";
-import { JSON_COLUMNS, PATCH_COLUMNS } from "../run_columns.ts";
+import { JSON_COLUMNS, PATCH_COLUMNS, RESOLVED_SQL } from "../run_columns.ts";
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from "./migrations.ts";
 
 type Param = null | number | string;
@@ -439,12 +440,17 @@ export class SqliteStore implements Store {
     return run ?? null;
   }
 
-  async listErrors(options: { limit?: number } = {}): Promise<RunRecord[]> {
-    return this.#runs(
-      `SELECT * FROM runs WHERE status IN ('failed', 'timed_out')
+  async listErrors(options: { limit?: number; unresolved?: boolean } = {}): Promise<ErrorRun[]> {
+    const rows = this.#stmt(
+      `SELECT * FROM (SELECT *, ${RESOLVED_SQL} AS resolved FROM runs
+         WHERE status IN ('failed', 'timed_out'))
+       WHERE ? = 0 OR resolved = 0
        ORDER BY created_at DESC, run_id DESC LIMIT ?`,
-      count(options.limit ?? DEFAULT_LIMIT),
-    );
+    ).all(options.unresolved ? 1 : 0, count(options.limit ?? DEFAULT_LIMIT));
+    return rows.map((row) => ({
+      ...toRun(row as unknown as RunRow),
+      resolved: row.resolved === 1,
+    }));
   }
 
   // --- steps and logs ---
