@@ -2,8 +2,12 @@
 # Sets Tau up on this machine: Deno from the npm registry (pinned), the project's modules from
 # deno.lock, `tau` and `taud` commands on PATH; then starts the daemon and runs the example.
 #
-#   ./install.sh               install, start taud, deploy and run examples/hello_pipeline.ts
-#   ./install.sh --deps-only   install Deno and the modules only (what CI uses)
+#   ./install.sh               install, start taud, deploy and run examples/hello_pipeline.ts;
+#                              prints one line: how the example run went (exit 1 if it failed)
+#   ./install.sh --deps-only   install Deno and the modules only
+#
+# The wrappers go to $TAU_BIN_DIR (default /usr/local/bin when writable, else ~/.local/bin);
+# the daemon takes TAU_HOME (default ~/.tau) and TAU_PORT (default 8400) from the environment.
 set -euo pipefail
 DENO_VERSION=2.9.6
 ROOT="$(cd "$(dirname "$0")" && pwd)"
@@ -58,7 +62,21 @@ done
 echo "installed tau and taud into $bin" >&2
 case ":$PATH:" in *":$bin:"*) ;; *) echo "add $bin to your PATH" >&2; export PATH="$bin:$PATH" ;; esac
 
-# Start the daemon and run the example end to end.
+# Start the daemon and run the example end to end; the last line says how the run went.
 "$bin/taud" >&2
-"$bin/tau" deploy "$ROOT/examples/hello_pipeline.ts" >/dev/null
-"$bin/tau" run hello_world
+deployed=$("$bin/tau" deploy "$ROOT/examples/hello_pipeline.ts") || { echo "$deployed" >&2; exit 1; }
+record=$("$bin/tau" run hello_world) || true
+deno eval --quiet '
+  const text = await new Response(Deno.stdin.readable).text();
+  let r;
+  try { r = JSON.parse(text); } catch { r = { error: { message: text.trim() || "no output" } }; }
+  const next = "tau inspect hello_world --last-run";
+  if (r.status === "success") {
+    console.log(`example run ${r.run_id} succeeded in ${(r.duration_ms / 1000).toFixed(1)} s — try: ${next}`);
+  } else {
+    const e = r.error ?? {};
+    const then = r.run_id ? `see: ${next}` : e.hint ?? "";
+    console.log(`example run ${r.run_id ?? "(none)"} ${r.status ?? "failed"}: ${e.kind ?? e.code ?? "error"}: ${e.message} — ${then}`);
+    Deno.exit(1);
+  }
+' <<<"$record"

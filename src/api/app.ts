@@ -17,7 +17,7 @@ import { runRoutes } from "./runs.ts";
 import { graphRoutes } from "./graph.ts";
 import { connectionRoutes } from "./connections.ts";
 import { workerRoutes } from "./workers.ts";
-import type { Connection } from "../connections/registry.ts";
+import type { ConnectionRegistry } from "../connections/registry.ts";
 import { VERSION } from "../version.ts";
 import { layersReport, NO_OS_BOUNDARY, type OsBoundary } from "../sandbox/os_boundary.ts";
 import { configuredLimits } from "../sandbox/limits.ts";
@@ -34,7 +34,8 @@ export interface ApiDeps {
    * themselves are not kept. Other keys are looked up in the store.
    */
   adminKeyDigests: readonly string[];
-  connections: Map<string, Connection>;
+  /** With the tau.toml they came from, which `tau status` names. */
+  connections: ConnectionRegistry;
   daemon: { pid: number; host: string; port: number; startedAt: Date };
   /** Layer 3 as detected at start. @default {none} */
   boundary?: OsBoundary;
@@ -81,6 +82,11 @@ export function createApp(deps: ApiDeps): Hono {
       pipelines: stats.pipelines,
       runs: stats.runs,
       active_runs: deps.runs.activeCount,
+      // Which tau.toml this daemon read, and the connections it has: names and types only.
+      config: {
+        file: deps.connections.file ?? null,
+        connections: [...deps.connections.values()].map(({ name, type }) => ({ name, type })),
+      },
       sandbox: sandboxStatus(deps),
     });
   });

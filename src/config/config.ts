@@ -5,10 +5,12 @@
  */
 import { parse, TomlError } from "smol-toml";
 import { z } from "zod";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { exists } from "../core/fs.ts";
 import { TauError } from "../core/errors.ts";
 import { duration, timezone } from "../metadata/schema.ts";
+import { parseConnections } from "../connections/registry.ts";
+import { keyLine } from "./toml_lines.ts";
 
 const port = z.number().int().min(0).max(65535);
 
@@ -85,8 +87,16 @@ export type TauConfig = z.infer<typeof configSchema>;
 
 type Env = { get(name: string): string | undefined };
 
+/** Names a key of the config file in an error message: `FILE:LINE: KEY`, or `FILE: KEY`. */
+export type KeyPlace = (key: string) => string;
+
 /** Replaces `${VAR}` / `${VAR:-default}` in every string of a parsed TOML document. */
-export function interpolate(value: unknown, env: Env, path = ""): unknown {
+export function interpolate(
+  value: unknown,
+  env: Env,
+  path = "",
+  place: KeyPlace = (key) => `tau.toml: ${key}`,
+): unknown {
   if (typeof value === "string") {
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, name, fallback) => {
       const found = env.get(name);
@@ -94,18 +104,19 @@ export function interpolate(value: unknown, env: Env, path = ""): unknown {
       if (fallback !== undefined) return fallback;
       throw new TauError(
         "invalid_config",
-        `tau.toml: ${path} refers to \${${name}}, which is not set`,
+        `${place(path)} refers to \${${name}}, which is not set`,
         {
           hint: `export ${name}=… before starting taud, or write \${${name}:-default}`,
         },
       );
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, `${path}[${i}]`));
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, `${path}[${i}]`, place));
   if (value && typeof value === "object") {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, interpolate(v, env, path ? `${path}.${k}` : k)]),
-    );
+    const entries = Object.entries(value).map(([k, v]) => {
+      return [k, interpolate(v, env, path ? `${path}.${k}` : k, place)];
+    });
+    return Object.fromEntries(entries);
   }
   return value;
 }
@@ -116,39 +127,84 @@ export async function findConfigFile(
   cwd = Deno.cwd(),
 ): Promise<string | null> {
   const explicit = env.get("TAU_CONFIG");
-  if (explicit) return explicit;
+  if (explicit) return resolve(cwd, explicit);
   for (const candidate of [join(cwd, "tau.toml"), join(home, "tau.toml")]) {
     if (await exists(candidate)) return candidate;
   }
   return null;
 }
 
-/** Parses and validates a tau.toml document. */
+/**
+ * Parses and validates a tau.toml document, `[connections.*]` included. Errors name the file,
+ * the line and the key.
+ */
 export function parseConfig(text: string, env: Env = Deno.env, file = "tau.toml"): TauConfig {
   let doc: unknown;
   try {
     doc = parse(text);
   } catch (err) {
-    const line = err instanceof TomlError ? ` (line ${err.line}, column ${err.column})` : "";
+    const where = err instanceof TomlError ? `${file}:${err.line}:${err.column}` : file;
     const message = err instanceof Error ? err.message.split("\n")[0] : String(err);
-    throw new TauError("invalid_config", `${file}: syntax error${line}: ${message}`, {
+    throw new TauError("invalid_config", `${where}: syntax error: ${message}`, {
       hint: "fix the TOML syntax; see tau.toml.example",
     });
   }
-  const parsed = configSchema.safeParse(interpolate(doc, env));
+  // The key's line, else its table's (a missing field is reported where its table starts).
+  const place: KeyPlace = (key) => {
+    const path = key.replace(/\[\d+\]/g, "").split(".");
+    let line: number | null = null;
+    for (let n = path.length; n > 0 && line === null; n--) line = keyLine(text, path.slice(0, n));
+    return `${file}${line ? `:${line}` : ""}: ${key}`;
+  };
+  const parsed = configSchema.safeParse(interpolate(doc, env, "", place));
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const key = issue?.path.map(String).join(".") || "(root)";
-    throw new TauError("invalid_config", `${file}: ${key}: ${issue?.message}`, {
-      hint: "see tau.toml.example for the accepted keys",
-      details: parsed.error.issues.map((i) => ({ key: i.path.join("."), message: i.message })),
+    const issue = parsed.error.issues[0] as z.core.$ZodIssue;
+    const path = issue.path.map(String);
+    const details = parsed.error.issues.flatMap((i) =>
+      i.code === "unrecognized_keys"
+        ? i.keys.map((k) => ({ key: [...i.path, k].join("."), message: "unknown key" }))
+        : [{ key: i.path.join("."), message: i.message }]
+    );
+    if (issue.code === "unrecognized_keys") {
+      const key = [...path, issue.keys[0] as string];
+      const accepted = tableKeys(path);
+      throw new TauError(
+        "invalid_config",
+        `${place(key.join("."))}: unknown ${path.length === 0 ? "table" : "key"}`,
+        {
+          hint: path.length === 0
+            ? `the tables are ${accepted.map((k) => `[${k}]`).join(", ")}; see tau.toml.example`
+            : `[${path.join(".")}] takes ${accepted.join(", ")}; see tau.toml.example`,
+          details,
+        },
+      );
+    }
+    throw new TauError("invalid_config", `${place(path.join(".") || "(root)")}: ${issue.message}`, {
+      hint: "see tau.toml.example for the accepted keys and values",
+      details,
     });
   }
+  parseConnections(parsed.data.connections, place);
   return parsed.data;
 }
 
-/** Loads the config in effect for a TAU_HOME (defaults when there is no file). */
-export async function loadConfig(home: string, env: Env = Deno.env): Promise<TauConfig> {
+/** The keys a table of {@link configSchema} accepts (`[]`: the top-level tables). */
+function tableKeys(path: string[]): string[] {
+  // deno-lint-ignore no-explicit-any
+  const unwrap = (schema: any): any => {
+    while (schema?.def?.innerType) schema = schema.def.innerType;
+    return schema;
+  };
+  let schema = unwrap(configSchema);
+  for (const segment of path) schema = unwrap(schema?.shape?.[segment]);
+  return schema?.shape ? Object.keys(schema.shape) : [];
+}
+
+/** The config in effect for a TAU_HOME and the file it came from (null: none, defaults). */
+export async function loadConfig(
+  home: string,
+  env: Env = Deno.env,
+): Promise<{ config: TauConfig; file: string | null }> {
   const file = await findConfigFile(home, env);
   let config = configSchema.parse({});
   if (file) {
@@ -156,7 +212,14 @@ export async function loadConfig(home: string, env: Env = Deno.env): Promise<Tau
     try {
       text = await Deno.readTextFile(file);
     } catch (err) {
-      throw new TauError("invalid_config", `Cannot read config file ${file}: ${String(err)}`);
+      const named = env.get("TAU_CONFIG") ? " (named by TAU_CONFIG)" : "";
+      throw new TauError(
+        "invalid_config",
+        `Cannot read config file ${file}${named}: ${String(err)}`,
+        {
+          hint: named ? "point TAU_CONFIG at a readable tau.toml, or unset it" : "make it readable",
+        },
+      );
     }
     config = parseConfig(text, env, file);
   }
@@ -170,6 +233,14 @@ export async function loadConfig(home: string, env: Env = Deno.env): Promise<Tau
     config.database.url = envDatabase;
   }
   const envPort = env.get("TAU_PORT");
-  if (envPort) config.daemon.port = Number(envPort);
-  return config;
+  if (envPort) {
+    const port = Number(envPort);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new TauError("invalid_config", `TAU_PORT must be a port number, not ${envPort}`, {
+        hint: "set TAU_PORT to an integer from 0 to 65535, or unset it",
+      });
+    }
+    config.daemon.port = port;
+  }
+  return { config, file };
 }

@@ -1,6 +1,7 @@
-import { assert, assertEquals } from "../../tests/helpers/assert.ts";
+import { assert, assertEquals, assertMatch } from "../../tests/helpers/assert.ts";
 import { TauError } from "../core/errors.ts";
 import { parseConfig } from "./config.ts";
+import { keyLine } from "./toml_lines.ts";
 
 const env = (vars: Record<string, string>) => ({ get: (name: string) => vars[name] });
 
@@ -24,22 +25,69 @@ Deno.test("${VAR} and ${VAR:-default} are interpolated", () => {
   assertEquals(config.connections.w, { type: "postgres", dsn: "postgres://x", schema: "public" });
 });
 
-Deno.test("errors name the key, the missing variable, or the line", () => {
-  const message = (text: string) => {
+Deno.test("errors name the file, the line and the key", () => {
+  const error = (text: string) => {
     try {
-      parseConfig(text, env({}));
+      parseConfig(text, env({}), "/etc/tau.toml");
     } catch (err) {
       assert.ok(err instanceof TauError);
       assertEquals(err.code, "invalid_config");
-      return err.message;
+      return { message: err.message, hint: err.hint };
     }
     throw new Error("expected an error");
   };
-  assert.ok(message("[daemon]\nport = 99999\n").includes("daemon.port"));
-  assert.ok(message("[deamon]\nport = 1\n").includes("deamon"));
-  assert.ok(message('[connections.w]\ndsn = "${NOPE}"\n').includes("NOPE"));
-  assert.ok(message("[daemon\nport = 1\n").includes("line 1"));
-  assert.ok(message('[scheduler]\ntimezone = "Mars/Olympus"\n').includes("timezone"));
+  assertMatch(error("[daemon]\nport = 99999\n").message, /^\/etc\/tau\.toml:2: daemon\.port: /);
+  assertEquals(error("\n[deamon]\nport = 1\n"), {
+    message: "/etc/tau.toml:2: deamon: unknown table",
+    hint:
+      "the tables are [daemon], [database], [auth], [scheduler], [sandbox], [connections], [ai]; see tau.toml.example",
+  });
+  assertEquals(error("[sandbox.ceiling]\nheap = 1\n"), {
+    message: "/etc/tau.toml:2: sandbox.ceiling.heap: unknown key",
+    hint:
+      "[sandbox.ceiling] takes heap_mb, memory_mb, cpu_seconds, disk_mb, max_output_bytes, max_request_bytes, max_events, timeout; see tau.toml.example",
+  });
+  assertEquals(
+    error('[connections.w]\ntype = "postgres"\ndsn = "${NOPE}"\n').message,
+    "/etc/tau.toml:3: connections.w.dsn refers to ${NOPE}, which is not set",
+  );
+  assertMatch(error("[daemon\nport = 1\n").message, /^\/etc\/tau\.toml:1:\d+: syntax error: /);
+  assertMatch(error('[scheduler]\ntimezone = "Mars/Olympus"\n').message, /:2: scheduler\.timezone/);
+  // Connections are checked with the file, so their errors have a line too.
+  assertEquals(
+    error('[connections.w]\ntype = "postgress"\n'),
+    {
+      message: '/etc/tau.toml:2: connections.w.type: unknown type "postgress"',
+      hint:
+        "one of: postgres, redshift, mysql, duckdb, motherduck, clickhouse, bigquery, snowflake, s3, http_api",
+    },
+  );
+  assertMatch(
+    error('[connections.w]\ntype = "postgres"\nport = 5432\n').message,
+    /^\/etc\/tau\.toml:1: connections\.w\.(dsn|host)/,
+  );
+});
+
+Deno.test("keyLine finds tables, keys, dotted keys and quoted names", () => {
+  const text = [
+    "# comment",
+    "[daemon]",
+    "port = 1",
+    "",
+    '[connections."my.db"]',
+    'type = "postgres"',
+    "[sandbox]",
+    "ceiling.heap_mb = 2",
+    "[[ai.models]]",
+    'name = "x"',
+  ].join("\n");
+  assertEquals(keyLine(text, ["daemon"]), 2);
+  assertEquals(keyLine(text, ["daemon", "port"]), 3);
+  assertEquals(keyLine(text, ["connections", "my.db", "type"]), 6);
+  assertEquals(keyLine(text, ["sandbox", "ceiling", "heap_mb"]), 8);
+  assertEquals(keyLine(text, ["ai", "models", "name"]), 10);
+  assertEquals(keyLine(text, ["daemon", "host"]), null);
+  assertEquals(keyLine(text, []), null);
 });
 
 Deno.test("tau.toml.example is valid, connections included", async () => {

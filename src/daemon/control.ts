@@ -1,6 +1,6 @@
 /** Starting the daemon in the background and stopping it, from the `taud` command. */
 import { fileURLToPath } from "node:url";
-import { TauError } from "../core/errors.ts";
+import { type ErrorBody, type ErrorCode, TauError } from "../core/errors.ts";
 import { prepareHome } from "../config/home.ts";
 import type { TauPaths } from "../config/paths.ts";
 import { clientUrl, isAlive, readState } from "./state.ts";
@@ -58,15 +58,54 @@ export async function startBackground(paths: TauPaths, args: string[]) {
     if (exited) break;
     await new Promise((r) => setTimeout(r, 50));
   }
-  const tail = (await Deno.readTextFile(paths.logFile).catch(() => "")).trim().split("\n").slice(-5)
-    .join("\n");
-  throw new TauError(
-    "internal",
-    `taud did not start${exited ? ` (exit code ${(exited as { code: number }).code})` : ""}`,
-    {
-      hint: `see ${paths.logFile}: ${tail}`,
-    },
-  );
+  if (!exited) child.unref();
+  throw await startError(paths, child.pid, exited);
+}
+
+/** What a background start's child wrote to the log before it exited (see main.ts). */
+interface StartFailure {
+  event: "start_failed";
+  pid: number;
+  error: ErrorBody;
+}
+
+/** Records in the log why this process could not start, for the background start to print. */
+export function logStartFailure(logFile: string, error: ErrorBody): void {
+  const line: StartFailure & { ts: string } = {
+    ts: new Date().toISOString(),
+    event: "start_failed",
+    pid: Deno.pid,
+    error,
+  };
+  Deno.writeTextFileSync(logFile, JSON.stringify(line) + "\n", { append: true });
+}
+
+/** The child's own error when it logged one; else what is known, naming only a log that exists. */
+async function startError(paths: TauPaths, pid: number, exited: { code: number } | null) {
+  const text = await Deno.readTextFile(paths.logFile).catch(() => null);
+  const failure = (text ?? "").split("\n").map((line) => {
+    try {
+      return JSON.parse(line) as StartFailure;
+    } catch {
+      return null;
+    }
+  }).findLast((entry) => entry?.event === "start_failed" && entry.pid === pid);
+  if (failure) {
+    const { code, message, hint, details, location } = failure.error;
+    return new TauError(code as ErrorCode, message, {
+      ...(hint ? { hint } : {}),
+      ...(details !== undefined ? { details } : {}),
+      ...(location !== undefined ? { location } : {}),
+    });
+  }
+  const log = text === null ? "" : `; its log is ${paths.logFile}`;
+  return exited
+    ? new TauError("internal", `taud exited with code ${exited.code} before it started${log}`, {
+      hint: "run taud --foreground to see its output",
+    })
+    : new TauError("internal", `taud (pid ${pid}) did not start within 20 s${log}`, {
+      hint: `it may still be starting: tau status answers once it is up; kill ${pid} to stop it`,
+    });
 }
 
 export async function stopDaemon(paths: TauPaths) {

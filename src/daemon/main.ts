@@ -11,22 +11,30 @@ import { parseArgs } from "node:util";
 import { resolveHome, tauPaths } from "../config/paths.ts";
 import { TauError, toErrorBody } from "../core/errors.ts";
 import { type Role, ROLES, serveDaemon } from "./server.ts";
-import { startBackground, stopDaemon } from "./control.ts";
+import { logStartFailure, startBackground, stopDaemon } from "./control.ts";
+
+function parseFlags(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        foreground: { type: "boolean", default: false },
+        port: { type: "string" },
+        host: { type: "string" },
+        "log-file": { type: "string" },
+        role: { type: "string" },
+        tags: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (err) {
+    throw new TauError("invalid_params", (err as Error).message, { hint: "run taud --help" });
+  }
+}
 
 async function main(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      foreground: { type: "boolean", default: false },
-      port: { type: "string" },
-      host: { type: "string" },
-      "log-file": { type: "string" },
-      role: { type: "string" },
-      tags: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
+  const { values, positionals } = parseFlags(args);
   const home = resolveHome();
   const port = values.port === undefined ? undefined : parsePort(values.port);
   const host = values.host;
@@ -51,14 +59,21 @@ async function main(args: string[]): Promise<number> {
     });
   }
   if (values.foreground) {
-    await serveDaemon({
-      home,
-      ...(host ? { host } : {}),
-      ...(port !== undefined ? { port } : {}),
-      ...(values["log-file"] ? { logFile: values["log-file"] } : {}),
-      roles,
-      tags,
-    });
+    const logFile = values["log-file"];
+    try {
+      await serveDaemon({
+        home,
+        ...(host ? { host } : {}),
+        ...(port !== undefined ? { port } : {}),
+        ...(logFile ? { logFile } : {}),
+        roles,
+        tags,
+      });
+    } catch (err) {
+      // Started in the background: the parent reads why from the log and prints it.
+      if (logFile) logStartFailure(logFile, toErrorBody(err));
+      throw err;
+    }
     return 0;
   }
   print(await startBackground(tauPaths(home), args.filter((a) => !a.startsWith("--log-file"))));
@@ -95,12 +110,7 @@ if (import.meta.main) {
   try {
     Deno.exit(await main(Deno.args));
   } catch (err) {
-    const body = err instanceof TauError || !(err instanceof Error) ? toErrorBody(err) : {
-      code: "invalid_params",
-      message: err.message,
-      hint: "run taud --help",
-    };
-    console.log(JSON.stringify({ error: body }, null, 2));
+    console.log(JSON.stringify({ error: toErrorBody(err) }, null, 2));
     Deno.exit(1);
   }
 }

@@ -13,7 +13,11 @@ import { createApp } from "../api/app.ts";
 import { adminKeyDigests } from "../api/keys.ts";
 import { writeState } from "./state.ts";
 import { ensureSandboxCache } from "../sandbox/npm_cache.ts";
-import { DEFAULT_CONNECTIONS, parseConnections } from "../connections/registry.ts";
+import {
+  type ConnectionRegistry,
+  DEFAULT_CONNECTIONS,
+  parseConnections,
+} from "../connections/registry.ts";
 import { prepareDefaultWarehouse } from "../connections/default_warehouse.ts";
 import { engineInstall } from "../connections/engine_install.ts";
 import { parseDuration } from "../core/duration.ts";
@@ -42,12 +46,16 @@ export interface ServeOptions {
 
 export async function serveDaemon(options: ServeOptions): Promise<void> {
   keepServingOnStrayErrors();
+  if (options.logFile) setLogFile(options.logFile);
   // Deploy-time tools and runs share one module cache holding only the approved npm drivers.
   const paths = { ...tauPaths(options.home), denoDir: await ensureSandboxCache() };
-  const config = await loadConfig(options.home);
+  const { config, file: configFile } = await loadConfig(options.home);
   const host = options.host ?? config.daemon.host;
   const requestedPort = options.port ?? config.daemon.port;
-  const connections = parseConnections({ ...DEFAULT_CONNECTIONS, ...config.connections });
+  const connections: ConnectionRegistry = Object.assign(
+    parseConnections({ ...DEFAULT_CONNECTIONS, ...config.connections }),
+    { file: configFile },
+  );
   const boundary = await detectOsBoundary(config.sandbox.os_boundary);
   if (config.sandbox.os_boundary === "require" && !boundary.mechanism) {
     throw new TauError(
@@ -179,7 +187,6 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     started_at: startedAt.toISOString(),
     roles: [...roles],
   });
-  if (options.logFile) setLogFile(options.logFile);
   log("started", {
     pid: Deno.pid,
     host,
@@ -187,6 +194,7 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     home: paths.home,
     roles: [...roles],
     store: store.kind,
+    config_file: configFile,
     worker_id: workerId,
     recovered,
     ...(movedWarehouse ? { moved_warehouse: "warehouse.duckdb → warehouse/warehouse.duckdb" } : {}),

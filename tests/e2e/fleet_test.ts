@@ -4,7 +4,7 @@
  * is counted, not assumed.
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { FIXTURES, TAU } from "../helpers/daemon.ts";
+import { cleanEnv, FIXTURES, TAU } from "../helpers/daemon.ts";
 import { type Fleet, type FleetDaemon, startFleet, until } from "../helpers/fleet.ts";
 
 /** Short leases, so a lost worker is noticed within seconds. */
@@ -259,10 +259,11 @@ Deno.test("fleet: the remote CLI waits for a run a worker executes and follows i
     );
     const followed = await new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", TAU, "logs", "fleet_job", "--run", queued.json.run_id, "--follow"],
-      env: {
+      clearEnv: true,
+      env: cleanEnv({
         TAU_HOST: `http://127.0.0.1:${api.port}`,
         TAU_API_KEY: (await Deno.readTextFile(`${api.home}/api_key`)).trim(),
-      },
+      }),
       stdout: "piped",
     }).output();
     assertEquals(followed.code, 0);

@@ -32,10 +32,23 @@ export interface TestDaemon {
   restart(): Promise<void>;
 }
 
+/**
+ * The environment of a `tau` or `taud` a test starts: this process's, without the TAU_*
+ * variables the user may have exported (a TAU_HOST, TAU_CONFIG or TAU_PORT of theirs would point
+ * the test elsewhere), plus `env`. Pass it with `clearEnv: true`. The machine's sandbox module
+ * cache stays shared.
+ */
+export function cleanEnv(env: Record<string, string> = {}): Record<string, string> {
+  const inherited = Object.entries(Deno.env.toObject())
+    .filter(([name]) => !name.startsWith("TAU_") || name === "TAU_SANDBOX_CACHE");
+  return { ...Object.fromEntries(inherited), ...env };
+}
+
 export async function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", TAU, ...args],
-    env,
+    clearEnv: true,
+    env: cleanEnv(env),
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -56,7 +69,10 @@ export async function runCli(args: string[], env: Record<string, string>): Promi
 async function launch(home: string, extraEnv: Record<string, string>, port = 0) {
   const process = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", TAUD, "--foreground", `--port=${port}`],
-    env: { TAU_HOME: home, ...extraEnv },
+    clearEnv: true,
+    env: cleanEnv({ TAU_HOME: home, ...extraEnv }),
+    // No ./tau.toml of the caller's is read: only the one the test writes into its home.
+    cwd: home,
     stdout: "null",
     stderr: "piped",
   }).spawn();

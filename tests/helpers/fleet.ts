@@ -3,7 +3,7 @@
  * on separate machines): a schema per test keeps parallel tests apart.
  */
 import postgres from "postgres";
-import { runCli, TAUD } from "./daemon.ts";
+import { cleanEnv, runCli, TAUD } from "./daemon.ts";
 
 export const PG_URL = Deno.env.get("TAU_TEST_DATABASE_URL") ??
   "postgres://postgres@127.0.0.1:5432/test";
@@ -61,7 +61,9 @@ export async function startFleet(): Promise<Fleet> {
         `--role=${roles}`,
         ...(options.tags ? [`--tags=${options.tags}`] : []),
       ],
-      env: { ...options.env, TAU_HOME: home, TAU_DATABASE_URL: url },
+      clearEnv: true,
+      env: cleanEnv({ ...options.env, TAU_HOME: home, TAU_DATABASE_URL: url }),
+      cwd: home,
       stdout: "null",
       stderr: "piped",
     }).spawn();
