@@ -84,6 +84,8 @@ export const ROUTE_SCOPES: readonly ScopeRule[] = [
   { method: "PUT", path: "/pipelines/:name/schedule", scope: scheduleScope },
   // Changing what is deployed and how it is wired.
   { method: "POST", path: "/pipelines", scope: "admin" },
+  // Checking runs deploy's analysis of untrusted code: as much as deploying it.
+  { method: "POST", path: "/pipelines/check", scope: "admin" },
   { method: "DELETE", path: "/pipelines/:name", scope: "admin" },
   { method: "PUT", path: "/pipelines/:name/depends", scope: "admin" },
   // Recording a worker (the earlier Tau's push registration).

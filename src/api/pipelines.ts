@@ -2,14 +2,14 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { TauError } from "../core/errors.ts";
-import { deployPipeline } from "../deploy/deploy.ts";
+import { checkDeploy, deployPipeline } from "../deploy/deploy.ts";
 import type { PipelineMetadata } from "../metadata/schema.ts";
 import { configuredLimits } from "../sandbox/limits.ts";
 import { unusedGrants } from "../sandbox/audit.ts";
 import { type Json, type PipelineRecord, requirePipeline } from "../store/mod.ts";
 import { type ApiDeps, jsonBody } from "./app.ts";
-import { runSummary } from "./views.ts";
-import { inspectRun, parseBody } from "./runs.ts";
+import { runBrief, runSummary } from "./views.ts";
+import { flagQuery, inspectRun, parseBody } from "./runs.ts";
 import { scheduleView } from "./graph.ts";
 import { jsonDepthViolation, MAX_JSON_DEPTH } from "../../sdk/_limits.ts";
 
@@ -88,6 +88,42 @@ export function pipelineRoutes(deps: ApiDeps): Hono {
       metadata: result.metadata,
       permissions: permissionsOf(pipeline, result.hash),
     }, result.unchanged ? 200 : 201);
+  });
+
+  // `tau check`: every deploy check, nothing stored; what a deploy would do and grant.
+  app.post("/check", async (c) => {
+    const body = parseBody(deployBody, await jsonBody(c.req));
+    const checked = await checkDeploy(store, paths, deps.connections, {
+      code: body.code,
+      filename: body.filename,
+      source_path: body.source_path ?? null,
+      ...(body.name !== undefined ? { name: body.name } : {}),
+      ...(body.schedule !== undefined ? { schedule: body.schedule } : {}),
+      ...(body.force !== undefined ? { force: body.force } : {}),
+    }, configuredLimits(deps.config).ceiling);
+    const { metadata, existing, unchanged, hash } = checked;
+    const version = unchanged ? existing!.current_version : (existing?.current_version ?? 0) + 1;
+    const now = new Date().toISOString();
+    const record: PipelineRecord = {
+      name: metadata.name,
+      current_version: version,
+      source_path: checked.source,
+      schedule: metadata.schedule,
+      metadata: metadata as unknown as Record<string, Json>,
+      created_at: existing?.created_at ?? now,
+      updated_at: now,
+    };
+    return c.json({
+      ok: true,
+      pipeline: metadata.name,
+      // What `tau deploy` of this file would do now.
+      deploy: unchanged ? "unchanged" : existing ? "new_version" : "new_pipeline",
+      version,
+      hash,
+      checks: ["type_check", "module_graph", "metadata", "connections", "dependencies"],
+      metadata,
+      permissions: permissionsOf(record, hash),
+    });
   });
 
   app.get("/", async (c) => {
@@ -184,10 +220,17 @@ export function pipelineRoutes(deps: ApiDeps): Hono {
     const p = await requirePipeline(store, c.req.param("name"));
     const last = Number(c.req.query("last") ?? 20);
     if (!Number.isInteger(last) || last < 1 || last > 1000) {
-      throw new TauError("invalid_params", "--last must be an integer from 1 to 1000");
+      throw new TauError("invalid_params", "--last must be an integer from 1 to 1000", {
+        hint: `e.g. tau runs ${p.name} --last 50`,
+      });
     }
     const list = await store.listRuns(p.name, { limit: last });
-    return c.json({ pipeline: p.name, runs: list.map(runSummary), count: list.length });
+    const runs = flagQuery(c, "brief")
+      ? await Promise.all(
+        list.map(async (r) => runBrief(r, await store.listSteps(r.run_id, r.attempt || undefined))),
+      )
+      : list.map(runSummary);
+    return c.json({ pipeline: p.name, runs, count: list.length });
   });
 
   app.get("/:name/runs/last", async (c) => {
@@ -198,7 +241,7 @@ export function pipelineRoutes(deps: ApiDeps): Hono {
         hint: `start one with tau run ${p.name}`,
       });
     }
-    return c.json(await inspectRun(store, run.run_id));
+    return c.json(await inspectRun(store, run.run_id, { brief: flagQuery(c, "brief") }));
   });
 
   return app;

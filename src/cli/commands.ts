@@ -1,8 +1,8 @@
 /** Each CLI command: its flags, and what it asks the daemon. Every one returns one JSON value. */
-import { basename, resolve } from "node:path";
 import { TauError } from "../core/errors.ts";
 import { VERSION } from "../version.ts";
 import type { Client } from "./client.ts";
+import { AUTHORING_COMMANDS, localPaths, pipelineFileBody } from "./authoring.ts";
 
 export interface CommandSpec {
   usage: string;
@@ -11,6 +11,11 @@ export interface CommandSpec {
   run(
     ctx: { client: () => Promise<Client>; args: string[]; flags: Record<string, unknown> },
   ): Promise<unknown>;
+  /**
+   * Whether the printed document reports success; false makes the CLI exit 1 although it
+   * printed the document (a waited run that failed). Absent: every document is a success.
+   */
+  succeeded?(output: unknown, flags: Record<string, unknown>): boolean;
 }
 
 const WAIT_SLICE_MS = 25_000;
@@ -31,10 +36,20 @@ function enc(name: string): string {
 function positiveInt(value: unknown, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new TauError("invalid_params", `${flag} must be a positive integer`);
+  if (!/^\d+$/.test(String(value)) || !Number.isSafeInteger(n) || n < 1) {
+    throw new TauError(
+      "invalid_params",
+      `${flag} must be a whole number of at least 1, got ${JSON.stringify(value)}`,
+      { hint: `e.g. ${flag} 5`, details: { flag, value } },
+    );
   }
   return n;
+}
+
+/** The run ended in success, and with --downstream so did every run it triggered (`runs`). */
+function runsSucceeded(output: unknown): boolean {
+  const { status, runs } = output as { status?: unknown; runs?: { status?: unknown }[] };
+  return status === "success" && (runs ?? []).every((r) => r.status === "success");
 }
 
 /** Polls a run until it ends; each request waits server-side, so this costs no busy loop. */
@@ -48,11 +63,23 @@ async function waitForRun(client: Client, runId: string, initial: { status?: str
   return run;
 }
 
+/** Waits until the cascade from a --downstream run is over; returns every run it took part in. */
+async function waitForDownstream(client: Client, runId: string): Promise<unknown[]> {
+  for (;;) {
+    const page = await client.request(
+      "GET",
+      `/runs/${enc(runId)}/downstream?wait_ms=${WAIT_SLICE_MS}`,
+    ) as { complete: boolean; runs: unknown[] };
+    if (page.complete) return page.runs;
+  }
+}
+
 interface LogPage {
   run_id: string;
   pipeline?: string;
   status: string;
   logs: { seq: number }[];
+  error?: unknown;
 }
 
 const FOLLOW_POLL_MS = 250;
@@ -77,7 +104,13 @@ async function followLogs(c: Client, runId: string, first: LogPage) {
     if (!finished) await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS));
     page = await c.request("GET", `/runs/${enc(runId)}/logs?after=${after}`) as LogPage;
   }
-  return { run_id: runId, pipeline: first.pipeline, status: page.status, lines };
+  return {
+    run_id: runId,
+    pipeline: first.pipeline,
+    status: page.status,
+    lines,
+    ...(page.error ? { error: page.error } : {}),
+  };
 }
 
 export const COMMANDS: Record<string, CommandSpec> = {
@@ -86,25 +119,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
     description: "Validate a pipeline file and deploy it as a new version",
     options: { name: { type: "string" }, schedule: { type: "string" }, force: { type: "boolean" } },
     async run({ client, args, flags }) {
-      const file = one(args, "pipeline file", this.usage);
-      let code: string;
-      try {
-        code = await Deno.readTextFile(file);
-      } catch (err) {
-        throw new TauError("invalid_params", `Cannot read ${file}: ${(err as Error).message}`, {
-          hint: "pass the path of a .ts pipeline file",
-        });
-      }
-      return (await client()).request("POST", "/pipelines", {
-        code,
-        filename: basename(file),
-        source_path: resolve(file),
-        ...(flags.name !== undefined ? { name: flags.name } : {}),
-        ...(flags.schedule !== undefined ? { schedule: flags.schedule } : {}),
-        ...(flags.force ? { force: true } : {}),
-      });
+      const body = await pipelineFileBody(one(args, "pipeline file", this.usage), flags);
+      return await (await client()).request("POST", "/pipelines", body).catch(localPaths);
     },
   },
+  ...AUTHORING_COMMANDS,
   undeploy: {
     usage: "tau undeploy <name> [--force]",
     description: "Remove a pipeline with its versions and run history",
@@ -213,6 +232,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
       downstream: { type: "boolean" },
       "no-wait": { type: "boolean" },
     },
+    // A waited run that did not succeed exits 1; --no-wait succeeds once the run is queued.
+    succeeded: (output, flags) => flags["no-wait"] === true || runsSucceeded(output),
     async run({ client, args, flags }) {
       const name = one(args, "pipeline name", this.usage);
       let params: unknown = {};
@@ -241,28 +262,46 @@ export const COMMANDS: Record<string, CommandSpec> = {
         ...(flags.downstream ? { downstream: true } : {}),
         ...(wait ? { wait_ms: WAIT_SLICE_MS } : {}),
       }) as { run_id: string; status?: string };
-      return wait ? waitForRun(c, run.run_id, run) : run;
+      if (!wait) return run;
+      const root = await waitForRun(c, run.run_id, run);
+      return flags.downstream ? { ...root, runs: await waitForDownstream(c, run.run_id) } : root;
     },
   },
   runs: {
-    usage: "tau runs <name> [--last N]",
-    description: "Recent runs of a pipeline, newest first",
-    options: { last: { type: "string" } },
+    usage: "tau runs <name> [--last N] [--brief]",
+    description: "Recent runs of a pipeline, newest first; --brief: status, error, one line " +
+      "per step, result",
+    options: { last: { type: "string" }, brief: { type: "boolean" } },
     async run({ client, args, flags }) {
       const name = one(args, "pipeline name", this.usage);
       const last = positiveInt(flags.last, "--last") ?? 10;
-      return (await client()).request("GET", `/pipelines/${enc(name)}/runs?last=${last}`);
+      return (await client()).request(
+        "GET",
+        `/pipelines/${enc(name)}/runs?last=${last}${flags.brief ? "&brief=true" : ""}`,
+      );
     },
   },
   inspect: {
-    usage: "tau inspect <name> --last-run | --run ID",
-    description: "The full record of a run: status, steps, result, error, permissions, logs",
-    options: { "last-run": { type: "boolean" }, run: { type: "string" } },
+    usage: "tau inspect <name> [--last-run | --run ID] [--brief]",
+    description: "The full record of a run (the last run by default; `selected` says which): " +
+      "status, steps, result, error, permissions, logs; --brief: status, error, one line per " +
+      "step, result",
+    options: {
+      "last-run": { type: "boolean" },
+      run: { type: "string" },
+      brief: { type: "boolean" },
+    },
     async run({ client, args, flags }) {
       const name = one(args, "pipeline name", this.usage);
+      if (flags.run !== undefined && flags["last-run"]) {
+        throw new TauError("invalid_params", "--last-run and --run ID select different runs", {
+          hint: `give one: tau inspect ${name} --run ${flags.run}, or tau inspect ${name}`,
+        });
+      }
       const c = await client();
       if (flags.run !== undefined) {
-        const run = await c.request("GET", `/runs/${enc(String(flags.run))}`) as {
+        const brief = flags.brief ? "?brief=true" : "";
+        const run = await c.request("GET", `/runs/${enc(String(flags.run))}${brief}`) as {
           pipeline?: string;
         };
         if (run.pipeline !== name) {
@@ -270,9 +309,13 @@ export const COMMANDS: Record<string, CommandSpec> = {
             hint: `list its runs with tau runs ${name}`,
           });
         }
-        return run;
+        return { selected: "run_id", ...run };
       }
-      return c.request("GET", `/pipelines/${enc(name)}/runs/last`);
+      const last = await c.request(
+        "GET",
+        `/pipelines/${enc(name)}/runs/last${flags.brief ? "?brief=true" : ""}`,
+      ) as object;
+      return { selected: "last_run", ...last };
     },
   },
   logs: {
@@ -297,12 +340,20 @@ export const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   errors: {
-    usage: "tau errors [--limit N]",
-    description: "Recent failed and timed-out runs across pipelines",
-    options: { limit: { type: "string" } },
+    usage: "tau errors [--limit N] [--unresolved] [--brief]",
+    description: "Recent failed and timed-out runs across pipelines; `resolved` when a later " +
+      "run of the pipeline succeeded (--unresolved lists only the others)",
+    options: {
+      limit: { type: "string" },
+      unresolved: { type: "boolean" },
+      brief: { type: "boolean" },
+    },
     async run({ client, flags }) {
       const limit = positiveInt(flags.limit, "--limit") ?? 20;
-      return (await client()).request("GET", `/errors?limit=${limit}`);
+      const query = `limit=${limit}${flags.unresolved ? "&unresolved=true" : ""}${
+        flags.brief ? "&brief=true" : ""
+      }`;
+      return (await client()).request("GET", `/errors?${query}`);
     },
   },
   cancel: {
@@ -320,6 +371,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
     description:
       "Named connections from tau.toml (type, hosts a run is granted); --test connects for real",
     options: { test: { type: "string" } },
+    succeeded: (output, flags) =>
+      flags.test === undefined || (output as { ok?: unknown }).ok === true,
     async run({ client, args, flags }) {
       if (args.length > 0) {
         throw new TauError("invalid_params", "Unexpected argument", {
@@ -381,7 +434,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   status: {
     usage: "tau status",
-    description: "Daemon health, counts, and which sandbox layers are active",
+    description:
+      "Daemon health, counts, the tau.toml in effect with its connections, and which sandbox layers are active",
     async run({ client }) {
       const c = await client();
       return { url: c.baseUrl, ...(await c.request("GET", "/status") as object) };

@@ -1,56 +1,47 @@
 /**
- * `tau`: the CLI. Parses flags, asks the daemon, prints exactly one JSON document on stdout;
- * exit code 0 on success, 1 on any error (`{"error": {"code", "message", "hint"}}`).
+ * `tau`: the CLI. Parses flags, asks the daemon, prints exactly one JSON document on stdout.
+ * Exit code 0 on success; 1 on any error (`{"error": {"code", "message", "hint"}}`) and when a
+ * command's document reports a failure (a waited run that did not succeed: see help.ts).
  */
-import { parseArgs } from "node:util";
 import { TauError, toErrorBody } from "../core/errors.ts";
 import { connect, RemoteError } from "./client.ts";
 import { COMMANDS } from "./commands.ts";
+import { parseFlags } from "./flags.ts";
+import { commandHelp, overview, unknownTopic } from "./help.ts";
+import { SDK_TOPICS, sdkHelp } from "./help_sdk.ts";
 
 export async function main(argv: string[]): Promise<{ output: unknown; code: number }> {
   const [name, ...rest] = argv;
-  if (!name || name === "help" || name === "--help" || name === "-h") {
-    return { output: help(), code: 0 };
-  }
+  if (!name || name === "--help" || name === "-h") return { output: overview(COMMANDS), code: 0 };
+  if (name === "help") return { output: await help(rest), code: 0 };
   const spec = COMMANDS[name];
-  if (!spec) {
-    throw new TauError("invalid_params", `Unknown command ${name}`, {
-      hint: "run tau help for the list of commands",
-    });
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      strict: true,
-      options: spec.options ?? {},
-    });
-  } catch (err) {
-    throw new TauError("invalid_params", (err as Error).message, { hint: `usage: ${spec.usage}` });
-  }
-  const output = await spec.run({
-    client: () => connect(),
-    args: parsed.positionals,
-    flags: parsed.values as Record<string, unknown>,
-  });
-  return { output, code: 0 };
+  if (!spec) throw unknownTopic(name, COMMANDS);
+  if (wantsHelp(rest)) return { output: commandHelp(name, spec), code: 0 };
+  const { positionals, values } = parseFlags(name, spec, rest);
+  const output = await spec.run({ client: () => connect(), args: positionals, flags: values });
+  return { output, code: spec.succeeded && !spec.succeeded(output, values) ? 1 : 0 };
 }
 
-function help() {
-  return {
-    usage: "tau <command> [args] — every command prints one JSON document",
-    commands: Object.entries(COMMANDS).map(([name, spec]) => ({
-      name,
-      usage: spec.usage,
-      description: spec.description,
-    })),
-    environment: {
-      TAU_HOST: "daemon URL (default: the local daemon of TAU_HOME, else http://localhost:8400)",
-      TAU_API_KEY: "API key (default for a local daemon: $TAU_HOME/api_key)",
-      TAU_HOME: "state folder (default ~/.tau)",
-    },
-  };
+/** `--help` or `-h` anywhere before a `--`. */
+function wantsHelp(args: string[]): boolean {
+  const end = args.indexOf("--");
+  return (end < 0 ? args : args.slice(0, end)).some((a) => a === "--help" || a === "-h");
+}
+
+/** `tau help`, `tau help COMMAND`, `tau help pipeline|connectors|materializations`. */
+async function help(args: string[]): Promise<unknown> {
+  const topics = args.filter((a) => a !== "--help" && a !== "-h");
+  if (topics.length === 0) return overview(COMMANDS);
+  if (topics.length > 1) {
+    throw new TauError("invalid_params", `Expected one command or topic, got ${topics.join(" ")}`, {
+      hint: "e.g. tau help run, or tau help pipeline",
+    });
+  }
+  const topic = topics[0]!;
+  if (topic in SDK_TOPICS) return await sdkHelp(topic);
+  const spec = COMMANDS[topic];
+  if (!spec) throw unknownTopic(topic, COMMANDS);
+  return commandHelp(topic, spec);
 }
 
 if (import.meta.main) {

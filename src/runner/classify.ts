@@ -2,8 +2,10 @@
  * Turns what a child reported (untrusted, already schema-checked) into the structured error an
  * agent reads: a `kind`, the failing step, the line and column in the pipeline file, and a hint.
  */
+import type { RunErrorKind } from "../core/run_error_kinds.ts";
 import type { ChildError } from "../protocol/events.ts";
 import type { RunError } from "../store/mod.ts";
+import { detailsHint } from "./error_hints.ts";
 
 export interface ClassifyContext {
   /** file:// URL of the deployed pipeline.ts the child imported. */
@@ -23,6 +25,12 @@ const DENIED =
   /Requires (net|env|read|write|run|ffi|sys|import) access(?: to "([^"]*)")?|requires unscoped --allow-(read|write)/;
 // node:dns lookups the sandbox refuses: Deno reports them as an EPERM from getaddrinfo.
 const DNS_DENIED = /^getaddrinfo EPERM (\S+)$/;
+// A bare command name (`new Deno.Command("id")`) is looked up on PATH, which a run does not
+// have, before its permission is checked: Deno then reports NotFound, not a denial.
+const SPAWN_NOT_FOUND = /^Failed to spawn '([^']*)'/;
+// Frames of the code that starts processes: Deno.Command and node:child_process (which fails
+// first on the environment it copies for the child).
+const SPAWN_FRAME = /ext:deno_process\/|ext:deno_node\/(?:internal\/)?child_process\.ts/;
 
 const PERMISSION_HINTS: Record<string, (target: string) => string> = {
   net: (t) =>
@@ -40,7 +48,8 @@ const PERMISSION_HINTS: Record<string, (target: string) => string> = {
       ? "links and whole-filesystem operations need unscoped read access, which no run gets"
       : "a run may only read and write its scratch folder (the working directory, Deno.cwd()); load data through a connection instead",
   write: () => "a run may only write inside its scratch folder (the working directory, Deno.cwd())",
-  run: () => "pipelines can never start subprocesses",
+  run: () =>
+    "pipelines can never start or signal processes (Deno.Command, node:child_process, Deno.kill): do the work in TypeScript, or through a declared connection",
   ffi: () => "pipelines can never load native libraries",
   sys: () => "pipelines can never read system information",
   import: () => "pipelines can never import remote modules at run time",
@@ -49,7 +58,13 @@ const PERMISSION_HINTS: Record<string, (target: string) => string> = {
 export function classifyChildError(error: ChildError, context: ClassifyContext): RunError {
   const message = rewritePaths(error.message, context);
   const stack = error.stack ? rewritePaths(error.stack, context) : null;
-  const base = { message, step: error.step, stack, location: locate(error.stack, context) };
+  const base = {
+    message,
+    step: error.step,
+    stack,
+    location: locate(error.stack, context),
+    ...(error.details ? { details: error.details } : {}),
+  };
   const dns = DNS_DENIED.exec(error.message);
   if (dns) {
     return {
@@ -65,6 +80,17 @@ export function classifyChildError(error: ChildError, context: ClassifyContext):
     };
   }
   const denied = DENIED.exec(error.message);
+  const spawn = subprocessAttempt(error, denied);
+  if (spawn) {
+    return {
+      kind: "permission_denied",
+      ...base,
+      message: spawn.message ?? message,
+      permission: "run",
+      target: spawn.target,
+      hint: PERMISSION_HINTS.run!(""),
+    };
+  }
   if (denied || error.name === "NotCapable" || error.name === "PermissionDenied") {
     const permission = denied?.[1] ?? denied?.[3] ?? null;
     const target = denied?.[2] ?? null;
@@ -108,7 +134,7 @@ export function classifyChildError(error: ChildError, context: ClassifyContext):
           hint: "process data in batches, or raise limits.memoryMb in the pipeline config",
         };
       }
-      return { kind: "exception", ...base, hint: hintForException(error) };
+      return { kind: "exception", ...base, hint: hintForException(error, base.location) };
     case "InvalidResult":
     case "InvalidOutput":
       return {
@@ -119,16 +145,52 @@ export function classifyChildError(error: ChildError, context: ClassifyContext):
       };
     case "NotAPipeline":
       return { kind: "invalid_pipeline", ...base, hint: "export default pipeline({...}, fn)" };
+    case "SchemaChangeError": // the message names the table, the columns and the option
+      return {
+        kind: "schema_change",
+        ...base,
+        hint:
+          'set onSchemaChange in the load options: "append_new_columns" (the default) adds new columns, "sync_all_columns" also widens changed types and drops missing columns, "ignore" writes only the table\'s columns; or make the rows match the table',
+      };
     default:
-      return { kind: "exception", ...base, hint: hintForException(error) };
+      return { kind: "exception", ...base, hint: hintForException(error, base.location) };
   }
 }
 
-function hintForException(error: ChildError): string {
-  if (error.name === "TypeError" && /is not a function|undefined/.test(error.message)) {
-    return "check the value named in the message at the given location";
+/**
+ * Any attempt to start a process, however Deno reported it: a bare name not found on PATH, a
+ * run denial, or node:child_process refused the environment it copies. Null for other errors.
+ */
+function subprocessAttempt(
+  error: ChildError,
+  denied: RegExpExecArray | null,
+): { target: string | null; message?: string } | null {
+  const notFound = SPAWN_NOT_FOUND.exec(error.message);
+  if (notFound) {
+    return {
+      target: notFound[1]!,
+      message: `Cannot start the subprocess ${
+        JSON.stringify(notFound[1])
+      }: a run may not start subprocesses (Deno reported: ${error.message})`,
+    };
   }
-  return "read the message and stack; the location points into your pipeline file";
+  if (denied?.[1] === "run") return { target: denied[2] ?? null };
+  const refused = denied || error.name === "NotCapable" || error.name === "PermissionDenied";
+  return refused && SPAWN_FRAME.test(error.stack ?? "") ? { target: null } : null;
+}
+
+/** A hint names a place only when the stack has one in the pipeline file. */
+function hintForException(error: ChildError, location: RunError["location"]): string {
+  if (error.details) return detailsHint(error.details);
+  const where = location ? `${location.file}:${location.line}:${location.column}` : null;
+  if (error.name === "TypeError" && /is not a function|undefined/.test(error.message)) {
+    return where
+      ? `check the value named in the message, used at ${where}`
+      : "check the value named in the message; no frame of the stack is in the pipeline file";
+  }
+  return where
+    ? `read the message and stack; the failing call in the pipeline file is at ${where}`
+    : "read the message and stack; no frame of the stack is in the pipeline file";
 }
 
 /** The first stack frame inside the pipeline file, as `{file, line, column}`. */
@@ -174,7 +236,8 @@ export const systemErrors = {
   internal: (detail: string): RunError => ({
     kind: "internal",
     message: `Tau failed while supervising the run: ${detail}`,
-    hint: "see the daemon log ($TAU_HOME/taud.log) and run it again with tau run",
+    hint:
+      "see the daemon's log ($TAU_HOME/taud.log, or stderr of taud --foreground) and run it again with tau run",
   }),
   crashed: (code: number, signal: string | null, stderr: string): RunError => {
     const oom = /out of memory|heap limit/i.test(stderr);
@@ -193,7 +256,7 @@ export const systemErrors = {
     };
   },
   /** A limit the supervisor or an rlimit enforced (memory, CPU, disk, threads, events…). */
-  limit: (kind: string, detail: string): RunError => {
+  limit: (kind: RunErrorKind, detail: string): RunError => {
     const known = LIMIT_ERRORS[kind];
     return {
       kind,

@@ -91,3 +91,53 @@ Deno.test("a step's metadata or result over the channel's bounds is invalid_outp
     assertEquals(error.kind, "invalid_output");
   }
 });
+
+Deno.test("every subprocess attempt is a run denial, however Deno reported it", () => {
+  const classify = (name: string, message: string, frame: string) =>
+    classifyChildError({
+      name,
+      message,
+      stack: `${name}: ${message}\n    at ${frame}\n    at fn (${context.codeUrl}:9:54)`,
+      step: null,
+    }, context);
+  // A bare name is looked up on PATH (a run has none) before run is checked: NotFound.
+  const bare = classify(
+    "NotFound",
+    "Failed to spawn 'id': entity not found",
+    "spawnInner (ext:deno_process/40_process.js:1:8464)",
+  );
+  assertEquals([bare.kind, bare.permission, bare.target], ["permission_denied", "run", "id"]);
+  assertEquals(bare.message.includes("a run may not start subprocesses"), true);
+  assertEquals(bare.hint?.includes("never start or signal processes"), true);
+  assertEquals(bare.location, { file: "my_pipeline.ts", line: 9, column: 54 });
+  const path = classify(
+    "NotCapable",
+    'Requires run access to "/bin/sh", run again with the --allow-run flag',
+    "spawnInner (ext:deno_process/40_process.js:1:8464)",
+  );
+  assertEquals([path.permission, path.target], ["run", "/bin/sh"]);
+  // node:child_process is refused the environment it copies before it asks for run.
+  for (
+    const [message, frame] of [
+      [
+        "Requires env access, run again with the --allow-env flag",
+        "normalizeSpawnArguments (ext:deno_node/internal/child_process.ts:1:16895)",
+      ],
+      [
+        'Requires env access to "NODE_V8_COVERAGE", run again with the --allow-env flag',
+        "copyProcessEnvToEnv (ext:deno_node/internal/child_process.ts:1:13310)",
+      ],
+    ]
+  ) {
+    const node = classify("NotCapable", message!, frame!);
+    assertEquals([node.kind, node.permission], ["permission_denied", "run"]);
+    assertEquals(node.message, message);
+  }
+  // The same env denial outside process-starting code stays an env denial.
+  const env = classify(
+    "NotCapable",
+    'Requires env access to "HOME", run again with the --allow-env flag',
+    "getEnv (ext:deno_os/30_os.js:1:1291)",
+  );
+  assertEquals([env.permission, env.target], ["env", "HOME"]);
+});

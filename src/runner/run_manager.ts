@@ -21,11 +21,13 @@ import type {
   PipelineRecord,
   RunRecord,
   RunStatus,
+  StepRecord,
   Store,
 } from "../store/mod.ts";
 import { fairOrder } from "../scheduler/admission.ts";
-import { requirePipeline, TERMINAL_STATUSES } from "../store/mod.ts";
+import { referAttempts, referSteps, requirePipeline, TERMINAL_STATUSES } from "../store/mod.ts";
 import { runAttempt } from "./attempt.ts";
+import { closeAbandonedSteps } from "./steps.ts";
 import { systemErrors } from "./classify.ts";
 import { makeRedactor } from "./redact.ts";
 import { type ShownPermissions, showPermissions } from "./run_permissions.ts";
@@ -195,6 +197,7 @@ export class RunManager {
   async recoverLost(): Promise<void> {
     const { requeued, failed } = await this.#o.store.recoverLostRuns(new Date());
     for (const run of failed) {
+      if (run.error) await closeAbandonedSteps(this.#o.store, run.run_id, run.error);
       this.#done.dispatchEvent(new Event(run.run_id));
       await this.#o.onFinished?.(run).catch((err) => this.#reportError(run.run_id, err));
     }
@@ -310,7 +313,10 @@ export class RunManager {
       throw new TauError("not_found", `No run ${runId}`, { hint: "list runs with tau runs NAME" });
     }
     if (TERMINAL_STATUSES.includes(run.status)) {
-      throw new TauError("conflict", `Run ${runId} already finished with status ${run.status}`);
+      throw new TauError("conflict", `Run ${runId} already finished with status ${run.status}`, {
+        hint: `nothing to cancel; see how it ended with tau inspect ${run.pipeline} --run ${runId}`,
+        details: { status: run.status },
+      });
     }
     const controller = this.#active.get(runId)?.controller;
     if (controller) {
@@ -358,12 +364,12 @@ export class RunManager {
         continue;
       }
       if (run.pid) killOrphan(run.pid, run.run_id);
+      const step = await closeAbandonedSteps(store, run.run_id, systemErrors.daemonStopped());
+      const error = { ...systemErrors.daemonStopped(), ...(step ? { step } : {}) };
       const attempts = run.attempts.map((a) =>
-        a.status === "running"
-          ? { ...a, status: "failed" as const, error: systemErrors.daemonStopped() }
-          : a
+        a.status === "running" ? { ...a, status: "failed" as const, error } : a
       );
-      await this.#finish(run, "failed", null, systemErrors.daemonStopped(), attempts);
+      await this.#finish(run, "failed", null, error, attempts);
       failed.push(run.run_id);
     }
     await this.dispatch();
@@ -567,6 +573,7 @@ export class RunManager {
       const attempts = run.attempts.map((a) =>
         a.status === "running" ? { ...a, status: "failed" as const, error } : a
       );
+      await closeAbandonedSteps(this.#o.store, runId, error);
       await this.#finish(run, "failed", null, error, attempts);
     } catch (again) {
       this.#reportError(runId, again); // the store is down: recovery or a lapsed lease ends it
@@ -586,15 +593,26 @@ export class RunManager {
     const guard = run.worker_id === this.workerId && run.status === "running"
       ? this.#guard
       : undefined;
-    const finished = await this.#o.store.updateRun(run.run_id, {
+    const { store } = this.#o;
+    // Each error is stored whole once: steps that failed with their attempt's error refer to
+    // it. They change first, so whoever sees the run ended sees them final; back if it was lost.
+    const steps = await store.listSteps(run.run_id);
+    const referred = referSteps(error, attempts, steps);
+    for (const step of referred) await store.saveStep(step);
+    const finished = await store.updateRun(run.run_id, {
       status,
       result,
       error,
-      attempts,
+      attempts: referAttempts(error, attempts),
       pid: null,
       finished_at: finishedAt.toISOString(),
       duration_ms: startedAt ? finishedAt.getTime() - new Date(startedAt).getTime() : null,
     }, guard);
+    if (!finished) {
+      const changed = (s: StepRecord) =>
+        referred.some((r) => r.attempt === s.attempt && r.seq === s.seq);
+      for (const step of steps.filter(changed)) await store.saveStep(step);
+    }
     this.#done.dispatchEvent(new Event(run.run_id));
     if (finished && this.#o.onFinished) {
       await this.#o.onFinished(finished).catch((err) => this.#reportError(run.run_id, err));

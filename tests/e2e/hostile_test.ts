@@ -8,7 +8,8 @@ import { startDaemon, type TestDaemon } from "../helpers/daemon.ts";
 async function runHostile(d: TestDaemon, fixture: string, params: Record<string, unknown> = {}) {
   await d.deploy(`hostile/${fixture}.ts`);
   const run = await d.tau("run", fixture, "--params", JSON.stringify(params));
-  assertEquals(run.code, 0, run.stdout);
+  // The record is printed either way; a run that did not succeed exits 1.
+  assertEquals(run.code, run.json.status === "success" ? 0 : 1, run.stdout);
   return run.json;
 }
 

@@ -110,7 +110,7 @@ Deno.test("deploy, run, inspect, logs, errors, undeploy", async (t) => {
     await t.step("a failing step names the step and the line", async () => {
       await d.deploy("failing_step.ts");
       const run = await d.tau("run", "failing_step");
-      assertEquals(run.code, 0);
+      assertEquals(run.code, 1, "a waited run that failed exits 1, printing its record");
       assertEquals(run.json.status, "failed");
       assertEquals(run.json.error.kind, "exception");
       assertEquals(run.json.error.step, "transform");

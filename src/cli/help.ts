@@ -1,0 +1,259 @@
+/**
+ * `tau help` and `tau help COMMAND` (also `tau COMMAND --help`): what each flag means, the JSON
+ * a command prints and one example, beside the usage line each CommandSpec carries. A test
+ * holds these flags to the commands' own options, so neither can change alone.
+ */
+import { TauError } from "../core/errors.ts";
+import type { CommandSpec } from "./commands.ts";
+import { nearest } from "./flags.ts";
+
+export interface CommandDoc {
+  /** Each flag as written (`--params JSON`) → what it does. */
+  flags?: Record<string, string>;
+  /** The JSON document printed on success. */
+  output: string;
+  /** When this command exits 1 although it printed its document (default: never). */
+  exit?: string;
+  example: string;
+}
+
+const RUN_SUMMARY = '{ "run_id", "pipeline", "version", "status", "trigger", "scheduled_at", ' +
+  '"logical_run", "attempt", "worker_id", "created_at", "started_at", "finished_at", ' +
+  '"duration_ms", "error": { "kind", "message" } | null }';
+const RUN_RECORD = '{ "run_id", "pipeline", "version", "status", "trigger", "params", "attempt", ' +
+  '"max_attempts", "created_at", "started_at", "finished_at", "duration_ms", "result", ' +
+  '"error": { "kind", "message", "step", "location", "hint", … } | null, "permissions", ' +
+  '"sandbox", "access", "attempts": […], "steps": […], "logs": […], "logs_truncated" }';
+const RUN_BRIEF = '{ "run_id", "pipeline", "version", "status", "attempt", "duration_ms", ' +
+  '"error": { "kind", "message", "location", "hint" } | null, "steps": ["name: status in N ms, ' +
+  '…"], "result" }';
+const BRIEF = "print each run in brief (status, error kind/message/location, one line per step, " +
+  "result) instead of in full";
+
+/** The rule every command follows; `exit` above names the commands that add to it. */
+export const EXIT_CODES = {
+  "0": "the command did what it was asked; its JSON document is on stdout",
+  "1": 'any error ({"error": {"code", "message", "hint"}}), a waited tau run whose run did not ' +
+    "end in success, or a tau connections --test that could not connect (those two still print " +
+    "their document: the run record, the test result)",
+};
+
+export const COMMAND_DOCS: Record<string, CommandDoc> = {
+  deploy: {
+    flags: {
+      "--name NAME": "deploy under this name instead of the one in the file's config",
+      "--schedule CRON": "set this cron schedule instead of the file's",
+      "--force": "replace a different file already deployed under the same name",
+    },
+    output: '{ "deployed", "version", "hash", "unchanged", "schedule", "every_s", "timezone", ' +
+      '"enabled", "next_run_at", "metadata": {…}, "permissions": {…} }',
+    example: "tau deploy examples/hello_pipeline.ts",
+  },
+  check: {
+    flags: {
+      "--name NAME": "check it as deployed under this name",
+      "--schedule CRON": "check this cron schedule instead of the file's",
+      "--force": "check it as if replacing a different file deployed under the same name",
+    },
+    output: '{ "ok": true, "pipeline", "deploy": "new_pipeline" | "new_version" | "unchanged", ' +
+      '"version", "hash", "checks": [...], "metadata": {…}, "permissions": {…} }; a failed ' +
+      "check is the error tau deploy would give",
+    example: "tau check examples/hello_pipeline.ts",
+  },
+  init: {
+    output: '{ "dir", "written": [paths], "skipped": [{ "path", "reason" }], "imports": {…}, ' +
+      '"next" }',
+    example: "tau init my_pipelines",
+  },
+  undeploy: {
+    flags: { "--force": "also drop the dependencies of pipelines that depend on it" },
+    output: '{ "undeployed", "versions" }',
+    example: "tau undeploy hello_world",
+  },
+  schedule: {
+    flags: {
+      "--every SECONDS": "run every N seconds instead of on a cron",
+      "--timezone TZ": "IANA time zone the cron is read in (default UTC)",
+      "--disable": "keep the schedule but stop firing it",
+      "--enable": "fire a disabled schedule again",
+    },
+    output: '{ "pipeline", "schedule", "every_s", "timezone", "enabled", "next_run_at" }',
+    example: 'tau schedule hello_world "0 6 * * *" --timezone Europe/Paris',
+  },
+  dag: {
+    output: '{ "nodes": [{ "name", "upstream", "downstream" }], "edges": [{ "from", "to" }], ' +
+      '"levels": [["a"], ["b", "c"]], "mermaid" }',
+    example: "tau dag",
+  },
+  depends: {
+    flags: { "--on UPSTREAM": "replace its upstreams with these (repeat the flag for each)" },
+    output: '{ "pipeline", "upstream", "downstream", "all_upstream", "all_downstream" }',
+    example: "tau depends report --on extract --on clean",
+  },
+  list: {
+    output: '{ "pipelines": [{ "name", "description", "version", "schedule", "every_s", ' +
+      `"timezone", "enabled", "next_run_at", "tags", "updated_at", "last_run": ${RUN_SUMMARY} ` +
+      '| null }], "count" }',
+    example: "tau list",
+  },
+  show: {
+    output: '{ "name", "description", "current_version", "hash", "filename", "source_path", ' +
+      '"schedule", "every_s", "timezone", "enabled", "next_run_at", "metadata", "permissions": ' +
+      '{ "net", "deny_net", "env", "read", "write", "run", "limits", "flags", … }, "last_run", ' +
+      '"warnings": [{ "code", "permission", "target", "runs", "message" }] }',
+    example: "tau show hello_world",
+  },
+  code: {
+    flags: { "--version N": "that version instead of the current one" },
+    output: '{ "pipeline", "version", "filename", "hash", "created_at", "code" }',
+    example: "tau code hello_world --version 1",
+  },
+  run: {
+    flags: {
+      "--params JSON": "a JSON object the pipeline reads as ctx.params",
+      "--downstream": "then run everything downstream of it, as one logical run",
+      "--no-wait": "print the queued record at once instead of waiting for the result",
+    },
+    output: `the run record, as tau inspect: ${RUN_RECORD}; with --downstream, also "runs": ` +
+      "[every run of the logical run]",
+    exit: "1 when the waited run (with --downstream, any run it triggered) ends in anything but " +
+      "success: failed, timed_out, cancelled, skipped; with --no-wait, 0 once the run is queued",
+    example: `tau run hello_world --params '{"greeting": "hi"}'`,
+  },
+  runs: {
+    flags: {
+      "--last N": "how many runs, newest first (default 10, at most 1000)",
+      "--brief": BRIEF,
+    },
+    output: `{ "pipeline", "runs": [${RUN_SUMMARY}], "count" }; with --brief, runs: [${RUN_BRIEF}]`,
+    example: "tau runs hello_world --last 5",
+  },
+  inspect: {
+    flags: {
+      "--last-run": "the pipeline's latest run (the default when no selector is given)",
+      "--run ID": "that run, which must belong to the pipeline",
+      "--brief": BRIEF,
+    },
+    output: `{ "selected": "last_run" | "run_id", ...${RUN_RECORD} } — selected says which ` +
+      `run was picked; with --brief, { "selected", ...${RUN_BRIEF} }`,
+    example: "tau inspect hello_world --last-run",
+  },
+  logs: {
+    flags: {
+      "--run ID": "that run's lines instead of the last run's",
+      "--follow": "print each line as one JSON object per line until the run ends, then a " +
+        "summary line",
+    },
+    output: '{ "run_id", "pipeline", "status", "logs": [{ "seq", "ts", "attempt", "level", ' +
+      '"step", "message" }] }; with --follow, JSON lines then { "run_id", "pipeline", ' +
+      '"status", "lines", "error" (when the run failed) }',
+    example: "tau logs hello_world --follow",
+  },
+  errors: {
+    flags: {
+      "--limit N": "how many, newest first (default 20, at most 1000)",
+      "--unresolved": "only errors of pipelines that have not succeeded since",
+      "--brief": BRIEF,
+    },
+    output: '{ "errors": [{ "run_id", "pipeline", "version", "status", "finished_at", ' +
+      '"resolved", "error" }], "count" } — resolved: a later run of the pipeline succeeded',
+    example: "tau errors --limit 5",
+  },
+  cancel: {
+    output: '{ "run_id", "pipeline", "status": "cancelled" }',
+    example: "tau cancel run_mwqyz95g841d303ccbb4",
+  },
+  connections: {
+    flags: { "--test NAME": "connect to that connection for real, from the daemon" },
+    output: '{ "connections": [{ "name", "type", "hosts", "trusted_side" }], "count" }; with ' +
+      '--test, { "name", "type", "hosts", "ok", "latency_ms", "error" }',
+    exit: "1 when --test could not connect (ok is false; error holds the driver's message)",
+    example: "tau connections --test warehouse",
+  },
+  workers: {
+    output: '{ "workers": [{ "id", "host", "pid", "roles", "tags", "capacity", "load", ' +
+      '"status", "started_at", "heartbeat_at", "heartbeat_age_ms" }], "count" }',
+    example: "tau workers",
+  },
+  keys: {
+    flags: {
+      "--scope read|operate|admin": "with create: what the key may do (read: GET only; " +
+        "operate: read + runs, cancels, schedules on/off, connection tests; admin: everything)",
+      "--name NAME": "with create: a label for the key",
+    },
+    output: 'create: { "id", "name", "scope", "created_at", "last_used_at", "revoked_at", ' +
+      '"key" } (the only time the key is printed); list: { "keys": [...], "count" }; revoke: ' +
+      '{ "revoked", "name", "scope", "revoked_at" }',
+    example: "tau keys create --scope operate --name ci",
+  },
+  status: {
+    output: '{ "url", "status": "ok", "version", "pid", "host", "port", "home", "uptime_s", ' +
+      '"store", "roles", "pipelines", "runs": { "<status>": n }, "active_runs", "sandbox" }',
+    example: "tau status",
+  },
+  version: {
+    output: '{ "tau", "deno", "v8", "typescript" }',
+    example: "tau version",
+  },
+};
+
+/** The flag name a doc key stands for (`--params JSON` → `params`). */
+export function flagName(written: string): string {
+  return written.replace(/^--/, "").split(/[ =]/)[0]!;
+}
+
+/** `tau help COMMAND`: usage, flags, output shape, exit rule and an example. */
+export function commandHelp(name: string, spec: CommandSpec) {
+  const doc = COMMAND_DOCS[name];
+  const written = Object.keys(doc?.flags ?? {});
+  return {
+    command: name,
+    usage: spec.usage,
+    description: spec.description,
+    flags: Object.entries(spec.options ?? {}).map(([flag, option]) => {
+      const key = written.find((w) => flagName(w) === flag);
+      return {
+        flag: key ?? `--${flag}`,
+        type: option.multiple ? `${option.type}, repeatable` : option.type,
+        description: key ? doc!.flags![key] : "(not documented)",
+      };
+    }),
+    output: doc?.output ?? "(not documented)",
+    exit_code: doc?.exit ?? "0 on success, 1 on any error",
+    example: doc?.example ?? null,
+  };
+}
+
+/** `tau help`: every command, the topics, the exit codes and the environment. */
+export function overview(commands: Record<string, CommandSpec>) {
+  return {
+    usage: "tau <command> [args] — every command prints one JSON document",
+    commands: Object.entries(commands).map(([name, spec]) => ({
+      name,
+      usage: spec.usage,
+      description: spec.description,
+    })),
+    more: {
+      "tau help COMMAND":
+        "that command's flags, JSON output and an example (or tau COMMAND --help)",
+      "tau help pipeline": "how to write a pipeline file: its config and the ctx API",
+    },
+    exit_codes: EXIT_CODES,
+    environment: {
+      TAU_HOST: "daemon URL (default: the local daemon of TAU_HOME, found in its taud.json)",
+      TAU_API_KEY: "API key (default for a local daemon: $TAU_HOME/api_key)",
+      TAU_HOME: "state folder (default ~/.tau)",
+    },
+  };
+}
+
+/** The topic or command `tau help NAME` asks for does not exist. */
+export function unknownTopic(name: string, commands: Record<string, CommandSpec>): TauError {
+  const known = [...Object.keys(commands), "pipeline"];
+  const guess = nearest(name, known);
+  return new TauError(
+    "invalid_params",
+    `No command or help topic ${name}${guess ? `; did you mean ${guess}?` : ""}`,
+    { hint: `tau help lists them: ${known.join(", ")}`, details: { did_you_mean: guess } },
+  );
+}
