@@ -41,7 +41,12 @@ export function parseDenoOutput(text: string): { diagnostics: RawDiagnostic[]; o
     const block = lines.slice(start, end);
     start = -1;
     const parsed = parseBlock(block);
-    if (parsed) diagnostics.push(parsed);
+    const previous = diagnostics.at(-1);
+    // Deno prints TypeScript's related information ("Did you forget to use 'await'?") as an
+    // indented diagnostic of its own: it belongs to the one before it.
+    if (parsed && previous && /^(TS\d+) \[\w+\]:\s{2,}/.test(block[0]!)) {
+      previous.message += `\n${parsed.message.trim()}`;
+    } else if (parsed) diagnostics.push(parsed);
     else other.push(block[0]!.replace(/^error: /, ""));
   };
   lines.forEach((line, i) => {

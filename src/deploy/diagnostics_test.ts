@@ -120,3 +120,26 @@ Deno.test("refused imports say which rule they break", () => {
     'Import the approved package mysql2/promise by its name, "mysql2/promise", not npm:mysql2@3.24.6/promise',
   );
 });
+
+Deno.test("related information Deno prints as its own diagnostic joins the one before", () => {
+  const output = `TS2339 [ERROR]: Property 'load' does not exist on type 'Promise<Connector>'.
+  return await wh.load([], { table: "t" });
+                  ~~~~
+    at ${FILE}:4:19
+
+TS2773 [ERROR]:     Did you forget to use 'await'?
+      return await wh.load([], { table: "t" });
+                      ~~~~
+        at ${FILE}:4:19
+
+error: Type checking failed.
+`;
+  assertEquals(parseDenoOutput(output).diagnostics, [{
+    url: FILE,
+    line: 4,
+    column: 19,
+    code: "TS2339",
+    message: "Property 'load' does not exist on type 'Promise<Connector>'.\n" +
+      "Did you forget to use 'await'?",
+  }]);
+});
