@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ColumnKind } from "./_columns.ts";
+import { type ColumnKind, sqlType } from "./_columns.ts";
 import { base64 } from "./_rs256.ts";
 import { exactInteger, textOf } from "./_warehouse.ts";
 import { ConnectorError, type Row } from "./types.ts";
@@ -103,17 +103,6 @@ export function parameterFields(
   };
 }
 
-const KIND_TYPES: Record<ColumnKind, string> = {
-  bigint: "INT64",
-  decimal: "BIGNUMERIC",
-  double: "FLOAT64",
-  boolean: "BOOL",
-  date: "DATE",
-  timestamp: "TIMESTAMP",
-  json: "JSON",
-  text: "STRING",
-};
-
 /**
  * A positional parameter for a value of a column whose type was inferred as `kind`; `type` is
  * the parameter's type when the column's is narrower (a decimal staged as `NUMERIC(p, s)`).
@@ -121,7 +110,8 @@ const KIND_TYPES: Record<ColumnKind, string> = {
 export function columnParameter(
   kind: ColumnKind,
   value: unknown,
-  type = KIND_TYPES[kind],
+  // An unconstrained decimal binds as BIGNUMERIC, the widest BigQuery has.
+  type = kind === "decimal" ? "BIGNUMERIC" : sqlType("bigquery", { kind }),
 ): QueryParameter {
   let text: string | null;
   if (kind === "json") text = JSON.stringify(value);

@@ -22,6 +22,18 @@ const deployBody = z.strictObject({
   force: z.boolean().optional(),
 });
 
+/** The deploy request as deploy and `tau check` take it (absent flags stay absent). */
+function deployInput(body: z.infer<typeof deployBody>) {
+  return {
+    code: body.code,
+    filename: body.filename,
+    source_path: body.source_path ?? null,
+    ...(body.name !== undefined ? { name: body.name } : {}),
+    ...(body.schedule !== undefined ? { schedule: body.schedule } : {}),
+    ...(body.force !== undefined ? { force: body.force } : {}),
+  };
+}
+
 const runBody = z.strictObject({
   params: z.record(z.string(), z.unknown()).optional(),
   wait_ms: z.number().int().min(0).max(60_000).optional(),
@@ -69,14 +81,13 @@ export function pipelineRoutes(deps: ApiDeps): Hono {
 
   app.post("/", async (c) => {
     const body = parseBody(deployBody, await jsonBody(c.req));
-    const result = await deployPipeline(store, paths, deps.connections, {
-      code: body.code,
-      filename: body.filename,
-      source_path: body.source_path ?? null,
-      ...(body.name !== undefined ? { name: body.name } : {}),
-      ...(body.schedule !== undefined ? { schedule: body.schedule } : {}),
-      ...(body.force !== undefined ? { force: body.force } : {}),
-    }, configuredLimits(deps.config).ceiling);
+    const result = await deployPipeline(
+      store,
+      paths,
+      deps.connections,
+      deployInput(body),
+      configuredLimits(deps.config).ceiling,
+    );
     const pipeline = await requirePipeline(store, result.pipeline);
     deps.scheduler.poke();
     return c.json({
@@ -93,14 +104,13 @@ export function pipelineRoutes(deps: ApiDeps): Hono {
   // `tau check`: every deploy check, nothing stored; what a deploy would do and grant.
   app.post("/check", async (c) => {
     const body = parseBody(deployBody, await jsonBody(c.req));
-    const checked = await checkDeploy(store, paths, deps.connections, {
-      code: body.code,
-      filename: body.filename,
-      source_path: body.source_path ?? null,
-      ...(body.name !== undefined ? { name: body.name } : {}),
-      ...(body.schedule !== undefined ? { schedule: body.schedule } : {}),
-      ...(body.force !== undefined ? { force: body.force } : {}),
-    }, configuredLimits(deps.config).ceiling);
+    const checked = await checkDeploy(
+      store,
+      paths,
+      deps.connections,
+      deployInput(body),
+      configuredLimits(deps.config).ceiling,
+    );
     const { metadata, existing, unchanged, hash } = checked;
     const version = unchanged ? existing!.current_version : (existing?.current_version ?? 0) + 1;
     const now = new Date().toISOString();
