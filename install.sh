@@ -62,10 +62,12 @@ done
 echo "installed tau and taud into $bin" >&2
 case ":$PATH:" in *":$bin:"*) ;; *) echo "add $bin to your PATH" >&2; export PATH="$bin:$PATH" ;; esac
 
-# Start the daemon and run the example end to end; the last line says how the run went.
+# Start the daemon and run the example end to end; the last line says how the run went. The
+# example talks to the daemon just started, whatever TAU_HOST/TAU_API_KEY the shell exports.
+local_tau() { env -u TAU_HOST -u TAU_API_KEY "$bin/tau" "$@"; }
 "$bin/taud" >&2
-deployed=$("$bin/tau" deploy "$ROOT/examples/hello_pipeline.ts") || { echo "$deployed" >&2; exit 1; }
-record=$("$bin/tau" run hello_world) || true
+deployed=$(local_tau deploy "$ROOT/examples/hello_pipeline.ts") || { echo "$deployed" >&2; exit 1; }
+record=$(local_tau run hello_world) || true
 deno eval --quiet '
   const text = await new Response(Deno.stdin.readable).text();
   let r;
