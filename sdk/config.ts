@@ -93,4 +93,10 @@ export interface PipelineConfig {
     /** Logs, steps and requests sent to Tau (`event_limit`). */
     events?: number;
   };
+  /**
+   * What Tau does when a run ends failed after its retries: `"off"` nothing, `"diagnose"`
+   * stores a diagnosis with the run (`tau heal`), `"auto"` also asks the model for a fix.
+   * @default {`[ai] on_failure`, else "diagnose"}
+   */
+  heal?: "off" | "diagnose" | "auto";
 }

@@ -1,7 +1,7 @@
 /**
  * The README's tables of error codes and run error kinds are the code's own lists: each sits
  * between markers and must equal what these functions render. `UPDATE_DOCS=1 deno test -A
- * tests/docs_test.ts` rewrites the blocks after a code or kind is added.
+ * tests/docs_test.ts` rewrites (and formats) the blocks after a code or kind is added.
  */
 import { assertEquals } from "./helpers/assert.ts";
 import { ERROR_STATUS } from "../src/core/errors.ts";
@@ -55,6 +55,8 @@ if (Deno.env.get("UPDATE_DOCS")) {
     text = text.replace(start + old + end, start + render() + end);
   }
   await Deno.writeTextFile(README, text);
+  // deno fmt aligns the tables' columns as `deno task check` expects them.
+  await new Deno.Command(Deno.execPath(), { args: ["fmt", README.pathname] }).output();
 }
 
 Deno.test("every error code has a meaning and a status", () => {

@@ -17,6 +17,9 @@ import { runRoutes } from "./runs.ts";
 import { graphRoutes } from "./graph.ts";
 import { connectionRoutes } from "./connections.ts";
 import { workerRoutes } from "./workers.ts";
+import { versionRoutes } from "./versions.ts";
+import { healRoutes } from "./heal.ts";
+import { aiRoutes } from "./ai.ts";
 import type { ConnectionRegistry } from "../connections/registry.ts";
 import { VERSION } from "../version.ts";
 import { layersReport, NO_OS_BOUNDARY, type OsBoundary } from "../sandbox/os_boundary.ts";
@@ -96,6 +99,9 @@ export function createApp(deps: ApiDeps): Hono {
   api.route("/workers", workerRoutes(deps));
   api.route("/keys", keyRoutes(deps));
   api.route("/", runRoutes(deps));
+  api.route("/", versionRoutes(deps));
+  api.route("/", healRoutes(deps));
+  api.route("/", aiRoutes(deps));
   app.route("/api/v1", api);
 
   app.notFound((c) =>

@@ -72,6 +72,11 @@ function scheduleScope(body: unknown): ApiKeyScope {
   return keys?.length === 1 && keys[0] === "enabled" ? "operate" : "admin";
 }
 
+/** Asking the model is operating; deploying what it wrote is as much as any deploy. */
+function createScope(body: unknown): ApiKeyScope {
+  return (body as { deploy?: unknown } | null)?.deploy === true ? "admin" : "operate";
+}
+
 /**
  * Every route that needs more than `read`. Other GET/HEAD routes need `read`; any other route
  * not listed here needs `admin` (`auth_test.ts` fails when a mutating route is missing).
@@ -82,6 +87,10 @@ export const ROUTE_SCOPES: readonly ScopeRule[] = [
   { method: "POST", path: "/runs/:id/cancel", scope: "operate" },
   { method: "POST", path: "/connections/:name/test", scope: "operate" },
   { method: "PUT", path: "/pipelines/:name/schedule", scope: scheduleScope },
+  // Making an earlier, once-current version's code current again (never a candidate).
+  { method: "POST", path: "/pipelines/:name/rollback", scope: "operate" },
+  // The model: create asks it (and with deploy: true deploys, as POST /pipelines does).
+  { method: "POST", path: "/create", scope: createScope },
   // Changing what is deployed and how it is wired.
   { method: "POST", path: "/pipelines", scope: "admin" },
   // Checking runs deploy's analysis of untrusted code: as much as deploying it.

@@ -347,3 +347,37 @@ Deno.test("the local key file is created 0600, narrowed to 0600, and refused whe
     await Deno.remove(home, { recursive: true });
   }
 });
+
+Deno.test("create asks with an operate key; deploying what it wrote needs admin", async () => {
+  await withApi(async ({ call, newKey }) => {
+    const operate = await newKey("operate");
+    const read = await newKey("read");
+    const body = { intent: "copy orders" };
+    // Through the scope check: this app has no [ai], so the route itself refuses.
+    assertError(await call("POST", "/create", { key: operate, body }), 503, "ai_not_configured");
+    assertError(
+      await call("POST", "/create", { key: operate, body: { ...body, deploy: true } }),
+      403,
+      "forbidden",
+    );
+    assertError(await call("POST", "/create", { key: read, body }), 403, "forbidden");
+    assertError(
+      await call("POST", "/create", { body: { ...body, deploy: true } }),
+      503,
+      "ai_not_configured",
+    );
+  });
+});
+
+Deno.test("rollback needs an operate key", async () => {
+  await withApi(async ({ store, call, newKey }) => {
+    await seedPipeline(store);
+    const read = await newKey("read");
+    assertError(await call("POST", "/pipelines/orders/rollback", { key: read }), 403, "forbidden");
+    // Let through with operate: refused only because there is nothing to roll back to.
+    const operate = await newKey("operate");
+    const res = await call("POST", "/pipelines/orders/rollback", { key: operate });
+    assertError(res, 409, "conflict");
+    assertMatch(res.json.error.message, /no earlier version/);
+  });
+});

@@ -112,7 +112,9 @@ export function pipelineRoutes(deps: ApiDeps): Hono {
       configuredLimits(deps.config).ceiling,
     );
     const { metadata, existing, unchanged, hash } = checked;
-    const version = unchanged ? existing!.current_version : (existing?.current_version ?? 0) + 1;
+    // Numbered after the newest version, a heal's unpromoted candidates included.
+    const newest = existing ? (await store.listVersions(existing.name)).at(-1)?.version : 0;
+    const version = unchanged ? existing!.current_version : (newest ?? 0) + 1;
     const now = new Date().toISOString();
     const record: PipelineRecord = {
       name: metadata.name,

@@ -3,6 +3,9 @@ import { TauError } from "../core/errors.ts";
 import { VERSION } from "../version.ts";
 import type { Client } from "./client.ts";
 import { AUTHORING_COMMANDS, localPaths, pipelineFileBody } from "./authoring.ts";
+import { AI_COMMANDS } from "./ai.ts";
+import { HEAL_COMMAND } from "./heal.ts";
+import { VERSION_COMMANDS } from "./versions.ts";
 
 export interface CommandSpec {
   usage: string;
@@ -124,6 +127,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   ...AUTHORING_COMMANDS,
+  ...AI_COMMANDS,
   undeploy: {
     usage: "tau undeploy <name> [--force]",
     description: "Remove a pipeline with its versions and run history",
@@ -210,6 +214,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       );
     },
   },
+  ...VERSION_COMMANDS,
   code: {
     usage: "tau code <name> [--version N]",
     description: "The deployed source of a pipeline",
@@ -339,6 +344,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       return flags.follow ? await followLogs(c, runId, logs) : logs;
     },
   },
+  heal: HEAL_COMMAND,
   errors: {
     usage: "tau errors [--limit N] [--unresolved] [--brief]",
     description: "Recent failed and timed-out runs across pipelines; `resolved` when a later " +

@@ -65,6 +65,26 @@ export const COMMAND_DOCS: Record<string, CommandDoc> = {
       '"next" }',
     example: "tau init my_pipelines",
   },
+  create: {
+    flags: {
+      "--name N": "the pipeline's name (default: the model chooses one that is not deployed)",
+      "--connections a,b": "the connections it may use and declare (default: it may pick " +
+        "from all the daemon has); names and types are all the model sees",
+      "--schedule CRON": "the cron schedule it must declare",
+      "--out FILE": "where to write it (default ./<name>.ts); an existing file is never " +
+        "overwritten",
+      "--deploy": "deploy it as a new pipeline (version source create); needs an admin key",
+      "--run": "with --deploy: run it once and wait for the result",
+    },
+    output: '{ "name", "file", "code", "deployed", "version", "attempts": [{ "n", "outcome": ' +
+      '"invalid" | "type_error" | "permission_change" | "success", "error", "usage" }], ' +
+      '"usage": { "input_tokens", "output_tokens" }, "run"?: { "run_id", "status", ' +
+      '"duration_ms", "error" } }',
+    exit: "1 when no attempt passed the checks (code and file are null; attempts say why) or " +
+      "the --run did not succeed",
+    example: 'tau create "copy yesterday\'s orders from shop into warehouse" --connections ' +
+      "shop,warehouse --deploy",
+  },
   undeploy: {
     flags: { "--force": "also drop the dependencies of pipelines that depend on it" },
     output: '{ "undeployed", "versions" }',
@@ -102,6 +122,28 @@ export const COMMAND_DOCS: Record<string, CommandDoc> = {
       '{ "net", "deny_net", "env", "read", "write", "run", "limits", "flags", … }, "last_run", ' +
       '"warnings": [{ "code", "permission", "target", "runs", "message" }] }',
     example: "tau show hello_world",
+  },
+  versions: {
+    output: '{ "pipeline", "current_version", "versions": [{ "version", "hash", "created_at", ' +
+      '"source": "deploy" | "heal" | "rollback" | "create", "parent", "heal_id"?, "promoted", ' +
+      '"permissions_summary": { "hosts", "secrets", "connections", "limits" }, "current" }] } ' +
+      "(newest first; promoted false: a heal's candidate that never went live)",
+    example: "tau versions hello_world",
+  },
+  diff: {
+    output: '{ "pipeline", "from", "to", "diff": "<unified diff of the code>", "permissions": ' +
+      '{ "added": { "hosts", "secrets", "connections", "limits" }, "removed": {…} } } ' +
+      "(a changed limit is in added with its new value and in removed with its old one)",
+    example: "tau diff hello_world 1 2",
+  },
+  rollback: {
+    flags: {
+      "--to V": "roll back to version V (one that was current once, never a candidate that " +
+        "was not promoted)",
+    },
+    output: '{ "pipeline", "version", "source": "rollback", "rolled_back_to", ' +
+      '"previous_version", "hash" }',
+    example: "tau rollback hello_world --to 1",
   },
   code: {
     flags: { "--version N": "that version instead of the current one" },
@@ -148,6 +190,17 @@ export const COMMAND_DOCS: Record<string, CommandDoc> = {
       '"step", "message" }] }; with --follow, JSON lines then { "run_id", "pipeline", ' +
       '"status", "lines", "error" (when the run failed) }',
     example: "tau logs hello_world --follow",
+  },
+  heal: {
+    flags: {
+      "--run ID": "diagnose that run (default: the pipeline's newest failed or timed-out run)",
+    },
+    output: '{ "pipeline", "run_id", "version", "diagnosis": { "class", "summary", "step", ' +
+      '"location": { "file", "line", "column" } | null, "excerpt", "evidence": [{ "source": ' +
+      '"error" | "log" | "step" | "run" | "version", "ref", "text" }], ' +
+      '"changed_since_success": { "version", "code", "params", "permissions", "duration_ms", ' +
+      '"steps" } | null, "suggestions": [{ "action", … }] } }',
+    example: "tau heal orders_daily",
   },
   errors: {
     flags: {

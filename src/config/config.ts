@@ -11,6 +11,7 @@ import { TauError } from "../core/errors.ts";
 import { duration, timezone } from "../metadata/schema.ts";
 import { parseConnections } from "../connections/registry.ts";
 import { keyLine } from "./toml_lines.ts";
+import { aiSchema } from "../ai/config.ts";
 
 const port = z.number().int().min(0).max(65535);
 
@@ -80,7 +81,8 @@ export const configSchema = z.strictObject({
     }
   }).prefault({}),
   connections: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
-  ai: z.record(z.string(), z.unknown()).default({}),
+  /** Absent: `tau create` and `tau heal --auto` fail with ai_not_configured. */
+  ai: aiSchema.optional(),
 });
 
 export type TauConfig = z.infer<typeof configSchema>;

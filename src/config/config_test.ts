@@ -108,3 +108,40 @@ Deno.test("[database] url must be a PostgreSQL URL", () => {
     assert.ok(err instanceof TauError && /database\.url/.test(err.message), String(err));
   }
 });
+
+Deno.test("[ai] is optional; present, it is checked and gets its defaults", () => {
+  assertEquals(parseConfig("", env({})).ai, undefined);
+  const config = parseConfig('[ai]\nprovider = "openai"\nmodel = "m"\n', env({}));
+  assertEquals(config.ai, {
+    provider: "openai",
+    model: "m",
+    max_attempts: 3,
+    timeout: "5m",
+    max_tokens: 16000,
+    on_failure: "diagnose",
+    max_heals_per_day: 10,
+  });
+  const error = (text: string) => {
+    try {
+      parseConfig(text, env({}), "tau.toml");
+    } catch (err) {
+      assert.ok(err instanceof TauError);
+      return `${err.message} | ${err.hint}`;
+    }
+    throw new Error("expected an error");
+  };
+  assertMatch(error('[ai]\nprovider = "gemini"\nmodel = "m"\n'), /^tau\.toml:2: ai\.provider: /);
+  assertMatch(error('[ai]\nprovider = "openai"\n'), /^tau\.toml:1: ai\.model: /);
+  assertMatch(
+    error('[ai]\nprovider = "openai"\nmodel = "m"\napi_key = "sk-1"\n'),
+    /^tau\.toml:4: ai\.api_key: unknown key \| \[ai\] takes provider, model, base_url, api_key_env,/,
+  );
+  assertMatch(
+    error('[ai]\nprovider = "openai"\nmodel = "m"\nbase_url = "localhost:11434"\n'),
+    /^tau\.toml:4: ai\.base_url: /,
+  );
+  assertMatch(
+    error('[ai]\nprovider = "openai"\nmodel = "m"\non_failure = "fix"\n'),
+    /^tau\.toml:4: ai\.on_failure: /,
+  );
+});

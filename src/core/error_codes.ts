@@ -19,5 +19,9 @@ export const ERROR_CODES = {
   payload_too_large: "the body or a parameter is over its limit",
   daemon_unreachable: "the CLI could not reach taud; the message says where and why",
   sandbox_unavailable: "taud: the OS boundary is required but missing",
+  ai_not_configured:
+    "`tau create` / `tau heal --auto` need `[ai]` in tau.toml and its key in taud's environment",
+  model_unavailable:
+    "the model provider failed after retries (unreachable, 4xx, 5xx); the message says why",
   internal: "Tau itself failed; the daemon's log has the detail",
 } as const;

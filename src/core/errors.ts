@@ -22,6 +22,8 @@ export const ERROR_STATUS = {
   payload_too_large: 413,
   daemon_unreachable: 503,
   sandbox_unavailable: 503,
+  ai_not_configured: 503,
+  model_unavailable: 502,
   internal: 500,
 } as const;
 

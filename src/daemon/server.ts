@@ -28,6 +28,7 @@ import { Scheduler } from "../scheduler/scheduler.ts";
 import { detectOsBoundary } from "../sandbox/os_boundary.ts";
 import { listeningAddresses } from "../sandbox/network.ts";
 import { configuredLimits } from "../sandbox/limits.ts";
+import { defaultOnFailure } from "../ai/config.ts";
 
 export type Role = "api" | "worker" | "scheduler";
 export const ROLES: readonly Role[] = ["api", "worker", "scheduler"];
@@ -102,6 +103,7 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
       timeout_ms: parseDuration(s.timeout) as number,
     },
     onFinished: (run) => cascade.onFinished(run),
+    onFailure: defaultOnFailure(config.ai),
     execute: roles.has("worker"),
     workerId,
     tags: options.tags ?? [],

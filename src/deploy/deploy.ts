@@ -11,7 +11,7 @@ import {
   pipelineName,
   validatePipelineConfig,
 } from "../metadata/schema.ts";
-import type { Json, PipelineRecord, Store } from "../store/mod.ts";
+import type { Json, PipelineRecord, Store, VersionSource } from "../store/mod.ts";
 import { analyzePipeline } from "./analyze.ts";
 import { limitsAboveCeiling, NO_DECLARED_LIMITS, type RunLimits } from "../sandbox/limits.ts";
 import { materializeVersion } from "./code_files.ts";
@@ -29,6 +29,10 @@ export interface DeployRequest {
   name?: string;
   schedule?: string;
   force?: boolean;
+  /** What makes this version (`tau create --deploy`: "create"). @default {"deploy"} */
+  source?: VersionSource;
+  /** The version it derives from (a rollback's target). @default {the current version} */
+  parent?: number;
 }
 
 export interface DeployResult {
@@ -182,6 +186,8 @@ export async function deployPipeline(
     source_path: source,
     schedule: metadata.schedule,
     metadata: metadata as unknown as Record<string, Json>,
+    source: request.source ?? "deploy",
+    ...(request.parent !== undefined ? { parent: request.parent } : {}),
   });
   await materializeVersion(paths, outcome.version);
   const now = new Date();

@@ -90,6 +90,7 @@ export const pipelineConfigSchema = z.strictObject({
     requestMb: z.number().int().min(1).optional(),
     events: z.number().int().min(100).optional(),
   }).optional(),
+  heal: z.enum(["off", "diagnose", "auto"]).optional(),
 }).refine((config) => !(config.schedule && config.every), {
   message: "declare either schedule or every, not both",
   path: ["schedule"],
@@ -134,6 +135,8 @@ export interface PipelineMetadata {
   pool?: string | null;
   /** Resource limits the pipeline asked for; absent in metadata stored before they existed. */
   limits?: DeclaredLimits;
+  /** What a failed run gets (diagnosis, auto heal); null: `[ai] on_failure`. */
+  heal?: "off" | "diagnose" | "auto" | null;
 }
 
 /** What a run uses where its pipeline declares nothing (`[scheduler]` in tau.toml). */
@@ -208,6 +211,7 @@ export function validatePipelineConfig(raw: unknown): ValidationResult {
         request_mb: c.limits?.requestMb ?? null,
         events: c.limits?.events ?? null,
       },
+      heal: c.heal ?? null,
     },
   };
 }

@@ -38,6 +38,7 @@ Deno.test("a minimal config gets defaults in snake_case", () => {
       request_mb: null,
       events: null,
     },
+    heal: null,
   });
   assertEquals(
     [effectiveMetadata(result.metadata).retries, effectiveMetadata(result.metadata).timeout_ms],
@@ -62,6 +63,13 @@ Deno.test("limits are validated, strict, and stored snake_case", () => {
   });
   assertEquals(issuesOf({ name: "p", limits: { memory: 256 } })[0]?.field, "limits");
   assertEquals(issuesOf({ name: "p", limits: { memoryMb: 1 } })[0]?.field, "limits.memoryMb");
+});
+
+Deno.test("heal is off, diagnose or auto", () => {
+  const result = validatePipelineConfig({ name: "p", heal: "off" });
+  assert.ok(result.ok);
+  assertEquals(result.metadata.heal, "off");
+  assertEquals(issuesOf({ name: "p", heal: "fix" })[0]?.field, "heal");
 });
 
 Deno.test("scheduling fields are validated", () => {

@@ -37,6 +37,7 @@ import { runRequests } from "../connections/run_requests.ts";
 import { effectiveLimits, NO_DECLARED_LIMITS, type RunLimits } from "../sandbox/limits.ts";
 import { NO_OS_BOUNDARY, type OsBoundary } from "../sandbox/os_boundary.ts";
 import { DEFAULT_LIMITS } from "../sandbox/permissions.ts";
+import { diagnosisOnFailure, type HealMode } from "../heal/mod.ts";
 
 export interface RunManagerOptions {
   store: Store;
@@ -60,6 +61,8 @@ export interface RunManagerOptions {
   maxConcurrent?: number;
   /** Called once a run has reached its final status (the DAG cascade listens here). */
   onFinished?: (run: RunRecord) => Promise<void>;
+  /** What a failed run gets when its pipeline declares no `heal` (`[ai] on_failure`). @default {"diagnose"} */
+  onFailure?: HealMode;
   /** This process executes runs (role `worker`); otherwise it only queues them. @default {true} */
   execute?: boolean;
   /** Identifies this process in the queue (`runs.worker_id`, `tau workers`). */
@@ -91,6 +94,11 @@ export interface RunRequest {
   exclusive?: boolean;
   /** Record the run as `skipped` with this reason instead of queueing it. */
   skipped?: RunRecord["error"];
+  /**
+   * Run this stored version (a heal's candidate replay) instead of the current one. Trusted
+   * callers only: the public run API never sets it. @default {the current version}
+   */
+  version?: number;
 }
 
 const MAX_BACKOFF_MS = 10 * 60 * 1000;
@@ -198,6 +206,7 @@ export class RunManager {
     const { requeued, failed } = await this.#o.store.recoverLostRuns(new Date());
     for (const run of failed) {
       if (run.error) await closeAbandonedSteps(this.#o.store, run.run_id, run.error);
+      await this.#storeDiagnosis(run);
       this.#done.dispatchEvent(new Event(run.run_id));
       await this.#o.onFinished?.(run).catch((err) => this.#reportError(run.run_id, err));
     }
@@ -229,21 +238,30 @@ export class RunManager {
     });
   }
 
-  /** The record of a new run of the pipeline's current version, not stored yet. */
+  /** The record of a new run of the pipeline's current (or `request.version`), not stored yet. */
   async prepare(name: string, request: RunRequest = {}): Promise<NewRun> {
     const { store, paths } = this.#o;
     const pipeline = await requirePipeline(store, name);
-    const metadata = this.#effective(pipeline.metadata);
+    const number = request.version ?? pipeline.current_version;
+    const version = await store.getVersion(name, number);
+    if (request.version !== undefined && !version) {
+      throw new TauError("not_found", `Pipeline ${name} has no version ${number}`, {
+        hint: `list its versions with tau versions ${name}`,
+      });
+    }
+    // A run of another version gets that version's permissions, not the current one's.
+    const metadata = this.#effective(
+      request.version !== undefined ? version?.metadata : pipeline.metadata,
+    );
     const runId = newRunId();
-    const version = await store.getVersion(name, pipeline.current_version);
     const entry = join(
-      versionDir(paths, name, pipeline.current_version, version?.hash ?? "unknown"),
+      versionDir(paths, name, number, version?.hash ?? "unknown"),
       "entry.ts",
     );
     return {
       run_id: runId,
       pipeline: name,
-      version: pipeline.current_version,
+      version: number,
       trigger: request.trigger ?? "manual",
       params: request.params ?? {},
       max_attempts: metadata.retries + 1,
@@ -580,6 +598,29 @@ export class RunManager {
     }
   }
 
+  /**
+   * Diagnoses a run that ends failed and stores the diagnosis with it (unless its pipeline's
+   * `heal` is off); true when one was stored. A diagnosis that cannot be made is reported, and
+   * never keeps the run from ending.
+   */
+  async #storeDiagnosis(run: RunRecord): Promise<boolean> {
+    try {
+      const diagnosis = await diagnosisOnFailure(
+        this.#o.store,
+        run,
+        this.#o.onFailure ?? "diagnose",
+      );
+      if (!diagnosis) return false;
+      return await this.#o.store.setDiagnosis(
+        run.run_id,
+        diagnosis as unknown as Record<string, Json>,
+      );
+    } catch (err) {
+      this.#reportError(run.run_id, err);
+      return false;
+    }
+  }
+
   async #finish(
     run: RunRecord,
     status: RunStatus,
@@ -599,7 +640,7 @@ export class RunManager {
     const steps = await store.listSteps(run.run_id);
     const referred = referSteps(error, attempts, steps);
     for (const step of referred) await store.saveStep(step);
-    const finished = await store.updateRun(run.run_id, {
+    const patch = {
       status,
       result,
       error,
@@ -607,11 +648,19 @@ export class RunManager {
       pid: null,
       finished_at: finishedAt.toISOString(),
       duration_ms: startedAt ? finishedAt.getTime() - new Date(startedAt).getTime() : null,
-    }, guard);
+    };
+    // Stored before the status, so whoever sees the run failed sees its diagnosis too.
+    const diagnosed = await this.#storeDiagnosis({ ...run, ...patch });
+    const finished = await store.updateRun(run.run_id, patch, guard);
     if (!finished) {
       const changed = (s: StepRecord) =>
         referred.some((r) => r.attempt === s.attempt && r.seq === s.seq);
       for (const step of steps.filter(changed)) await store.saveStep(step);
+      // Taken from this worker meanwhile: the diagnosis is the new holder's to write.
+      const now = diagnosed ? await store.getRun(run.run_id) : null;
+      if (now && !TERMINAL_STATUSES.includes(now.status)) {
+        await store.setDiagnosis(run.run_id, null);
+      }
     }
     this.#done.dispatchEvent(new Event(run.run_id));
     if (finished && this.#o.onFinished) {

@@ -251,6 +251,10 @@ export function storeContract(engine: ContractEngine): void {
       "code",
       "metadata",
       "created_at",
+      "source",
+      "parent",
+      "heal_id",
+      "promoted_at",
     ]);
     assertMatch(pipeline.created_at, ISO_MS);
     const run = await store.createRun(newRun("run_1"));
@@ -281,6 +285,7 @@ export function storeContract(engine: ContractEngine): void {
       "pool",
       "worker_id",
       "lease_expires_at",
+      "diagnosis",
     ]);
     assertMatch(run.created_at, ISO_MS);
     const step = stepRecord("run_1", "load");

@@ -56,6 +56,9 @@ export interface PipelineRecord {
   updated_at: string;
 }
 
+/** What made a version: a deploy, a promoted heal, a rollback, or `tau create --deploy`. */
+export type VersionSource = "deploy" | "heal" | "rollback" | "create";
+
 export interface PipelineVersion {
   pipeline: string;
   version: number;
@@ -64,6 +67,13 @@ export interface PipelineVersion {
   code: string;
   metadata: Record<string, Json>;
   created_at: string;
+  source: VersionSource;
+  /** The version it was derived from (the current one at deploy, a rollback's target). */
+  parent: number | null;
+  /** The heal that proposed it. */
+  heal_id: string | null;
+  /** When it last became current; null for a candidate that never was (rollback skips it). */
+  promoted_at: string | null;
 }
 
 export interface DeployInput {
@@ -74,7 +84,50 @@ export interface DeployInput {
   source_path: string | null;
   schedule: string | null;
   metadata: Record<string, Json>;
+  /** @default {"deploy"} */
+  source?: VersionSource;
+  /** @default {the current version (null for a new pipeline)} */
+  parent?: number | null;
+  heal_id?: string | null;
 }
+
+/** A candidate version: stored, numbered after the newest, but not current. */
+export interface NewVersion {
+  name: string;
+  code: string;
+  hash: string;
+  filename: string;
+  metadata: Record<string, Json>;
+  source: VersionSource;
+  parent: number | null;
+  heal_id?: string | null;
+}
+
+export type HealStatus = "running" | "promoted" | "failed" | "dry_run" | "refused";
+
+/** One heal (`tau heal --auto`, or automatic on failure); `record` is the heal's own JSON. */
+export interface HealRecord {
+  id: string;
+  pipeline: string;
+  /** The failing run it started from. */
+  run_id: string | null;
+  status: HealStatus;
+  created_at: string;
+  finished_at: string | null;
+  /** Attempts, usage, permission changes, diagnosis…: opaque to the store. */
+  record: Record<string, Json>;
+}
+
+export interface NewHeal {
+  id: string;
+  pipeline: string;
+  run_id: string | null;
+  /** @default {"running"} */
+  status?: HealStatus;
+  record?: Record<string, Json>;
+}
+
+export type HealPatch = Partial<Pick<HealRecord, "status" | "finished_at" | "record">>;
 
 export interface DeployOutcome {
   pipeline: PipelineRecord;
@@ -130,6 +183,8 @@ export interface RunRecord {
   sandbox: Json;
   /** What the (latest) attempt accessed per declared permission (Deno's audit log). */
   access: Json;
+  /** The failure's diagnosis (`tau heal`), stored when the run ends failed. */
+  diagnosis: Record<string, Json> | null;
 }
 
 /** A failed or timed-out run, as `listErrors` returns it. */
@@ -302,6 +357,18 @@ export interface Store {
   getPipeline(name: string): Promise<PipelineRecord | null>;
   listPipelines(): Promise<PipelineRecord[]>;
   getVersion(name: string, version: number): Promise<PipelineVersion | null>;
+  /** Every version of the pipeline, candidates included, oldest first. */
+  listVersions(name: string): Promise<PipelineVersion[]>;
+  /**
+   * Stores a candidate version, numbered after the newest one, without making it current
+   * (`promoted_at` stays null). `not_found` when the pipeline does not exist.
+   */
+  createVersion(input: NewVersion): Promise<PipelineVersion>;
+  /**
+   * Makes a stored version current: the pipeline takes its metadata and schedule, and the
+   * version's `promoted_at` is set to now. Null when the pipeline or version does not exist.
+   */
+  promoteVersion(name: string, version: number): Promise<PipelineRecord | null>;
   /** Deletes a pipeline with its versions, runs, steps and logs; false when absent. */
   deletePipeline(name: string): Promise<boolean>;
 
@@ -314,6 +381,8 @@ export interface Store {
   /** Runs in any of the given statuses, oldest first (recovery, queue). */
   listRunsByStatus(statuses: RunStatus[]): Promise<RunRecord[]>;
   lastSuccessfulRun(pipeline: string): Promise<RunRecord | null>;
+  /** Stores (or with null clears) a run's diagnosis; false when the run does not exist. */
+  setDiagnosis(runId: string, diagnosis: Record<string, Json> | null): Promise<boolean>;
   /**
    * Failed/timed-out runs across pipelines, newest first, each marked `resolved` when a later
    * run of its pipeline (in created order) succeeded; `unresolved` lists only the others.
@@ -332,6 +401,13 @@ export interface Store {
   ): Promise<LogRecord[]>;
 
   stats(): Promise<StoreStats>;
+
+  createHeal(heal: NewHeal, now: Date): Promise<HealRecord>;
+  /** Null when no heal has this id. */
+  updateHeal(id: string, patch: HealPatch): Promise<HealRecord | null>;
+  getHeal(id: string): Promise<HealRecord | null>;
+  /** Newest first; `since` keeps heals created at or after it. */
+  listHeals(pipeline: string, options?: { limit?: number; since?: Date }): Promise<HealRecord[]>;
 
   getSchedule(pipeline: string): Promise<ScheduleRecord | null>;
   listSchedules(): Promise<ScheduleRecord[]>;

@@ -1,5 +1,15 @@
 /** Assertions from node:assert (JSR's @std/assert is not reachable from here). */
-import assert from "node:assert/strict";
+import nodeAssert from "node:assert/strict";
+
+/**
+ * node:assert, with `ok`'s message allowed to be undefined again: once an npm package's types
+ * bring in @types/node (the Anthropic SDK's do), its stricter `ok` overloads would apply.
+ */
+interface Assert extends Omit<typeof nodeAssert, "ok"> {
+  (value: unknown, message?: string | Error): asserts value;
+  ok(value: unknown, message?: string | Error): asserts value;
+}
+const assert: Assert = nodeAssert as Assert;
 
 export function assertEquals<T>(actual: unknown, expected: T, message?: string): void {
   if (message === undefined) assert.deepStrictEqual(actual, expected);

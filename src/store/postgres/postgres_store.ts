@@ -19,11 +19,15 @@ import {
   type DeployInput,
   type DeployOutcome,
   type ErrorRun,
+  type HealPatch,
+  type HealRecord,
   type HeartbeatInput,
   type Json,
   type LogRecord,
   type NewApiKey,
+  type NewHeal,
   type NewRun,
+  type NewVersion,
   type PipelineRecord,
   type PipelineVersion,
   type RunGuard,
@@ -73,11 +77,12 @@ const DEPENDENCY_LOCK = `SELECT pg_advisory_xact_lock(${LOCK_CLASS + 2}, hashtex
 // engines, and a later `ALTER TABLE` never changes what a cached prepared statement returns.
 const PIPELINE_COLUMNS =
   "name, current_version, source_path, schedule, metadata, created_at, updated_at";
-const VERSION_COLUMNS = "pipeline, version, hash, filename, code, metadata, created_at";
+const VERSION_COLUMNS = `pipeline, version, hash, filename, code, metadata, created_at, source,
+  parent, heal_id, promoted_at`;
 const RUN_COLUMNS = `run_id, pipeline, version, status, trigger, params, attempt, max_attempts,
   created_at, started_at, finished_at, duration_ms, result, error, permissions, attempts, pid,
   scheduled_at, logical_run, downstream, exclusive, sandbox, access, pool, worker_id,
-  lease_expires_at`;
+  lease_expires_at, diagnosis`;
 const WORKER_COLUMNS =
   "id, host, pid, roles, tags, capacity, load, status, started_at, heartbeat_at";
 /**
@@ -92,6 +97,7 @@ const SCHEDULE_COLUMNS =
   "pipeline, cron, every_s, timezone, enabled, anchor, last_tick, missed, updated_at";
 const TICK_COLUMNS = "pipeline, scheduled_at, outcome, run_id, detail, recorded_at";
 const API_KEY_COLUMNS = "id, name, scope, hash, created_at, last_used_at, revoked_at";
+const HEAL_COLUMNS = "id, pipeline, run_id, status, created_at, finished_at, record";
 
 /**
  * Type handling for every connection. JSON travels as text both ways: the store encodes before
@@ -176,7 +182,12 @@ function toRun(row: Row): RunRecord {
     attempts: decode(row.attempts) ?? [],
     sandbox: decode<Json>(row.sandbox),
     access: decode<Json>(row.access),
+    diagnosis: decode(row.diagnosis),
   } as RunRecord;
+}
+
+function toHeal(row: Row): HealRecord {
+  return { ...row, record: decode(row.record) ?? {} } as HealRecord;
 }
 
 function toStep(row: Row): StepRecord {
@@ -302,7 +313,7 @@ export class PostgresStore implements Store {
         return { pipeline: toPipeline(row as Row), version: current, unchanged: true };
       }
 
-      const version = existing ? existing.current_version + 1 : 1;
+      const version = await this.#nextVersion(tx, input.name);
       // Upsert the pipeline first: the version row's foreign key needs it.
       const [pipeline] = await this.#query(
         tx,
@@ -315,18 +326,107 @@ export class PostgresStore implements Store {
          RETURNING ${PIPELINE_COLUMNS}`,
         [input.name, version, input.source_path, input.schedule, metadata, now, now],
       );
-      const [created] = await this.#query(
+      const created = await this.#insertVersion(
         tx,
-        `INSERT INTO pipeline_versions (pipeline, version, hash, filename, code, metadata,
-           created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${VERSION_COLUMNS}`,
-        [input.name, version, input.hash, input.filename, input.code, metadata, now],
+        {
+          ...input,
+          source: input.source ?? "deploy",
+          parent: input.parent !== undefined ? input.parent : existing?.current_version ?? null,
+        },
+        version,
+        now,
+        true,
       );
-      return {
-        pipeline: toPipeline(pipeline as Row),
-        version: toVersion(created as Row),
-        unchanged: false,
-      };
+      return { pipeline: toPipeline(pipeline as Row), version: created, unchanged: false };
+    });
+  }
+
+  async #nextVersion(db: Db, name: string): Promise<number> {
+    const [row] = await this.#query(
+      db,
+      "SELECT coalesce(max(version), 0) + 1 AS n FROM pipeline_versions WHERE pipeline = $1",
+      [name],
+    );
+    return Number(row?.n);
+  }
+
+  /** Inserts a version made at `now`, current (`promoted`) or a candidate. */
+  async #insertVersion(
+    db: Db,
+    input: NewVersion,
+    version: number,
+    now: string,
+    promoted: boolean,
+  ): Promise<PipelineVersion> {
+    const [row] = await this.#query(
+      db,
+      `INSERT INTO pipeline_versions (${VERSION_COLUMNS})
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${VERSION_COLUMNS}`,
+      [
+        input.name,
+        version,
+        input.hash,
+        input.filename,
+        input.code,
+        JSON.stringify(input.metadata),
+        now,
+        input.source,
+        input.parent,
+        input.heal_id ?? null,
+        promoted ? now : null,
+      ],
+    );
+    return toVersion(row as Row);
+  }
+
+  async listVersions(name: string): Promise<PipelineVersion[]> {
+    const rows = await this.#query(
+      this.#sql,
+      `SELECT ${VERSION_COLUMNS} FROM pipeline_versions WHERE pipeline = $1 ORDER BY version`,
+      [name],
+    );
+    return rows.map(toVersion);
+  }
+
+  createVersion(input: NewVersion): Promise<PipelineVersion> {
+    return this.#tx(async (tx) => {
+      // The same lock as deploy: both number a version after the newest.
+      await this.#query(tx, DEPLOY_LOCK, [input.name]);
+      if (!(await this.#getPipeline(tx, input.name))) {
+        throw new TauError("not_found", `Pipeline ${input.name} does not exist`, {
+          hint: "deploy it first with tau deploy FILE",
+        });
+      }
+      const now = new Date().toISOString();
+      return this.#insertVersion(tx, input, await this.#nextVersion(tx, input.name), now, false);
+    });
+  }
+
+  promoteVersion(name: string, version: number): Promise<PipelineRecord | null> {
+    return this.#tx(async (tx) => {
+      await this.#query(tx, DEPLOY_LOCK, [name]);
+      const stored = await this.#getVersion(tx, name, version);
+      if (!stored) return null;
+      const now = new Date().toISOString();
+      await this.#query(
+        tx,
+        "UPDATE pipeline_versions SET promoted_at = $1 WHERE pipeline = $2 AND version = $3",
+        [now, name, version],
+      );
+      const schedule = stored.metadata.schedule;
+      const [row] = await this.#query(
+        tx,
+        `UPDATE pipelines SET current_version = $1, metadata = $2, schedule = $3, updated_at = $4
+         WHERE name = $5 RETURNING ${PIPELINE_COLUMNS}`,
+        [
+          version,
+          JSON.stringify(stored.metadata),
+          typeof schedule === "string" ? schedule : null,
+          now,
+          name,
+        ],
+      );
+      return row ? toPipeline(row) : null;
     });
   }
 
@@ -445,6 +545,82 @@ export class PostgresStore implements Store {
   async getRun(runId: string): Promise<RunRecord | null> {
     const [run] = await this.#runs(`SELECT ${RUN_COLUMNS} FROM runs WHERE run_id = $1`, [runId]);
     return run ?? null;
+  }
+
+  async setDiagnosis(runId: string, diagnosis: Record<string, Json> | null): Promise<boolean> {
+    const rows = await this.#query(
+      this.#sql,
+      "UPDATE runs SET diagnosis = $1 WHERE run_id = $2 RETURNING run_id",
+      [encode(diagnosis), runId],
+    );
+    return rows.length > 0;
+  }
+
+  // --- heals ---
+
+  async createHeal(heal: NewHeal, now: Date): Promise<HealRecord> {
+    try {
+      const [row] = await this.#query(
+        this.#sql,
+        `INSERT INTO heals (${HEAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, NULL, $6)
+         RETURNING ${HEAL_COLUMNS}`,
+        [
+          heal.id,
+          heal.pipeline,
+          heal.run_id,
+          heal.status ?? "running",
+          now.toISOString(),
+          JSON.stringify(heal.record ?? {}),
+        ],
+      );
+      return toHeal(row as Row);
+    } catch (err) {
+      if (sqlState(err) === "23503") { // foreign_key_violation
+        throw new TauError("not_found", `Pipeline ${heal.pipeline} does not exist`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  async updateHeal(id: string, patch: HealPatch): Promise<HealRecord | null> {
+    // One statement for any patch: a field left out keeps its value.
+    const [row] = await this.#query(
+      this.#sql,
+      `UPDATE heals SET status = coalesce($1, status),
+         finished_at = CASE WHEN $2 THEN $3 ELSE finished_at END,
+         record = coalesce($4::json, record)
+       WHERE id = $5 RETURNING ${HEAL_COLUMNS}`,
+      [
+        patch.status ?? null,
+        patch.finished_at !== undefined,
+        patch.finished_at ?? null,
+        patch.record ? JSON.stringify(patch.record) : null,
+        id,
+      ],
+    );
+    return row ? toHeal(row) : null;
+  }
+
+  async getHeal(id: string): Promise<HealRecord | null> {
+    const [row] = await this.#query(
+      this.#sql,
+      `SELECT ${HEAL_COLUMNS} FROM heals WHERE id = $1`,
+      [id],
+    );
+    return row ? toHeal(row) : null;
+  }
+
+  async listHeals(
+    pipeline: string,
+    options: { limit?: number; since?: Date } = {},
+  ): Promise<HealRecord[]> {
+    const rows = await this.#query(
+      this.#sql,
+      `SELECT ${HEAL_COLUMNS} FROM heals WHERE pipeline = $1 AND created_at >= $2
+       ORDER BY created_at DESC, id DESC LIMIT $3`,
+      [pipeline, options.since?.toISOString() ?? "", count(options.limit ?? DEFAULT_LIMIT)],
+    );
+    return rows.map(toHeal);
   }
 
   listRuns(pipeline: string, options: { limit?: number } = {}): Promise<RunRecord[]> {

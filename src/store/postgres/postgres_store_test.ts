@@ -12,6 +12,7 @@ import { assert, assertEquals } from "../../../tests/helpers/assert.ts";
 import { openStore, type Store } from "../mod.ts";
 import { deployInput, log, newRun, storeContract, type StoreTarget } from "../store_contract.ts";
 import { queueContract } from "../queue_contract.ts";
+import { versionsContract } from "../versions_contract.ts";
 import { MIGRATIONS as SQLITE_MIGRATIONS } from "../sqlite/migrations.ts";
 import { MIGRATIONS } from "./migrations.ts";
 import { PostgresStore } from "./postgres_store.ts";
@@ -71,6 +72,7 @@ async function pgTarget(): Promise<PgTarget> {
 const engine = { name: "postgres", target: pgTarget, migrations: MIGRATIONS, ignore } as const;
 storeContract(engine);
 queueContract(engine);
+versionsContract(engine);
 
 // --- PostgreSQL only: several daemons on one database ---
 

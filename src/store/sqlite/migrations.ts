@@ -211,4 +211,33 @@ CREATE TABLE leases (
 );
 `,
   },
+  {
+    version: 5,
+    name: "versions_diagnoses_heals",
+    sql: `
+-- Where each version came from, and whether it ever went live: a heal's candidate is stored
+-- before its replay and promoted only when the replay succeeds.
+ALTER TABLE pipeline_versions ADD COLUMN source TEXT NOT NULL DEFAULT 'deploy'
+  CHECK (source IN ('deploy', 'heal', 'rollback', 'create'));
+ALTER TABLE pipeline_versions ADD COLUMN parent INTEGER;
+ALTER TABLE pipeline_versions ADD COLUMN heal_id TEXT;
+ALTER TABLE pipeline_versions ADD COLUMN promoted_at TEXT;
+-- Every version deployed so far went live when it was made, derived from the one before.
+UPDATE pipeline_versions SET promoted_at = created_at,
+  parent = CASE WHEN version > 1 THEN version - 1 END;
+
+ALTER TABLE runs ADD COLUMN diagnosis TEXT;
+
+CREATE TABLE heals (
+  id          TEXT PRIMARY KEY,
+  pipeline    TEXT NOT NULL REFERENCES pipelines(name) ON DELETE CASCADE,
+  run_id      TEXT,
+  status      TEXT NOT NULL,
+  created_at  TEXT NOT NULL,
+  finished_at TEXT,
+  record      TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX heals_pipeline_created ON heals (pipeline, created_at);
+`,
+  },
 ];

@@ -17,11 +17,15 @@ import {
   type DeployInput,
   type DeployOutcome,
   type ErrorRun,
+  type HealPatch,
+  type HealRecord,
   type HeartbeatInput,
   type Json,
   type LogRecord,
   type NewApiKey,
+  type NewHeal,
   type NewRun,
+  type NewVersion,
   type PipelineRecord,
   type PipelineVersion,
   type RunGuard,
@@ -60,15 +64,8 @@ interface PipelineRow {
   created_at: string;
   updated_at: string;
 }
-interface VersionRow {
-  pipeline: string;
-  version: number;
-  hash: string;
-  filename: string;
-  code: string;
-  metadata: string;
-  created_at: string;
-}
+type VersionRow = Omit<PipelineVersion, "metadata"> & { metadata: string };
+type HealRow = Omit<HealRecord, "record"> & { record: string };
 type RunRow =
   & Omit<
     RunRecord,
@@ -81,6 +78,7 @@ type RunRow =
     | "exclusive"
     | "sandbox"
     | "access"
+    | "diagnosis"
   >
   & {
     params: string;
@@ -92,6 +90,7 @@ type RunRow =
     exclusive: number;
     sandbox: string | null;
     access: string | null;
+    diagnosis: string | null;
   };
 type ScheduleRow = Omit<ScheduleRecord, "enabled"> & { enabled: number };
 type StepRow = Omit<StepRecord, "metadata" | "error"> & { metadata: string; error: string | null };
@@ -135,7 +134,12 @@ function toRun(row: RunRow): RunRecord {
     exclusive: row.exclusive === 1,
     sandbox: decode<Json>(row.sandbox),
     access: decode<Json>(row.access),
+    diagnosis: decode(row.diagnosis),
   };
+}
+
+function toHeal(row: HealRow): HealRecord {
+  return { ...row, record: decode(row.record) ?? {} };
 }
 
 type WorkerRow = Omit<WorkerRecord, "roles" | "tags"> & { roles: string; tags: string };
@@ -279,7 +283,7 @@ export class SqliteStore implements Store {
         return { pipeline: this.#mustPipeline(input.name), version: current, unchanged: true };
       }
 
-      const version = existing ? existing.current_version + 1 : 1;
+      const version = this.#nextVersion(input.name);
       // Upsert the pipeline first: the version row's foreign key needs it.
       this.#stmt(
         `INSERT INTO pipelines (name, current_version, source_path, schedule, metadata, created_at, updated_at)
@@ -288,14 +292,91 @@ export class SqliteStore implements Store {
            source_path = excluded.source_path, schedule = excluded.schedule,
            metadata = excluded.metadata, updated_at = excluded.updated_at`,
       ).run(input.name, version, input.source_path, input.schedule, metadata, now, now);
-      this.#stmt(
-        `INSERT INTO pipeline_versions (pipeline, version, hash, filename, code, metadata, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      ).run(input.name, version, input.hash, input.filename, input.code, metadata, now);
-
-      const stored = this.#getVersion(input.name, version);
-      if (!stored) throw new TauError("internal", `Version ${version} of ${input.name} vanished`);
+      const stored = this.#insertVersion(
+        {
+          ...input,
+          source: input.source ?? "deploy",
+          parent: input.parent !== undefined ? input.parent : existing?.current_version ?? null,
+        },
+        version,
+        now,
+        true,
+      );
       return { pipeline: this.#mustPipeline(input.name), version: stored, unchanged: false };
+    });
+  }
+
+  #nextVersion(name: string): number {
+    const row = this.#stmt(
+      "SELECT coalesce(max(version), 0) + 1 AS n FROM pipeline_versions WHERE pipeline = ?",
+    ).get(name) as { n: number };
+    return row.n;
+  }
+
+  /** Inserts a version made at `now`, current (`promoted`) or a candidate. */
+  #insertVersion(
+    input: NewVersion,
+    version: number,
+    now: string,
+    promoted: boolean,
+  ): PipelineVersion {
+    const row = this.#stmt(
+      `INSERT INTO pipeline_versions (pipeline, version, hash, filename, code, metadata,
+         created_at, source, parent, heal_id, promoted_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+    ).get(
+      input.name,
+      version,
+      input.hash,
+      input.filename,
+      input.code,
+      JSON.stringify(input.metadata),
+      now,
+      input.source,
+      input.parent,
+      input.heal_id ?? null,
+      promoted ? now : null,
+    );
+    return toVersion(row as unknown as VersionRow);
+  }
+
+  async listVersions(name: string): Promise<PipelineVersion[]> {
+    return this.#stmt("SELECT * FROM pipeline_versions WHERE pipeline = ? ORDER BY version")
+      .all(name).map((row) => toVersion(row as unknown as VersionRow));
+  }
+
+  async createVersion(input: NewVersion): Promise<PipelineVersion> {
+    return this.#tx(() => {
+      if (!this.#getPipeline(input.name)) {
+        throw new TauError("not_found", `Pipeline ${input.name} does not exist`, {
+          hint: "deploy it first with tau deploy FILE",
+        });
+      }
+      const now = new Date().toISOString();
+      return this.#insertVersion(input, this.#nextVersion(input.name), now, false);
+    });
+  }
+
+  async promoteVersion(name: string, version: number): Promise<PipelineRecord | null> {
+    return this.#tx(() => {
+      const stored = this.#getVersion(name, version);
+      if (!stored) return null;
+      const now = new Date().toISOString();
+      this.#stmt(
+        "UPDATE pipeline_versions SET promoted_at = ? WHERE pipeline = ? AND version = ?",
+      ).run(now, name, version);
+      const schedule = stored.metadata.schedule;
+      this.#stmt(
+        `UPDATE pipelines SET current_version = ?, metadata = ?, schedule = ?, updated_at = ?
+         WHERE name = ?`,
+      ).run(
+        version,
+        JSON.stringify(stored.metadata),
+        typeof schedule === "string" ? schedule : null,
+        now,
+        name,
+      );
+      return this.#getPipeline(name);
     });
   }
 
@@ -411,6 +492,12 @@ export class SqliteStore implements Store {
 
   async getRun(runId: string): Promise<RunRecord | null> {
     return this.#getRun(runId);
+  }
+
+  async setDiagnosis(runId: string, diagnosis: Record<string, Json> | null): Promise<boolean> {
+    const { changes } = this.#stmt("UPDATE runs SET diagnosis = ? WHERE run_id = ?")
+      .run(encode(diagnosis), runId);
+    return Number(changes) > 0;
   }
 
   async listRuns(pipeline: string, options: { limit?: number } = {}): Promise<RunRecord[]> {
@@ -537,6 +624,63 @@ export class SqliteStore implements Store {
       if (row.status in runs) runs[row.status as RunStatus] = row.n;
     }
     return { pipelines: pipelines.n, runs };
+  }
+
+  // --- heals ---
+
+  async createHeal(heal: NewHeal, now: Date): Promise<HealRecord> {
+    let row;
+    try {
+      row = this.#stmt(
+        `INSERT INTO heals (id, pipeline, run_id, status, created_at, finished_at, record)
+       VALUES (?, ?, ?, ?, ?, NULL, ?) RETURNING *`,
+      ).get(
+        heal.id,
+        heal.pipeline,
+        heal.run_id,
+        heal.status ?? "running",
+        now.toISOString(),
+        JSON.stringify(heal.record ?? {}),
+      );
+    } catch (err) {
+      if (err instanceof Error && /FOREIGN KEY constraint failed/.test(err.message)) {
+        throw new TauError("not_found", `Pipeline ${heal.pipeline} does not exist`, { cause: err });
+      }
+      throw err;
+    }
+    return toHeal(row as unknown as HealRow);
+  }
+
+  async updateHeal(id: string, patch: HealPatch): Promise<HealRecord | null> {
+    // One statement for any patch: a field left out keeps its value.
+    const row = this.#stmt(
+      `UPDATE heals SET status = coalesce(?, status),
+         finished_at = CASE WHEN ? THEN ? ELSE finished_at END, record = coalesce(?, record)
+       WHERE id = ? RETURNING *`,
+    ).get(
+      patch.status ?? null,
+      patch.finished_at !== undefined ? 1 : 0,
+      patch.finished_at ?? null,
+      patch.record ? JSON.stringify(patch.record) : null,
+      id,
+    );
+    return row ? toHeal(row as unknown as HealRow) : null;
+  }
+
+  async getHeal(id: string): Promise<HealRecord | null> {
+    const row = this.#stmt("SELECT * FROM heals WHERE id = ?").get(id);
+    return row ? toHeal(row as unknown as HealRow) : null;
+  }
+
+  async listHeals(
+    pipeline: string,
+    options: { limit?: number; since?: Date } = {},
+  ): Promise<HealRecord[]> {
+    return this.#stmt(
+      `SELECT * FROM heals WHERE pipeline = ? AND created_at >= ?
+       ORDER BY created_at DESC, id DESC LIMIT ?`,
+    ).all(pipeline, options.since?.toISOString() ?? "", count(options.limit ?? DEFAULT_LIMIT))
+      .map((row) => toHeal(row as unknown as HealRow));
   }
 
   // --- schedules and ticks ---

@@ -3,6 +3,7 @@ import { DatabaseSync } from "node:sqlite";
 import { openStore } from "../mod.ts";
 import { storeContract, type StoreTarget, withStore } from "../store_contract.ts";
 import { queueContract } from "../queue_contract.ts";
+import { versionsContract } from "../versions_contract.ts";
 import { MIGRATIONS } from "./migrations.ts";
 
 async function tempDbPath(): Promise<string> {
@@ -36,6 +37,7 @@ const engine = { name: "sqlite", target: sqliteTarget, migrations: MIGRATIONS } 
 
 storeContract(engine);
 queueContract(engine);
+versionsContract(engine);
 
 // --- SQLite only ---
 
@@ -105,6 +107,33 @@ Deno.test("sqlite: upgrading a version-1 database keeps its schedules and depend
         ["up", "0 6 * * *", null, true],
       ]);
       assertEquals(await store.listDependencies(), [{ pipeline: "down", upstream: "up" }]);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await removeDb(path);
+  }
+});
+
+Deno.test("sqlite: upgrading to version 5 marks every existing version as deployed and promoted", async () => {
+  const path = await tempDbPath();
+  try {
+    const db = new DatabaseSync(path);
+    for (const migration of MIGRATIONS.filter((m) => m.version < 5)) {
+      db.exec(migration.sql);
+      db.prepare("INSERT INTO schema_migrations VALUES (?, ?, '2026-01-01')")
+        .run(migration.version, migration.name);
+    }
+    db.exec(`INSERT INTO pipelines VALUES ('p', 2, NULL, NULL, '{}', '2026-01-01', '2026-01-02');
+      INSERT INTO pipeline_versions VALUES ('p', 1, 'h1', 'p.ts', 'a', '{}', '2026-01-01');
+      INSERT INTO pipeline_versions VALUES ('p', 2, 'h2', 'p.ts', 'b', '{}', '2026-01-02');`);
+    db.close();
+    const store = await openStore({ path });
+    try {
+      assertEquals(
+        (await store.listVersions("p")).map((v) => [v.version, v.source, v.parent, v.promoted_at]),
+        [[1, "deploy", null, "2026-01-01"], [2, "deploy", 1, "2026-01-02"]],
+      );
     } finally {
       await store.close();
     }
