@@ -91,6 +91,8 @@ export const ROUTE_SCOPES: readonly ScopeRule[] = [
   { method: "POST", path: "/pipelines/:name/rollback", scope: "operate" },
   // The model: create asks it (and with deploy: true deploys, as POST /pipelines does).
   { method: "POST", path: "/create", scope: createScope },
+  // A heal promotes only a replayed candidate, and widens permissions only when asked to.
+  { method: "POST", path: "/pipelines/:name/heal", scope: "operate" },
   // Changing what is deployed and how it is wired.
   { method: "POST", path: "/pipelines", scope: "admin" },
   // Checking runs deploy's analysis of untrusted code: as much as deploying it.

@@ -381,3 +381,16 @@ Deno.test("rollback needs an operate key", async () => {
     assertMatch(res.json.error.message, /no earlier version/);
   });
 });
+
+Deno.test("heal --auto needs an operate key; the heals are read", async () => {
+  await withApi(async ({ store, call, newKey }) => {
+    await seedPipeline(store);
+    const read = await newKey("read");
+    assertError(await call("POST", "/pipelines/orders/heal", { key: read }), 403, "forbidden");
+    assertEquals((await call("GET", "/pipelines/orders/heals", { key: read })).status, 200);
+    // Let through with operate: refused only because no model is configured.
+    const operate = await newKey("operate");
+    const res = await call("POST", "/pipelines/orders/heal", { key: operate, body: {} });
+    assertError(res, 503, "ai_not_configured");
+  });
+});

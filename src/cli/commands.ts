@@ -4,7 +4,7 @@ import { VERSION } from "../version.ts";
 import type { Client } from "./client.ts";
 import { AUTHORING_COMMANDS, localPaths, pipelineFileBody } from "./authoring.ts";
 import { AI_COMMANDS } from "./ai.ts";
-import { HEAL_COMMAND } from "./heal.ts";
+import { HEAL_COMMAND, HEALS_COMMAND } from "./heal.ts";
 import { VERSION_COMMANDS } from "./versions.ts";
 
 export interface CommandSpec {
@@ -345,6 +345,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   heal: HEAL_COMMAND,
+  heals: HEALS_COMMAND,
   errors: {
     usage: "tau errors [--limit N] [--unresolved] [--brief]",
     description: "Recent failed and timed-out runs across pipelines; `resolved` when a later " +

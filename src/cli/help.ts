@@ -194,13 +194,31 @@ export const COMMAND_DOCS: Record<string, CommandDoc> = {
   heal: {
     flags: {
       "--run ID": "diagnose that run (default: the pipeline's newest failed or timed-out run)",
+      "--auto": "ask the configured model ([ai]) for a fixed file; each candidate passes the " +
+        "deploy checks and is replayed in the sandbox with the failing run's params (a replay " +
+        "touches real targets exactly as the next run would); the first that succeeds is " +
+        "promoted (version source heal); needs an operate key",
+      "--allow-permission-changes": "with --auto, let a candidate that widens the permissions " +
+        "(a new host, secret or connection, a higher limit) be replayed and promoted",
+      "--dry-run": "with --auto, check and replay candidates but promote none",
     },
     output: '{ "pipeline", "run_id", "version", "diagnosis": { "class", "summary", "step", ' +
       '"location": { "file", "line", "column" } | null, "excerpt", "evidence": [{ "source": ' +
       '"error" | "log" | "step" | "run" | "version", "ref", "text" }], ' +
       '"changed_since_success": { "version", "code", "params", "permissions", "duration_ms", ' +
-      '"steps" } | null, "suggestions": [{ "action", … }] } }',
+      '"steps" } | null, "suggestions": [{ "action", … }] } }; with --auto: { "heal_id", ' +
+      '"pipeline", "run_id", "promoted", "version", "dry_run", "attempts": [{ "n", "outcome": ' +
+      '"invalid" | "type_error" | "replay_failed" | "permission_change" | "success", "error", ' +
+      '"run_id", "candidate_version" }], "permission_changes", "diagnosis", "usage": ' +
+      '{ "input_tokens", "output_tokens" }, "duration_ms" }',
     example: "tau heal orders_daily",
+  },
+  heals: {
+    flags: { "--limit N": "how many, newest first (default 20, at most 1000)" },
+    output: '{ "pipeline", "heals": [{ "id", "pipeline", "run_id", "status": "running" | ' +
+      '"promoted" | "failed" | "dry_run" | "refused", "created_at", "finished_at", "record" }] } ' +
+      "— record: the tau heal --auto output",
+    example: "tau heals orders_daily",
   },
   errors: {
     flags: {

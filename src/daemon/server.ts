@@ -3,6 +3,7 @@
  * serves the API, and shuts down gracefully on the first SIGTERM/SIGINT (forcefully on the
  * second).
  */
+import { healOnFailure } from "../heal/on_failure.ts";
 import { loadConfig } from "../config/config.ts";
 import { ensureApiKey, prepareHome } from "../config/home.ts";
 import { tauPaths } from "../config/paths.ts";
@@ -102,7 +103,15 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
       retry_delay_ms: parseDuration(s.retry_delay) as number,
       timeout_ms: parseDuration(s.timeout) as number,
     },
-    onFinished: (run) => cascade.onFinished(run),
+    onFinished: async (run) => {
+      await cascade.onFinished(run);
+      await healOnFailure(
+        { store, paths, config, connections, runs },
+        run,
+        log,
+        () => scheduler.poke(),
+      );
+    },
     onFailure: defaultOnFailure(config.ai),
     execute: roles.has("worker"),
     workerId,

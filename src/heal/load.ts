@@ -39,7 +39,7 @@ export async function gatherInput(store: Store, run: RunRecord): Promise<Diagnos
 
 /**
  * `tau heal NAME [--run ID]`: the run's stored diagnosis, else one computed now. Without a run
- * id, the pipeline's newest run that did not succeed.
+ * id, the pipeline's newest run that did not succeed (a heal's replays aside).
  */
 export async function healReport(
   store: Store,
@@ -71,7 +71,9 @@ async function newestFailure(store: Store, pipeline: string): Promise<RunRecord 
       hint: "list deployed pipelines with tau list",
     });
   }
-  return (await store.listRuns(pipeline, { limit: HISTORY })).find(isDiagnosable) ?? null;
+  // A heal's replay of a candidate is not the pipeline's failure.
+  return (await store.listRuns(pipeline, { limit: HISTORY }))
+    .find((r) => isDiagnosable(r) && r.trigger !== "heal") ?? null;
 }
 
 /** `heal` in pipeline metadata, else `[ai] on_failure`. */
