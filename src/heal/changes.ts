@@ -1,22 +1,16 @@
 /** What differs between a failed run and the last successful run of its pipeline. */
+import { diffLines } from "diff";
 import type { Json, PipelineVersion, RunRecord, StepRecord } from "../store/mod.ts";
 import type { ChangedSinceSuccess, StepChange } from "./types.ts";
 
-/**
- * Lines only in `after` (added) and only in `before` (removed), counted as multisets: a summary
- * of size, not a diff (`tau diff` shows the diff).
- */
+/** Lines added and removed by the line diff `tau diff` shows (jsdiff), as a size summary. */
 export function lineChanges(before: string, after: string) {
-  const counts = new Map<string, number>();
-  for (const line of before.split("\n")) counts.set(line, (counts.get(line) ?? 0) + 1);
   let added = 0;
-  for (const line of after.split("\n")) {
-    const left = counts.get(line) ?? 0;
-    if (left > 0) counts.set(line, left - 1);
-    else added++;
-  }
   let removed = 0;
-  for (const left of counts.values()) removed += left;
+  for (const part of diffLines(before, after)) {
+    if (part.added) added += part.count;
+    else if (part.removed) removed += part.count;
+  }
   return { lines_added: added, lines_removed: removed };
 }
 

@@ -14,7 +14,7 @@ Deno.test("excerpt: three lines each side, the located one marked", () => {
   assertEquals(excerpt(CODE, 11), null);
 });
 
-Deno.test("lineChanges: lines only on one side, counted with repeats", () => {
+Deno.test("lineChanges: lines added and removed by the line diff", () => {
   assertEquals(lineChanges("a\nb\nb\nc", "a\nb\nd\ne"), { lines_added: 2, lines_removed: 2 });
   assertEquals(lineChanges("a\nb", "a\nb"), { lines_added: 0, lines_removed: 0 });
 });
