@@ -6,7 +6,7 @@ import {
   type Provider,
   providerError,
   type ProviderOptions,
-  redactingLogger,
+  sdkClientOptions,
   type ToolCall,
   WRITE_PIPELINE_TOOL,
 } from "./provider.ts";
@@ -21,12 +21,8 @@ export class AnthropicProvider implements Provider {
     this.model = options.model;
     this.#options = options;
     this.#client = new Anthropic({
-      apiKey: options.apiKey,
+      ...sdkClientOptions(options),
       authToken: null, // not ANTHROPIC_AUTH_TOKEN from the daemon's environment
-      ...(options.baseUrl ? { baseURL: options.baseUrl } : {}),
-      maxRetries: options.maxRetries ?? 4,
-      timeout: options.timeoutMs,
-      logger: redactingLogger(options.apiKey),
     });
   }
 

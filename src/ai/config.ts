@@ -22,6 +22,8 @@ export const aiSchema = z.strictObject({
   max_attempts: z.number().int().min(1).max(10).default(3),
   /** Per model request; the SDK's retries (429, 5xx) come on top. */
   timeout: duration.default("5m"),
+  /** Retries of a request answered 408, 409, 429 or 5xx, or lost, with the SDK's backoff. */
+  max_retries: z.number().int().min(0).max(10).default(4),
   max_tokens: z.number().int().min(256).max(200_000).default(16_000),
   on_failure: onFailure.default("diagnose"),
   max_heals_per_day: z.number().int().min(0).default(10),

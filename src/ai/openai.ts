@@ -6,7 +6,7 @@ import {
   type Provider,
   providerError,
   type ProviderOptions,
-  redactingLogger,
+  sdkClientOptions,
   type ToolCall,
   WRITE_PIPELINE_TOOL,
 } from "./provider.ts";
@@ -21,11 +21,7 @@ export class OpenAIProvider implements Provider {
     this.model = options.model;
     this.#options = options;
     this.#client = new OpenAI({
-      apiKey: options.apiKey,
-      ...(options.baseUrl ? { baseURL: options.baseUrl } : {}),
-      maxRetries: options.maxRetries ?? 4,
-      timeout: options.timeoutMs,
-      logger: redactingLogger(options.apiKey),
+      ...sdkClientOptions(options),
     });
   }
 

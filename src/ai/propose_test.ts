@@ -17,6 +17,7 @@ Deno.test("each failure goes back to the model, until a candidate passes", async
       baseUrl: model.openaiUrl,
       maxTokens: 100,
       timeoutMs: 5000,
+      maxRetries: 0,
     });
     const seen: string[] = [];
     const proposal = await proposeAndVerify(provider, {
@@ -79,6 +80,7 @@ Deno.test("after max_attempts the proposal has no code, and every attempt", asyn
       baseUrl: model.openaiUrl,
       maxTokens: 100,
       timeoutMs: 5000,
+      maxRetries: 0,
     });
     const proposal = await proposeAndVerify(provider, {
       system: "s",

@@ -54,8 +54,19 @@ export interface ProviderOptions {
   baseUrl?: string;
   maxTokens: number;
   timeoutMs: number;
-  /** Retries of a request answered 408, 409, 429 or 5xx, or lost. @default 4 */
-  maxRetries?: number;
+  /** Retries of a request answered 408, 409, 429 or 5xx, or lost (`[ai] max_retries`). */
+  maxRetries: number;
+}
+
+/** The client options both official SDKs take alike. */
+export function sdkClientOptions(options: ProviderOptions) {
+  return {
+    apiKey: options.apiKey,
+    ...(options.baseUrl ? { baseURL: options.baseUrl } : {}),
+    maxRetries: options.maxRetries,
+    timeout: options.timeoutMs,
+    logger: redactingLogger(options.apiKey),
+  };
 }
 
 export const WRITE_PIPELINE_TOOL: {
@@ -112,6 +123,7 @@ export function providerOptions(
     ...(ai.base_url ? { baseUrl: ai.base_url } : {}),
     maxTokens: ai.max_tokens,
     timeoutMs: parseDuration(ai.timeout) as number,
+    maxRetries: ai.max_retries,
   };
 }
 

@@ -13,8 +13,15 @@ const CODE =
 function provider(
   kind: "anthropic" | "openai",
   urls: { anthropicUrl: string; openaiUrl: string },
+  maxRetries = 4,
 ): Provider {
-  const options = { model: "standin-1", apiKey: KEY, maxTokens: 1000, timeoutMs: 10_000 };
+  const options = {
+    model: "standin-1",
+    apiKey: KEY,
+    maxTokens: 1000,
+    timeoutMs: 10_000,
+    maxRetries,
+  };
   return kind === "anthropic"
     ? new AnthropicProvider({ ...options, baseUrl: urls.anthropicUrl })
     : new OpenAIProvider({ ...options, baseUrl: urls.openaiUrl });
@@ -79,6 +86,21 @@ for (const kind of ["anthropic", "openai"] as const) {
     }
   });
 
+  Deno.test(`${kind}: [ai] max_retries bounds the retries`, async () => {
+    const model = modelStandIn([{ status: 503 }, { status: 503 }, { text: "too late" }]);
+    try {
+      const err = await provider(kind, model, 1).complete({
+        system: "s",
+        messages: [{ role: "user", content: "hi" }],
+      }).then(() => null, (e) => e);
+      assert.ok(err instanceof TauError, String(err));
+      assertEquals([err.code, err.details], ["model_unavailable", { provider: kind, status: 503 }]);
+      assertEquals(model.requests.length, 2, "the first try and one retry");
+    } finally {
+      await model.close();
+    }
+  });
+
   Deno.test(`${kind}: a refused request is model_unavailable, the key redacted`, async () => {
     const model = modelStandIn([{ status: 401, message: `invalid key ${KEY}` }]);
     try {
@@ -118,6 +140,7 @@ Deno.test("without [ai] or without its key, ai_not_configured says what to add",
     max_attempts: 3,
     timeout: "1m",
     max_tokens: 1000,
+    max_retries: 2,
     on_failure: "diagnose" as const,
     max_heals_per_day: 10,
   };
@@ -132,5 +155,6 @@ Deno.test("without [ai] or without its key, ai_not_configured says what to add",
     apiKey: "k",
     maxTokens: 1000,
     timeoutMs: 60_000,
+    maxRetries: 2,
   });
 });

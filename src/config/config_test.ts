@@ -117,6 +117,7 @@ Deno.test("[ai] is optional; present, it is checked and gets its defaults", () =
     model: "m",
     max_attempts: 3,
     timeout: "5m",
+    max_retries: 4,
     max_tokens: 16000,
     on_failure: "diagnose",
     max_heals_per_day: 10,

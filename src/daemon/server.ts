@@ -181,6 +181,9 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
   // One SQLite database has one daemon: runs it left `running` died with it. With PostgreSQL,
   // other workers may be running them; their leases tell.
   const recovered = store.kind === "sqlite" && roles.has("worker") ? await runs.recover() : null;
+  // Heals likewise: with SQLite every running one died with the last daemon; with PostgreSQL,
+  // those whose daemon stopped renewing them.
+  const interruptedHeals = await store.interruptHeals(new Date(), { all: store.kind === "sqlite" });
   if (roles.has("worker")) {
     // The first run using DuckDB would otherwise wait for the engine's one-time setup.
     engineInstall().catch((err) => log("engine_setup_failed", { error: String(err) }));
@@ -208,6 +211,7 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     config_file: configFile,
     worker_id: workerId,
     recovered,
+    interrupted_heals: interruptedHeals,
     ...(movedWarehouse ? { moved_warehouse: "warehouse.duckdb → warehouse/warehouse.duckdb" } : {}),
   });
 

@@ -51,8 +51,11 @@ const LOG_LINES = 30;
 /** How long one wait for a replay lasts before looking again (the run's own timeout ends it). */
 const WAIT_SLICE_MS = 60_000;
 
-/** Pipelines with a heal under way in this process: one at a time per pipeline. */
-const healing = new Set<string>();
+/**
+ * How long a heal is held without renewal. The daemon running it renews it a few times per
+ * lease; once it stops, the next heal of the pipeline (or its next start) closes the heal.
+ */
+const HEAL_LEASE_MS = 60_000;
 
 export async function autoHeal(
   deps: AutoHealDeps,
@@ -62,17 +65,33 @@ export async function autoHeal(
   request: AutoHealRequest = {},
 ) {
   const started = Date.now();
-  const report = await healReport(deps.store, name, request.run_id);
-  if (healing.has(name)) {
-    throw new TauError("conflict", `A heal of ${name} is already under way`, {
-      hint: `wait for it to end, then see it with tau heals ${name}`,
-    });
-  }
-  healing.add(name);
+  const { store } = deps;
+  const report = await healReport(store, name, request.run_id);
+  const healId = `heal_${crypto.randomUUID()}`;
+  const lease = () => new Date(Date.now() + HEAL_LEASE_MS).toISOString();
+  // One heal of a pipeline at a time, across every daemon sharing the store (`conflict`).
+  await store.createHeal(
+    { id: healId, pipeline: name, run_id: report.run_id, expires_at: lease() },
+    new Date(),
+  );
+  const renew = setInterval(() => {
+    store.updateHeal(healId, { expires_at: lease() }).catch(() => {});
+  }, HEAL_LEASE_MS / 3);
   try {
-    return await heal(deps, provider, maxAttempts, report, request, started);
+    return await heal(deps, provider, maxAttempts, report, request, started, healId);
+  } catch (err) {
+    await store.updateHeal(healId, {
+      status: "failed",
+      finished_at: new Date().toISOString(),
+      expires_at: null,
+      record: { error: err instanceof TauError ? err.toJSON() : String(err) } as Record<
+        string,
+        Json
+      >,
+    });
+    throw err;
   } finally {
-    healing.delete(name);
+    clearInterval(renew);
   }
 }
 
@@ -83,6 +102,7 @@ async function heal(
   report: Awaited<ReturnType<typeof healReport>>,
   request: AutoHealRequest,
   started: number,
+  healId: string,
 ) {
   const { store, paths, connections, runs } = deps;
   const name = report.pipeline;
@@ -90,8 +110,6 @@ async function heal(
   const pipeline = (await store.getPipeline(name))!;
   const current = (await store.getVersion(name, pipeline.current_version))!;
   const ceiling = configuredLimits(deps.config).ceiling;
-  const healId = `heal_${crypto.randomUUID()}`;
-  await store.createHeal({ id: healId, pipeline: name, run_id: failing.run_id }, new Date());
 
   const summary = (version: PipelineVersion) =>
     permissionSummary(
@@ -172,25 +190,12 @@ async function heal(
     };
   };
 
-  let proposal;
-  try {
-    proposal = await proposeAndVerify(provider, {
-      system: await systemPrompt(),
-      prompt: await healPrompt(deps, pipeline, current, failing, report.diagnosis),
-      maxAttempts,
-      verify,
-    });
-  } catch (err) {
-    await store.updateHeal(healId, {
-      status: "failed",
-      finished_at: new Date().toISOString(),
-      record: { error: err instanceof TauError ? err.toJSON() : String(err) } as Record<
-        string,
-        Json
-      >,
-    });
-    throw err;
-  }
+  const proposal = await proposeAndVerify(provider, {
+    system: await systemPrompt(),
+    prompt: await healPrompt(deps, pipeline, current, failing, report.diagnosis),
+    maxAttempts,
+    verify,
+  });
   const winner = proposal.value;
   const promoted = winner !== null && !request.dry_run;
   if (promoted) await promoteVersion(store, paths, name, winner.version);
@@ -223,6 +228,7 @@ async function heal(
   await store.updateHeal(healId, {
     status,
     finished_at: new Date().toISOString(),
+    expires_at: null,
     record: result as unknown as Record<string, Json>,
   });
   return result;

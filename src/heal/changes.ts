@@ -1,6 +1,12 @@
 /** What differs between a failed run and the last successful run of its pipeline. */
 import { diffLines } from "diff";
-import type { Json, PipelineVersion, RunRecord, StepRecord } from "../store/mod.ts";
+import type { PipelineVersion, RunRecord, StepRecord } from "../store/mod.ts";
+import type { PermissionSet } from "../sandbox/permissions.ts";
+import {
+  permissionDiff,
+  type PermissionSummary,
+  permissionSummary,
+} from "../deploy/version_diff.ts";
 import type { ChangedSinceSuccess, StepChange } from "./types.ts";
 
 /** Lines added and removed by the line diff `tau diff` shows (jsdiff), as a size summary. */
@@ -15,27 +21,13 @@ export function lineChanges(before: string, after: string) {
 }
 
 /**
- * The declarations that grant access or resources, one string each (`net:api.x.com:443`,
- * `secret:TOKEN`, `connection:warehouse`, `limits.memory_mb:512`).
+ * What a run was granted, from the permission set stored with it (the one it actually got, hosts
+ * of its connections included); null for a run that never got one.
  */
-export function grants(metadata: Record<string, Json> | undefined): string[] {
-  if (!metadata) return [];
-  const list = (key: string) => Array.isArray(metadata[key]) ? metadata[key] as Json[] : [];
-  const out = [
-    ...list("net").map((h) => `net:${h}`),
-    ...list("secrets").map((s) => `secret:${s}`),
-    ...list("connections").map((c) => `connection:${c}`),
-  ];
-  const limits = metadata.limits;
-  if (limits && typeof limits === "object" && !Array.isArray(limits)) {
-    for (const [key, value] of Object.entries(limits)) {
-      if (value !== null) out.push(`limits.${key}:${value}`);
-    }
-  }
-  if (metadata.timeout_ms !== null && metadata.timeout_ms !== undefined) {
-    out.push(`timeout_ms:${metadata.timeout_ms}`);
-  }
-  return out;
+function runGrants(run: RunRecord, version: PipelineVersion | null): PermissionSummary | null {
+  const permissions = run.permissions as unknown as PermissionSet | null;
+  if (!version || !permissions?.net || !permissions.env || !permissions.limits) return null;
+  return permissionSummary(permissions, version);
 }
 
 function stepChanges(failed: StepRecord[], success: StepRecord[]): StepChange[] {
@@ -60,8 +52,8 @@ export function changedSinceSuccess(
   const code = changed && failed.version && success.version
     ? lineChanges(success.version.code, failed.version.code)
     : null;
-  const before = new Set(grants(success.version?.metadata));
-  const after = new Set(grants(failed.version?.metadata));
+  const before = runGrants(success.run, success.version);
+  const after = runGrants(failed.run, failed.version);
   return {
     last_success_run_id: success.run.run_id,
     version: { failed: failed.run.version, success: success.run.version, changed },
@@ -71,10 +63,7 @@ export function changedSinceSuccess(
       success: success.run.params,
       changed: JSON.stringify(failed.run.params) !== JSON.stringify(success.run.params),
     },
-    permissions: {
-      added: [...after].filter((g) => !before.has(g)),
-      removed: [...before].filter((g) => !after.has(g)),
-    },
+    permissions: before && after ? permissionDiff(before, after) : null,
     duration_ms: { failed: failed.run.duration_ms, success: success.run.duration_ms },
     steps: stepChanges(failed.steps, success.steps),
   };

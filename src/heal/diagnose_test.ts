@@ -28,6 +28,11 @@ function version(n: number, code = CODE, metadata = {}): PipelineVersion {
   };
 }
 
+/** A stored run permission set granting `hosts`. */
+function grants(hosts: string[]) {
+  return { net: hosts, env: [], limits: { ...DEFAULT_LIMITS, timeout_ms: 3000, memory_mb: 256 } };
+}
+
 function run(patch: Partial<RunRecord>): RunRecord {
   return {
     run_id: "r_failed",
@@ -207,11 +212,13 @@ Deno.test("diagnose: a failure that started with a new version suggests rolling 
     status: "success",
     params: {},
     duration_ms: 800,
+    permissions: grants(["api.example.com:443"]),
   });
   const older = version(1, CODE.replace("other", "api"), { net: ["api.example.com:443"] });
   const i = input({
-    run: run({ error }),
-    version: version(2, CODE, { net: ["api.example.com:443", "other.example.com:443"] }),
+    // The warehouse host comes from a connection: only the run's permission set shows it.
+    run: run({ error, permissions: grants(["api.example.com:443", "db.internal:5432"]) }),
+    version: version(2, CODE, { net: ["api.example.com:443"], connections: ["warehouse"] }),
     steps: [step("extract", "failed", { rows_out: null })],
     lastSuccess: {
       run: success,
@@ -228,8 +235,8 @@ Deno.test("diagnose: a failure that started with a new version suggests rolling 
   assertEquals(d.changed_since_success?.version, { failed: 2, success: 1, changed: true });
   assertEquals(d.changed_since_success?.code, { lines_added: 1, lines_removed: 1 });
   assertEquals(d.changed_since_success?.permissions, {
-    added: ["net:other.example.com:443"],
-    removed: [],
+    added: { hosts: ["db.internal:5432"], secrets: [], connections: ["warehouse"], limits: {} },
+    removed: { hosts: [], secrets: [], connections: [], limits: {} },
   });
   assertEquals(d.changed_since_success?.steps[0]?.rows_out, { failed: null, success: 3 });
   assert.ok(d.evidence.some((e) => e.ref === "error.details.code" && e.text === "42703"));

@@ -22,7 +22,8 @@ export async function gatherInput(store: Store, run: RunRecord): Promise<Diagnos
   const logs = await store.listLogs(run.run_id, { tail: LOG_TAIL });
   const version = await store.getVersion(run.pipeline, run.version);
   const previous = (await store.listRuns(run.pipeline, { limit: HISTORY }))
-    .find((r) => r.status === "success" && r.created_at < run.created_at);
+    // A heal's replay ran a candidate, which may never have gone live.
+    .find((r) => r.status === "success" && r.trigger !== "heal" && r.created_at < run.created_at);
   const lastSuccess = previous
     ? {
       run: previous,

@@ -1,7 +1,7 @@
 /**
  * Healing on failure: a run that ends failed (after its retries) of a pipeline whose `heal` is
  * `auto` (else `[ai] on_failure`) starts an auto heal that never widens permissions, at most one
- * at a time per pipeline (per daemon) and `[ai] max_heals_per_day` per pipeline.
+ * at a time per pipeline and `[ai] max_heals_per_day` per pipeline.
  */
 import { TauError } from "../core/errors.ts";
 import type { RunRecord } from "../store/mod.ts";

@@ -1,5 +1,6 @@
 /** The shape of a diagnosis (README "Heal"): what `tau heal` prints and runs store. */
 import type { LogRecord, PipelineVersion, RunRecord, StepRecord } from "../store/mod.ts";
+import type { PermissionDiff } from "../deploy/version_diff.ts";
 
 export const DIAGNOSIS_CLASSES = [
   "permission_denied",
@@ -55,8 +56,11 @@ export interface ChangedSinceSuccess {
   /** Line counts of the code diff; null when the versions are the same. */
   code: { lines_added: number; lines_removed: number } | null;
   params: { failed: unknown; success: unknown; changed: boolean };
-  /** Declarations added or removed (net, secrets, connections, limits). */
-  permissions: { added: string[]; removed: string[] };
+  /**
+   * Grants added or removed between the two runs' permission sets (as `tau diff` shows them);
+   * null when either run never got one.
+   */
+  permissions: PermissionDiff | null;
   duration_ms: { failed: number | null; success: number | null };
   steps: StepChange[];
 }

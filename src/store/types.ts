@@ -103,7 +103,13 @@ export interface NewVersion {
   heal_id?: string | null;
 }
 
-export type HealStatus = "running" | "promoted" | "failed" | "dry_run" | "refused";
+export type HealStatus =
+  | "running"
+  | "promoted"
+  | "failed"
+  | "dry_run"
+  | "refused"
+  | "interrupted";
 
 /** One heal (`tau heal --auto`, or automatic on failure); `record` is the heal's own JSON. */
 export interface HealRecord {
@@ -114,6 +120,8 @@ export interface HealRecord {
   status: HealStatus;
   created_at: string;
   finished_at: string | null;
+  /** Until when the daemon running it holds it (it renews); past it, a running heal is lost. */
+  expires_at: string | null;
   /** Attempts, usage, permission changes, diagnosis…: opaque to the store. */
   record: Record<string, Json>;
 }
@@ -124,10 +132,13 @@ export interface NewHeal {
   run_id: string | null;
   /** @default {"running"} */
   status?: HealStatus;
+  expires_at?: string | null;
   record?: Record<string, Json>;
 }
 
-export type HealPatch = Partial<Pick<HealRecord, "status" | "finished_at" | "record">>;
+export type HealPatch = Partial<
+  Pick<HealRecord, "status" | "finished_at" | "expires_at" | "record">
+>;
 
 export interface DeployOutcome {
   pipeline: PipelineRecord;
@@ -402,7 +413,16 @@ export interface Store {
 
   stats(): Promise<StoreStats>;
 
+  /**
+   * A running heal of a pipeline that has one running already is refused (`conflict`), unless
+   * that one's lease ran out before `now`: it is closed as interrupted first.
+   */
   createHeal(heal: NewHeal, now: Date): Promise<HealRecord>;
+  /**
+   * Closes running heals as `interrupted`: every one (`all`, a SQLite store's only daemon is
+   * starting), else those whose lease ran out before `now`. Returns how many.
+   */
+  interruptHeals(now: Date, options: { all: boolean }): Promise<number>;
   /** Null when no heal has this id. */
   updateHeal(id: string, patch: HealPatch): Promise<HealRecord | null>;
   getHeal(id: string): Promise<HealRecord | null>;

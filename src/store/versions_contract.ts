@@ -142,6 +142,7 @@ export function versionsContract(engine: ContractEngine): void {
       status: "running",
       created_at: t0.toISOString(),
       finished_at: null,
+      expires_at: null,
       record: {},
     });
     await store.createHeal(
@@ -179,5 +180,45 @@ export function versionsContract(engine: ContractEngine): void {
     // Heals go with their pipeline.
     await store.deletePipeline("orders");
     assertEquals(await store.listHeals("orders"), []);
+  });
+
+  test("heals: one running per pipeline; a lost one is closed as interrupted", async (store) => {
+    await store.deploy(deployInput());
+    await store.deploy(deployInput({ name: "other" }));
+    const t0 = new Date("2026-01-01T00:00:00.000Z");
+    const at = (s: number) => new Date(t0.getTime() + s * 1000);
+    const held = (id: string, pipeline: string, until: number) =>
+      store.createHeal({ id, pipeline, run_id: null, expires_at: at(until).toISOString() }, t0);
+    await held("h_1", "orders", 60);
+    await held("h_2", "other", 30);
+    // Held: a second heal of the pipeline is refused, whatever daemon asks.
+    await assert.rejects(
+      store.createHeal({ id: "h_3", pipeline: "orders", run_id: null }, at(59)),
+      (err: Error & { code?: string }) => err.code === "conflict" && /orders/.test(err.message),
+    );
+    assertEquals(await store.getHeal("h_3"), null);
+    // A finished heal does not count.
+    await store.createHeal({ id: "h_4", pipeline: "orders", run_id: null, status: "failed" }, t0);
+    // Renewed, then past its lease: the next heal of the pipeline takes over.
+    await store.updateHeal("h_1", { expires_at: at(90).toISOString() });
+    await assert.rejects(
+      store.createHeal({ id: "h_5", pipeline: "orders", run_id: null }, at(89)),
+      (err: Error & { code?: string }) => err.code === "conflict",
+    );
+    await store.createHeal({ id: "h_5", pipeline: "orders", run_id: null }, at(91));
+    const lost = await store.getHeal("h_1");
+    assertEquals([lost?.status, lost?.finished_at], ["interrupted", at(91).toISOString()]);
+    assertEquals((lost?.record.error as { code?: string })?.code, "interrupted");
+    assertEquals((await store.getHeal("h_5"))?.status, "running");
+
+    // At start: the expired ones (a heal without a lease is held until it ends), or all.
+    assertEquals(await store.interruptHeals(at(29), { all: false }), 0);
+    assertEquals(await store.interruptHeals(at(31), { all: false }), 1);
+    assertEquals((await store.getHeal("h_2"))?.status, "interrupted");
+    assertEquals((await store.getHeal("h_5"))?.status, "running");
+    assertEquals(await store.interruptHeals(at(31), { all: true }), 1);
+    assertEquals((await store.getHeal("h_5"))?.status, "interrupted");
+    assertEquals(await store.interruptHeals(at(31), { all: true }), 0);
+    assertEquals((await store.getHeal("h_4"))?.status, "failed");
   });
 }

@@ -4,7 +4,7 @@
  * model key nor a connection's credentials.
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { startDaemon } from "../helpers/daemon.ts";
+import { startDaemon, storeBytes } from "../helpers/daemon.ts";
 import { fenced, modelStandIn } from "../helpers/model_standin.ts";
 
 const KEY = "sk-model-key-7c1e0d9a4b";
@@ -37,18 +37,6 @@ api_key_env = "MODEL_KEY_FOR_TEST"
 type = "postgres"
 dsn = "postgres://postgres:${PASSWORD}@127.0.0.1:5432/test"
 `;
-}
-
-/** Every byte the store keeps (the SQLite database and its write-ahead log). */
-async function storeBytes(home: string): Promise<string> {
-  let all = "";
-  for await (const entry of Deno.readDir(home)) {
-    if (entry.name.startsWith("tau.db")) {
-      all += new TextDecoder().decode(await Deno.readFile(`${home}/${entry.name}`));
-    }
-  }
-  assert.ok(all.length > 0, "no store files found");
-  return all;
 }
 
 for (const provider of ["anthropic", "openai"] as const) {

@@ -5,7 +5,7 @@
  * neither the model key nor a secret's value.
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { startDaemon, type TestDaemon } from "../helpers/daemon.ts";
+import { startDaemon, storeBytes, type TestDaemon } from "../helpers/daemon.ts";
 import { fenced, modelStandIn } from "../helpers/model_standin.ts";
 
 const KEY = "sk-model-key-3f9a1c7e2d";
@@ -141,6 +141,20 @@ max_attempts = 2
       assertEquals(heals.json.heals[0].record.version, 2);
     });
 
+    await t.step("rollback after a heal makes the deployed code current again", async () => {
+      const back = await daemon.tau("rollback", "heal_fix");
+      assertEquals(back.code, 0, back.stdout);
+      assertEquals([back.json.version, back.json.rolled_back_to], [3, 1]);
+      const versions = await current(daemon, "heal_fix");
+      assertEquals(versions.current_version, 3);
+      assertEquals(versions.versions.map((v) => v.source), ["rollback", "heal", "deploy"]);
+      const diff = await daemon.tau("diff", "heal_fix", "1", "3");
+      const changed = (diff.json.diff as string).split("\n").filter((l) => /^[+-](?![+-])/.test(l));
+      assertEquals(changed, [], "the rolled-back code is version 1's");
+      const next = await daemon.tau("run", "heal_fix");
+      assertEquals([next.json.status, next.json.version], ["failed", 3]);
+    });
+
     await t.step("a candidate whose replay fails is not promoted", async () => {
       const runId = await deployFailing(daemon, dir, "heal_replay", failing("heal_replay"));
       const healed = await daemon.tau("heal", "heal_replay", "--auto");
@@ -240,6 +254,12 @@ max_attempts = 2
       }
       assert.ok(!daemon.log().includes(KEY), "the key is not logged");
     });
+    await t.step("leaks: neither is anywhere in the store's bytes", async () => {
+      const bytes = await storeBytes(daemon.home);
+      assert.ok(bytes.includes("heal_inject"), "the store holds the heals");
+      assert.ok(!bytes.includes(KEY), "no model key in the store");
+      assert.ok(!bytes.includes(SECRET), "no secret value in the store");
+    });
     for (const name of ["heal_fix", "heal_replay", "heal_inject", "heal_dry"]) {
       const heals = await daemon.tau("heals", name);
       assert.ok(heals.json.heals.length > 0, heals.stdout);
@@ -314,6 +334,64 @@ max_attempts = 1
     assertEquals(versions.current_version, 2);
     assertEquals(versions.versions[0]!.source, "heal");
     assertEquals(model.requests.length, 1);
+  } finally {
+    await daemon.stop();
+    await model.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("one heal at a time; a heal whose daemon died is closed at the next start", async () => {
+  const model = modelStandIn([{ hang: true }, { tool: { code: fixed("heal_lost") } }]);
+  const daemon = await startDaemon({ MODEL_KEY_FOR_TEST: KEY, HEAL_TOKEN: SECRET }, {
+    config: `[ai]
+provider = "anthropic"
+model = "standin-1"
+base_url = "${model.anthropicUrl}"
+api_key_env = "MODEL_KEY_FOR_TEST"
+max_attempts = 1
+`,
+  });
+  const dir = await Deno.makeTempDir({ prefix: "tau_heal_auto_" });
+  try {
+    await deployFailing(daemon, dir, "heal_lost", failing("heal_lost"));
+    // The first heal waits on the model (its request never gets an answer).
+    const first = daemon.tau("heal", "heal_lost", "--auto");
+    type Heal = {
+      id: string;
+      status: string;
+      finished_at: string | null;
+      expires_at: string | null;
+      // deno-lint-ignore no-explicit-any
+      record: any;
+    };
+    let heals: Heal[] = [];
+    for (let i = 0; i < 100 && model.requests.length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    heals = (await daemon.tau("heals", "heal_lost")).json.heals;
+    assertEquals(heals.map((h) => h.status), ["running"]);
+    assert.ok(heals[0]!.expires_at! > new Date().toISOString(), "held by its daemon");
+
+    const second = await daemon.tau("heal", "heal_lost", "--auto");
+    assertEquals(second.code, 1, second.stdout);
+    assertEquals(second.json.error.code, "conflict");
+    assert.ok(second.json.error.hint.includes("tau heals heal_lost"), second.stdout);
+
+    // The daemon dies mid-heal; the next start closes the heal truthfully.
+    await daemon.kill();
+    assertEquals((await first).code, 1);
+    await daemon.restart();
+    heals = (await daemon.tau("heals", "heal_lost")).json.heals;
+    assertEquals(heals.map((h) => h.status), ["interrupted"]);
+    assertEquals(heals[0]!.record.error.code, "interrupted");
+    assert.ok(heals[0]!.finished_at, "closed");
+    assert.ok(daemon.log().includes('"interrupted_heals":1'), daemon.log());
+
+    // Nothing holds the pipeline now: the next heal runs.
+    const again = await daemon.tau("heal", "heal_lost", "--auto");
+    assertEquals(again.code, 0, again.stdout);
+    assertEquals(again.json.promoted, true);
   } finally {
     await daemon.stop();
     await model.close();

@@ -3,6 +3,7 @@
  * the real `tau` CLI run as a subprocess against it.
  */
 import { fileURLToPath } from "node:url";
+import { assert } from "./assert.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const TAUD = `${ROOT}src/daemon/main.ts`;
@@ -145,4 +146,16 @@ export async function startDaemon(
     },
   };
   return daemon;
+}
+
+/** Every byte the store keeps (the SQLite database and its write-ahead log). */
+export async function storeBytes(home: string): Promise<string> {
+  let all = "";
+  for await (const entry of Deno.readDir(home)) {
+    if (entry.name.startsWith("tau.db")) {
+      all += new TextDecoder().decode(await Deno.readFile(`${home}/${entry.name}`));
+    }
+  }
+  assert.ok(all.length > 0, "no store files found");
+  return all;
 }

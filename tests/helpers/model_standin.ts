@@ -16,7 +16,9 @@ export type Step =
   /** A `write_pipeline` tool call with this code, after optional text. */
   | { tool: { code: string }; text?: string }
   /** An HTTP error with the provider's error body (429 and 5xx are retried by the SDKs). */
-  | { status: number; message?: string };
+  | { status: number; message?: string }
+  /** No answer until the stand-in closes (then a 400): a model call still under way. */
+  | { hang: true };
 
 export interface ModelRequestSeen extends Seen {
   /** The request body, parsed. */
@@ -44,6 +46,7 @@ export function fenced(code: string, before = "Here is the pipeline:"): string {
 export function modelStandIn(script: Step[]): ModelStandIn {
   const steps = [...script];
   const requests: ModelRequestSeen[] = [];
+  const closing = Promise.withResolvers<void>();
   const server = standIn((seen) => {
     const body = JSON.parse(seen.body || "{}");
     const streamed = body.stream === true;
@@ -57,6 +60,7 @@ export function modelStandIn(script: Step[]): ModelStandIn {
     const step = steps.shift();
     if (!step) return errorReply(wire, 400, "the stand-in's script is exhausted");
     if ("status" in step) return errorReply(wire, step.status, step.message ?? "scripted error");
+    if ("hang" in step) return closing.promise.then(() => errorReply(wire, 400, "closed"));
     const usage = { input: Math.ceil(seen.body.length / 4), output: replyTokens(step) };
     if (wire === "anthropic") {
       return streamed ? sse(anthropicEvents(step, body.model, usage)) : json(
@@ -72,12 +76,15 @@ export function modelStandIn(script: Step[]): ModelStandIn {
     openaiUrl: `${server.url}/v1`,
     requests,
     remaining: () => steps.length,
-    close: server.close,
+    close: () => {
+      closing.resolve();
+      return server.close();
+    },
   };
 }
 
 type Usage = { input: number; output: number };
-type Reply = Exclude<Step, { status: number }>;
+type Reply = Exclude<Step, { status: number } | { hang: true }>;
 
 function replyTokens(step: Reply): number {
   const text = ("tool" in step ? step.tool.code : "") + (step.text ?? "");

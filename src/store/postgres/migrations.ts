@@ -252,4 +252,19 @@ CREATE TABLE heals (
 CREATE INDEX heals_pipeline_created ON heals (pipeline, created_at);
 `,
   },
+  {
+    version: 6,
+    name: "heal_leases",
+    sql: `
+-- A running heal is held by the daemon running it until expires_at, which it renews. A daemon
+-- that stops mid-heal leaves it running: the next start, or the next heal of the pipeline once
+-- the lease has run out, closes it as interrupted. Heals from before this migration ended when
+-- their daemon stopped for the upgrade.
+ALTER TABLE heals ADD COLUMN expires_at ${TEXT};
+UPDATE heals SET status = 'interrupted', finished_at = coalesce(finished_at, created_at)
+  WHERE status = 'running';
+-- At most one heal of a pipeline at a time, across every daemon sharing the store.
+CREATE UNIQUE INDEX heals_one_running ON heals (pipeline) WHERE status = 'running';
+`,
+  },
 ];

@@ -48,6 +48,7 @@ import {
 } from "../types.ts";
 import { lostRunPatch, releasedRunPatch } from "../queue_rules.ts";
 import { JSON_COLUMNS, PATCH_COLUMNS, RESOLVED_SQL } from "../run_columns.ts";
+import { HEAL_INTERRUPTED, healUnderWay } from "../heal_rules.ts";
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from "./migrations.ts";
 import { redactUrl } from "./url.ts";
 
@@ -97,7 +98,7 @@ const SCHEDULE_COLUMNS =
   "pipeline, cron, every_s, timezone, enabled, anchor, last_tick, missed, updated_at";
 const TICK_COLUMNS = "pipeline, scheduled_at, outcome, run_id, detail, recorded_at";
 const API_KEY_COLUMNS = "id, name, scope, hash, created_at, last_used_at, revoked_at";
-const HEAL_COLUMNS = "id, pipeline, run_id, status, created_at, finished_at, record";
+const HEAL_COLUMNS = "id, pipeline, run_id, status, created_at, finished_at, expires_at, record";
 
 /**
  * Type handling for every connection. JSON travels as text both ways: the store encodes before
@@ -560,26 +561,49 @@ export class PostgresStore implements Store {
 
   async createHeal(heal: NewHeal, now: Date): Promise<HealRecord> {
     try {
-      const [row] = await this.#query(
-        this.#sql,
-        `INSERT INTO heals (${HEAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, NULL, $6)
-         RETURNING ${HEAL_COLUMNS}`,
-        [
-          heal.id,
-          heal.pipeline,
-          heal.run_id,
-          heal.status ?? "running",
-          now.toISOString(),
-          JSON.stringify(heal.record ?? {}),
-        ],
-      );
+      const [row] = await this.#tx(async (tx) => {
+        if ((heal.status ?? "running") === "running") {
+          await this.#interruptHeals(tx, now, false, heal.pipeline);
+        }
+        return await this.#query(
+          tx,
+          `INSERT INTO heals (${HEAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, NULL, $6, $7)
+           RETURNING ${HEAL_COLUMNS}`,
+          [
+            heal.id,
+            heal.pipeline,
+            heal.run_id,
+            heal.status ?? "running",
+            now.toISOString(),
+            heal.expires_at ?? null,
+            JSON.stringify(heal.record ?? {}),
+          ],
+        );
+      });
       return toHeal(row as Row);
     } catch (err) {
       if (sqlState(err) === "23503") { // foreign_key_violation
         throw new TauError("not_found", `Pipeline ${heal.pipeline} does not exist`, { cause: err });
       }
+      if (sqlState(err) === "23505") throw healUnderWay(heal.pipeline, err); // unique_violation
       throw err;
     }
+  }
+
+  async interruptHeals(now: Date, options: { all: boolean }): Promise<number> {
+    return (await this.#interruptHeals(this.#sql, now, options.all)).length;
+  }
+
+  #interruptHeals(db: Db, now: Date, all: boolean, pipeline?: string): Promise<Row[]> {
+    const at = now.toISOString();
+    return this.#query(
+      db,
+      `UPDATE heals SET status = 'interrupted', finished_at = $1,
+         record = (record::jsonb || jsonb_build_object('error', $2::jsonb))::json
+       WHERE status = 'running' AND ($3 OR expires_at < $1)
+         AND ($4::text IS NULL OR pipeline = $4) RETURNING id`,
+      [at, JSON.stringify(HEAL_INTERRUPTED), all, pipeline ?? null],
+    );
   }
 
   async updateHeal(id: string, patch: HealPatch): Promise<HealRecord | null> {
@@ -588,12 +612,15 @@ export class PostgresStore implements Store {
       this.#sql,
       `UPDATE heals SET status = coalesce($1, status),
          finished_at = CASE WHEN $2 THEN $3 ELSE finished_at END,
-         record = coalesce($4::json, record)
-       WHERE id = $5 RETURNING ${HEAL_COLUMNS}`,
+         expires_at = CASE WHEN $4 THEN $5 ELSE expires_at END,
+         record = coalesce($6::json, record)
+       WHERE id = $7 RETURNING ${HEAL_COLUMNS}`,
       [
         patch.status ?? null,
         patch.finished_at !== undefined,
         patch.finished_at ?? null,
+        patch.expires_at !== undefined,
+        patch.expires_at ?? null,
         patch.record ? JSON.stringify(patch.record) : null,
         id,
       ],

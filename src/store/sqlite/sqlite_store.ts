@@ -46,6 +46,7 @@ import {
 } from "../types.ts";
 import { lostRunPatch, releasedRunPatch } from "../queue_rules.ts";
 import { JSON_COLUMNS, PATCH_COLUMNS, RESOLVED_SQL } from "../run_columns.ts";
+import { HEAL_INTERRUPTED, healUnderWay } from "../heal_rules.ts";
 import { MIGRATIONS, SCHEMA_MIGRATIONS_DDL } from "./migrations.ts";
 
 type Param = null | number | string;
@@ -631,36 +632,63 @@ export class SqliteStore implements Store {
   async createHeal(heal: NewHeal, now: Date): Promise<HealRecord> {
     let row;
     try {
-      row = this.#stmt(
-        `INSERT INTO heals (id, pipeline, run_id, status, created_at, finished_at, record)
-       VALUES (?, ?, ?, ?, ?, NULL, ?) RETURNING *`,
-      ).get(
-        heal.id,
-        heal.pipeline,
-        heal.run_id,
-        heal.status ?? "running",
-        now.toISOString(),
-        JSON.stringify(heal.record ?? {}),
-      );
+      row = this.#tx(() => {
+        if ((heal.status ?? "running") === "running") {
+          this.#interruptHeals(now, false, heal.pipeline);
+        }
+        return this.#stmt(
+          `INSERT INTO heals (id, pipeline, run_id, status, created_at, finished_at, expires_at,
+             record) VALUES (?, ?, ?, ?, ?, NULL, ?, ?) RETURNING *`,
+        ).get(
+          heal.id,
+          heal.pipeline,
+          heal.run_id,
+          heal.status ?? "running",
+          now.toISOString(),
+          heal.expires_at ?? null,
+          JSON.stringify(heal.record ?? {}),
+        );
+      });
     } catch (err) {
       if (err instanceof Error && /FOREIGN KEY constraint failed/.test(err.message)) {
         throw new TauError("not_found", `Pipeline ${heal.pipeline} does not exist`, { cause: err });
+      }
+      if (err instanceof Error && /UNIQUE constraint failed: heals.pipeline/.test(err.message)) {
+        throw healUnderWay(heal.pipeline, err);
       }
       throw err;
     }
     return toHeal(row as unknown as HealRow);
   }
 
+  async interruptHeals(now: Date, options: { all: boolean }): Promise<number> {
+    return this.#tx(() => this.#interruptHeals(now, options.all));
+  }
+
+  #interruptHeals(now: Date, all: boolean, pipeline?: string): number {
+    const at = now.toISOString();
+    return this.#stmt(
+      `UPDATE heals SET status = 'interrupted', finished_at = ?,
+         record = json_set(record, '$.error', json(?))
+       WHERE status = 'running' AND (? OR expires_at < ?)
+         AND (? IS NULL OR pipeline = ?)`,
+    ).run(at, JSON.stringify(HEAL_INTERRUPTED), all ? 1 : 0, at, pipeline ?? null, pipeline ?? null)
+      .changes as number;
+  }
+
   async updateHeal(id: string, patch: HealPatch): Promise<HealRecord | null> {
     // One statement for any patch: a field left out keeps its value.
     const row = this.#stmt(
       `UPDATE heals SET status = coalesce(?, status),
-         finished_at = CASE WHEN ? THEN ? ELSE finished_at END, record = coalesce(?, record)
+         finished_at = CASE WHEN ? THEN ? ELSE finished_at END,
+         expires_at = CASE WHEN ? THEN ? ELSE expires_at END, record = coalesce(?, record)
        WHERE id = ? RETURNING *`,
     ).get(
       patch.status ?? null,
       patch.finished_at !== undefined ? 1 : 0,
       patch.finished_at ?? null,
+      patch.expires_at !== undefined ? 1 : 0,
+      patch.expires_at ?? null,
       patch.record ? JSON.stringify(patch.record) : null,
       id,
     );
