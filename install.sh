@@ -5,6 +5,11 @@
 #   ./install.sh               install, start taud, deploy and run examples/hello_pipeline.ts;
 #                              prints one line: how the example run went (exit 1 if it failed)
 #   ./install.sh --deps-only   install Deno and the modules only
+#   ./install.sh --no-agent    (anywhere in the arguments) leave Claude Code alone: no skill, no
+#                              MCP server; otherwise the guide (tau guide) becomes the skill
+#                              ~/.claude/skills/tau/SKILL.md (under $CLAUDE_CONFIG_DIR when set),
+#                              never over a copy the user changed, and when claude is on PATH
+#                              `tau mcp` is registered with `claude mcp add --scope user`
 #
 # The wrappers go to $TAU_BIN_DIR (default /usr/local/bin when writable, else ~/.local/bin);
 # the daemon takes TAU_HOME (default ~/.tau) and TAU_PORT (default 8400) from the environment.
@@ -61,6 +66,14 @@ for cmd in tau taud; do
 done
 echo "installed tau and taud into $bin" >&2
 case ":$PATH:" in *":$bin:"*) ;; *) echo "add $bin to your PATH" >&2; export PATH="$bin:$PATH" ;; esac
+
+# Agents: the guide as a Claude Code skill and `tau mcp` as its MCP server (see
+# src/guide/setup_agent.ts). Its notes go to stderr (its JSON report is dropped); a failure is a
+# warning, never the install's.
+no_agent=""
+for arg in "$@"; do case "$arg" in --no-agent) no_agent=--no-agent ;; esac; done
+deno run -A --quiet --config "$ROOT/deno.json" "$ROOT/src/guide/setup_agent.ts" --tau "$bin/tau" $no_agent >/dev/null ||
+  echo "warning: the agent setup failed (the install goes on); retry: deno run -A $ROOT/src/guide/setup_agent.ts --tau $bin/tau" >&2
 
 # Start the daemon and run the example end to end; the last line says how the run went. The
 # example talks to the daemon just started, whatever TAU_HOST/TAU_API_KEY the shell exports.

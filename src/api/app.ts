@@ -20,6 +20,7 @@ import { workerRoutes } from "./workers.ts";
 import { versionRoutes } from "./versions.ts";
 import { healRoutes } from "./heal.ts";
 import { aiRoutes } from "./ai.ts";
+import { serveMcp } from "./mcp.ts";
 import type { ConnectionRegistry } from "../connections/registry.ts";
 import { VERSION } from "../version.ts";
 import { layersReport, NO_OS_BOUNDARY, type OsBoundary } from "../sandbox/os_boundary.ts";
@@ -93,6 +94,11 @@ export function createApp(deps: ApiDeps): Hono {
       sandbox: sandboxStatus(deps),
     });
   });
+  // Who the key is: the MCP server shows a key only the tools its scope may call.
+  api.get("/whoami", (c) => {
+    const { id, scope } = c.get("principal");
+    return c.json({ key_id: id, scope });
+  });
   api.route("/pipelines", pipelineRoutes(deps));
   api.route("/", graphRoutes(deps));
   api.route("/connections", connectionRoutes(deps));
@@ -103,6 +109,9 @@ export function createApp(deps: ApiDeps): Hono {
   api.route("/", healRoutes(deps));
   api.route("/", aiRoutes(deps));
   app.route("/api/v1", api);
+  // MCP over streamable HTTP, with the API's keys (each tool call is an API call).
+  app.use("/mcp", bearerAuth({ store: deps.store, adminDigests: deps.adminKeyDigests }));
+  app.all("/mcp", (c) => serveMcp(c, app));
 
   app.notFound((c) =>
     c.json({

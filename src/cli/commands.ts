@@ -5,6 +5,7 @@ import type { Client } from "./client.ts";
 import { AUTHORING_COMMANDS, localPaths, pipelineFileBody } from "./authoring.ts";
 import { AI_COMMANDS } from "./ai.ts";
 import { HEAL_COMMAND, HEALS_COMMAND } from "./heal.ts";
+import { GUIDE_COMMAND } from "./guide.ts";
 import { VERSION_COMMANDS } from "./versions.ts";
 
 export interface CommandSpec {
@@ -448,6 +449,21 @@ export const COMMANDS: Record<string, CommandSpec> = {
       return { url: c.baseUrl, ...(await c.request("GET", "/status") as object) };
     },
   },
+  mcp: {
+    usage: "tau mcp",
+    description: "Serve Tau's tools, resources and prompts to an agent host over MCP on stdio " +
+      "(for the daemon's key: the local one, or TAU_HOST + TAU_API_KEY)",
+    async run({ args }) {
+      if (args.length > 0) {
+        throw new TauError("invalid_params", "Unexpected argument", { hint: "usage: tau mcp" });
+      }
+      // Loaded here: the MCP SDK is not needed by any other command (and imports this table).
+      const { serveStdio } = await import("../mcp/stdio.ts");
+      await serveStdio();
+      // stdout carried the protocol: nothing more may be printed on it.
+      Deno.exit(0);
+    },
+  },
   version: {
     usage: "tau version",
     description: "Versions of the CLI and of Deno",
@@ -460,4 +476,5 @@ export const COMMANDS: Record<string, CommandSpec> = {
       });
     },
   },
+  guide: GUIDE_COMMAND,
 };

@@ -32,7 +32,8 @@ const BRIEF = "print each run in brief (status, error kind/message/location, one
 
 /** The rule every command follows; `exit` above names the commands that add to it. */
 export const EXIT_CODES = {
-  "0": "the command did what it was asked; its JSON document is on stdout",
+  "0": "the command did what it was asked; its JSON document (tau guide: its markdown) is " +
+    "on stdout",
   "1": 'any error ({"error": {"code", "message", "hint"}}), a waited tau run whose run did not ' +
     "end in success, or a tau connections --test that could not connect (those two still print " +
     "their document: the run record, the test result)",
@@ -262,9 +263,21 @@ export const COMMAND_DOCS: Record<string, CommandDoc> = {
       '"store", "roles", "pipelines", "runs": { "<status>": n }, "active_runs", "sandbox" }',
     example: "tau status",
   },
+  mcp: {
+    output: "nothing of its own: stdin and stdout carry MCP (JSON-RPC) until the host closes " +
+      "stdin; before serving, an unreachable daemon or a refused key is the usual error " +
+      "document. Register it with an agent host, e.g. claude mcp add --scope user tau -- tau mcp",
+    example: "tau mcp",
+  },
   version: {
     output: '{ "tau", "deno", "v8", "typescript" }',
     example: "tau version",
+  },
+  guide: {
+    flags: { "--json": 'print { "guide": "<markdown>" } instead of the markdown itself' },
+    output: "the guide as markdown, not JSON: the one command whose output is not a JSON " +
+      'document (errors still are); with --json, { "guide" }',
+    example: "tau guide",
   },
 };
 
@@ -298,7 +311,7 @@ export function commandHelp(name: string, spec: CommandSpec) {
 /** `tau help`: every command, the topics, the exit codes and the environment. */
 export function overview(commands: Record<string, CommandSpec>) {
   return {
-    usage: "tau <command> [args] — every command prints one JSON document",
+    usage: "tau <command> [args] — every command prints one JSON document (tau guide: markdown)",
     commands: Object.entries(commands).map(([name, spec]) => ({
       name,
       usage: spec.usage,
@@ -308,6 +321,7 @@ export function overview(commands: Record<string, CommandSpec>) {
       "tau help COMMAND":
         "that command's flags, JSON output and an example (or tau COMMAND --help)",
       "tau help pipeline": "how to write a pipeline file: its config and the ctx API",
+      "tau guide": "the guide for agents, as markdown: the loop, the SDK, every command and error",
     },
     exit_codes: EXIT_CODES,
     environment: {

@@ -1,5 +1,6 @@
 /**
- * `tau`: the CLI. Parses flags, asks the daemon, prints exactly one JSON document on stdout.
+ * `tau`: the CLI. Parses flags, asks the daemon, prints exactly one JSON document on stdout
+ * (except `tau guide`, whose command returns RawText: markdown, printed as it is).
  * Exit code 0 on success; 1 on any error (`{"error": {"code", "message", "hint"}}`) and when a
  * command's document reports a failure (a waited run that did not succeed: see help.ts).
  */
@@ -7,6 +8,7 @@ import { TauError, toErrorBody } from "../core/errors.ts";
 import { connect, RemoteError } from "./client.ts";
 import { COMMANDS } from "./commands.ts";
 import { parseFlags } from "./flags.ts";
+import { RawText } from "./raw_text.ts";
 import { commandHelp, overview, unknownTopic } from "./help.ts";
 import { SDK_TOPICS, sdkHelp } from "./help_sdk.ts";
 
@@ -58,6 +60,10 @@ if (import.meta.main) {
     } else {
       result = { output: { error: toErrorBody(err) }, code: 1 };
     }
+  }
+  if (result.output instanceof RawText) {
+    console.log(result.output.text.replace(/\n$/, ""));
+    Deno.exit(result.code);
   }
   // `tau logs --follow` prints JSON lines; its summary (or error) is one more line.
   const lines = Deno.args.includes("--follow");

@@ -1,0 +1,19 @@
+/** `tau guide`: the guide for agents, as markdown (or `{ "guide" }` with --json). */
+import { agentGuide } from "../guide/mod.ts";
+import { TauError } from "../core/errors.ts";
+import type { CommandSpec } from "./commands.ts";
+import { RawText } from "./raw_text.ts";
+
+export const GUIDE_COMMAND: CommandSpec = {
+  usage: "tau guide [--json]",
+  description: "The guide for agents, as markdown: the loop, the pipeline file and ctx API, " +
+    "the sandbox's rules, every command, every error and what to do about it (needs no daemon)",
+  options: { json: { type: "boolean" } },
+  async run({ args, flags }) {
+    if (args.length > 0) {
+      throw new TauError("invalid_params", "Unexpected argument", { hint: `usage: ${this.usage}` });
+    }
+    const guide = await agentGuide();
+    return flags.json ? { guide } : new RawText(guide);
+  },
+};
