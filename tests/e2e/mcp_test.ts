@@ -272,6 +272,28 @@ Deno.test("mcp over HTTP: keys and scopes, bounded and paged logs", async (t) =>
       }
     });
 
+    await t.step("the loop over HTTP: deploy, run, inspect, logs, heal", async () => {
+      const client = await connected(httpClient(daemon, admin));
+      try {
+        assertEquals((await call(client, "deploy", { code: FAILING })).json.version, 1);
+        const run = await call(client, "run", { name: "mcp_orders" });
+        assertEquals(run.json.status, "failed");
+        const inspected = await call(client, "inspect", {
+          name: "mcp_orders",
+          run_id: run.json.run_id,
+        });
+        assertEquals([inspected.json.selected, inspected.json.status], ["run_id", "failed"]);
+        const logs = await call(client, "logs", { name: "mcp_orders", run_id: run.json.run_id });
+        assertEquals(logs.json.logs[0].message, "loading orders");
+        const healed = await call(client, "heal", { name: "mcp_orders", run_id: run.json.run_id });
+        assertEquals(healed.json.diagnosis.class, "code_bug");
+        const status = await call(client, "status");
+        assertEquals(status.json.url, `http://127.0.0.1:${daemon.port}`);
+      } finally {
+        await client.close();
+      }
+    });
+
     await t.step("20,000 log lines come in bounded pages", async () => {
       const client = await connected(httpClient(daemon, admin));
       try {
