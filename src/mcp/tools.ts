@@ -102,21 +102,32 @@ function page<T>(
   };
 }
 
-/** Newest-first lists (runs, errors) fetched `after + limit + 1` deep and sliced. */
-async function listPage(
-  fetchNewest: (count: number) => Promise<{ items: unknown[]; rest: Record<string, unknown> }>,
+/**
+ * A page of a newest-first list a CLI command prints (`runs`, `errors`: the list is under the
+ * command's own name), fetched `after + limit + 1` deep and sliced.
+ */
+async function cliPage(
+  client: Client,
+  command: "runs" | "errors",
+  args: string[],
+  flags: (count: number) => Record<string, unknown>,
   input: { after?: number; limit?: number },
   fallback: number,
-  key: string,
-  next: (after: number) => string,
 ) {
   const from = input.after ?? 0;
   const size = input.limit ?? fallback;
   const depth = Math.min(from + size + 1, PAGE_MAX);
-  const { items, rest } = await fetchNewest(depth);
+  const { [command]: list, ...rest } = await cli(client, command, args, flags(depth));
+  const items = list as unknown[];
   const slice = items.slice(from, from + size);
   const more = items.length > from + size || (depth === PAGE_MAX && items.length === depth);
-  return page(slice, more, from, (p) => ({ ...rest, [key]: p, count: p.length }), next);
+  return page(
+    slice,
+    more,
+    from,
+    (p) => ({ ...rest, [command]: p, count: p.length }),
+    (n) => `call ${command} with after: ${n} for the next page`,
+  );
 }
 
 const paging = {
@@ -204,19 +215,7 @@ export const TOOLS: Record<string, ToolSpec> = {
     input: { name, after, limit: limit(10), brief: z.boolean().optional() },
     output: { pipeline: z.string(), runs: list, count: z.number(), ...paging },
     call: (c, i) =>
-      listPage(
-        async (count) => {
-          const { runs, ...rest } = await cli(c, "runs", [i.name], {
-            last: String(count),
-            brief: i.brief,
-          });
-          return { items: runs as unknown[], rest };
-        },
-        i,
-        10,
-        "runs",
-        (n) => `call runs with after: ${n} for the next page`,
-      ),
+      cliPage(c, "runs", [i.name], (n) => ({ last: String(n), brief: i.brief }), i, 10),
   },
   inspect: {
     description: COMMANDS.inspect!.description,
@@ -278,19 +277,13 @@ export const TOOLS: Record<string, ToolSpec> = {
     },
     output: { errors: list, count: z.number(), ...paging },
     call: (c, i) =>
-      listPage(
-        async (count) => {
-          const { errors, ...rest } = await cli(c, "errors", [], {
-            limit: String(count),
-            unresolved: i.unresolved,
-            brief: i.brief,
-          });
-          return { items: errors as unknown[], rest };
-        },
+      cliPage(
+        c,
+        "errors",
+        [],
+        (n) => ({ limit: String(n), unresolved: i.unresolved, brief: i.brief }),
         i,
         20,
-        "errors",
-        (n) => `call errors with after: ${n} for the next page`,
       ),
   },
   cancel: {
