@@ -42,7 +42,7 @@ async function formatted(markdown: string): Promise<string> {
 }
 
 if (Deno.env.get("UPDATE_DOCS")) {
-  await Deno.writeTextFile(AGENTS, await formatted(await agentsMarkdown()));
+  await Deno.writeTextFile(AGENTS, await formatted(await agentsMarkdown(COMMANDS)));
 }
 
 /** The commands `tau help` lists. */
@@ -97,7 +97,7 @@ const sdk = await loadSdkDocs();
 const guide = renderGuide({ commands: COMMANDS, sdk });
 
 Deno.test("AGENTS.md is what the guide module renders", async () => {
-  const expected = await formatted(await agentsMarkdown());
+  const expected = await formatted(await agentsMarkdown(COMMANDS));
   const actual = await Deno.readTextFile(AGENTS).catch(() => "(AGENTS.md is missing)");
   assert.ok(
     actual === expected,

@@ -3,7 +3,7 @@
  * never in the file: `api_key_env` names the daemon's environment variable that holds it.
  */
 import { z } from "zod";
-import { duration } from "../metadata/schema.ts";
+import { duration } from "../core/validators.ts";
 
 /** What Tau does when a run ends failed after its retries (pipelines may override it). */
 export const onFailure = z.enum(["off", "diagnose", "auto"]);

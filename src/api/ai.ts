@@ -3,7 +3,8 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { createPipeline } from "../ai/create.ts";
 import { openProvider, requireAi } from "../ai/mod.ts";
-import { type ApiDeps, jsonBody } from "./app.ts";
+import type { ApiDeps } from "./deps.ts";
+import { jsonBody } from "./_body.ts";
 import { parseBody } from "./runs.ts";
 
 export const createBody = z.strictObject({

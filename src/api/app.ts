@@ -6,10 +6,6 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { TauError, toErrorBody } from "../core/errors.ts";
-import type { TauPaths } from "../config/paths.ts";
-import type { TauConfig } from "../config/config.ts";
-import type { Store } from "../store/mod.ts";
-import type { RunManager } from "../runner/run_manager.ts";
 import { bearerAuth, refuseKeysInUrl, requireScope } from "./auth.ts";
 import { keyRoutes } from "./key_routes.ts";
 import { pipelineRoutes } from "./pipelines.ts";
@@ -21,35 +17,12 @@ import { versionRoutes } from "./versions.ts";
 import { healRoutes } from "./heal.ts";
 import { aiRoutes } from "./ai.ts";
 import { serveMcp } from "./mcp.ts";
-import type { ConnectionRegistry } from "../connections/registry.ts";
+import type { ApiDeps } from "./deps.ts";
+
+import { MAX_BODY_BYTES } from "./_body.ts";
 import { VERSION } from "../version.ts";
-import { layersReport, NO_OS_BOUNDARY, type OsBoundary } from "../sandbox/os_boundary.ts";
+import { layersReport, NO_OS_BOUNDARY } from "../sandbox/os_boundary.ts";
 import { configuredLimits } from "../sandbox/limits.ts";
-
-export interface ApiDeps {
-  store: Store;
-  runs: RunManager;
-  /** Told when a schedule changes, so it is re-read at once. */
-  scheduler: { poke(): void };
-  paths: TauPaths;
-  config: TauConfig;
-  /**
-   * SHA-256 hex digests of the admin keys (`$TAU_HOME/api_key`, `[auth] api_key`); the keys
-   * themselves are not kept. Other keys are looked up in the store.
-   */
-  adminKeyDigests: readonly string[];
-  /** With the tau.toml they came from, which `tau status` names. */
-  connections: ConnectionRegistry;
-  daemon: { pid: number; host: string; port: number; startedAt: Date };
-  /** Layer 3 as detected at start. @default {none} */
-  boundary?: OsBoundary;
-  /** What this process does (`taud --role`). @default {all three} */
-  roles?: string[];
-  /** Workers' lease, for telling a lost worker from a live one. */
-  leaseMs?: number;
-}
-
-export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 export function createApp(deps: ApiDeps): Hono {
   const app = new Hono();
@@ -148,15 +121,4 @@ function sandboxStatus(deps: ApiDeps) {
     ceiling,
     deno: Deno.version.deno,
   };
-}
-
-/** Reads a JSON body, turning malformed JSON into a clear error. */
-export async function jsonBody(req: { text(): Promise<string> }): Promise<unknown> {
-  const text = await req.text();
-  if (text.trim() === "") return {};
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new TauError("invalid_request", "Request body is not valid JSON");
-  }
 }

@@ -11,7 +11,8 @@ import { tauPaths } from "../config/paths.ts";
 import { newRunId } from "../core/ids.ts";
 import type { RunManager } from "../runner/run_manager.ts";
 import { type Json, openStore, requirePipeline, type Store } from "../store/mod.ts";
-import { createApp, MAX_BODY_BYTES } from "./app.ts";
+import { createApp } from "./app.ts";
+import { MAX_BODY_BYTES } from "./_body.ts";
 import { findRule, ROUTE_SCOPES } from "./auth.ts";
 import { adminKeyDigests, hashApiKey } from "./keys.ts";
 

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { TauError } from "../core/errors.ts";
 import { publicView } from "../connections/registry.ts";
 import { testConnection } from "../connections/test_connection.ts";
-import type { ApiDeps } from "./app.ts";
+import type { ApiDeps } from "./deps.ts";
 
 export function connectionRoutes({ connections, paths, boundary }: ApiDeps): Hono {
   const app = new Hono();

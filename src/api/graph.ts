@@ -7,7 +7,8 @@ import { buildGraph, checkDependencies, levels, mermaid, reachable } from "../sc
 import { checkSchedule } from "../scheduler/declarations.ts";
 import { nextFireOf } from "../scheduler/scheduler.ts";
 import { requirePipeline, type ScheduleRecord } from "../store/mod.ts";
-import { type ApiDeps, jsonBody } from "./app.ts";
+import type { ApiDeps } from "./deps.ts";
+import { jsonBody } from "./_body.ts";
 import { parseBody } from "./runs.ts";
 
 const scheduleBody = z.strictObject({

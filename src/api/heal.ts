@@ -4,7 +4,8 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { type ApiDeps, jsonBody } from "./app.ts";
+import type { ApiDeps } from "./deps.ts";
+import { jsonBody } from "./_body.ts";
 import { parseBody } from "./runs.ts";
 import { healReport } from "../heal/mod.ts";
 import { autoHeal } from "../heal/auto.ts";

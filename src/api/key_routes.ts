@@ -5,7 +5,8 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { TauError } from "../core/errors.ts";
-import { type ApiDeps, jsonBody } from "./app.ts";
+import type { ApiDeps } from "./deps.ts";
+import { jsonBody } from "./_body.ts";
 import { generateApiKey, isScope, SCOPES } from "./keys.ts";
 import { parseBody } from "./runs.ts";
 

@@ -7,7 +7,8 @@ import type { Context, Hono } from "hono";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { type Client, RemoteError } from "../cli/client.ts";
 import { createMcpServer } from "../mcp/server.ts";
-import { MAX_BODY_BYTES } from "./app.ts";
+import { COMMANDS } from "../cli/commands.ts";
+import { MAX_BODY_BYTES } from "./_body.ts";
 
 /** The API of `app` called in-process, with the caller's own Authorization header. */
 function inProcessClient(app: Hono, authorization: string, origin: string): Client {
@@ -34,7 +35,7 @@ function inProcessClient(app: Hono, authorization: string, origin: string): Clie
 export async function serveMcp(c: Context, app: Hono): Promise<Response> {
   const origin = new URL(c.req.url).origin;
   const client = inProcessClient(app, c.req.header("authorization")!, origin);
-  const server = createMcpServer(client, c.get("principal").scope);
+  const server = createMcpServer(client, c.get("principal").scope, COMMANDS);
   const transport = new WebStandardStreamableHTTPServerTransport({
     sessionIdGenerator: undefined,
     enableJsonResponse: true,

@@ -6,7 +6,7 @@ import { type Context, Hono } from "hono";
 import type { z } from "zod";
 import { TauError } from "../core/errors.ts";
 import type { RunRecord, Store } from "../store/mod.ts";
-import type { ApiDeps } from "./app.ts";
+import type { ApiDeps } from "./deps.ts";
 import { logView, runBrief, runDetail, runSummary } from "./views.ts";
 import { buildGraph } from "../scheduler/dag.ts";
 import { logicalRunState } from "../scheduler/logical_run.ts";

@@ -9,7 +9,8 @@ import { type PipelineRecord, type PipelineVersion, requirePipeline } from "../s
 import { configuredLimits } from "../sandbox/limits.ts";
 import { rollbackPipeline } from "../deploy/rollback.ts";
 import { codeDiff, permissionDiff, permissionSummary } from "../deploy/version_diff.ts";
-import { type ApiDeps, jsonBody } from "./app.ts";
+import type { ApiDeps } from "./deps.ts";
+import { jsonBody } from "./_body.ts";
 import { parseBody } from "./runs.ts";
 
 const rollbackBody = z.strictObject({ to: z.number().int().positive().optional() });

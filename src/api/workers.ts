@@ -7,7 +7,8 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { WorkerRecord } from "../store/mod.ts";
-import { type ApiDeps, jsonBody } from "./app.ts";
+import type { ApiDeps } from "./deps.ts";
+import { jsonBody } from "./_body.ts";
 import { parseBody } from "./runs.ts";
 import { DEFAULT_LEASE_MS } from "../runner/run_manager.ts";
 

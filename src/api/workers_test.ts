@@ -1,6 +1,6 @@
 import { assertEquals } from "../../tests/helpers/assert.ts";
 import { openStore } from "../store/mod.ts";
-import type { ApiDeps } from "./app.ts";
+import type { ApiDeps } from "./deps.ts";
 import { workerRoutes } from "./workers.ts";
 
 Deno.test("workers: the earlier Tau's register call records a worker; lost ones show as lost", async () => {

@@ -3,7 +3,7 @@ import { basename, relative, resolve } from "node:path";
 import { TauError } from "../core/errors.ts";
 import { exists } from "../core/fs.ts";
 import type { Client } from "./client.ts";
-import type { CommandSpec } from "./commands.ts";
+import type { CommandSpec } from "./spec.ts";
 
 const WAIT_SLICE_MS = 25_000;
 

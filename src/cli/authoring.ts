@@ -9,7 +9,7 @@ import { exists } from "../core/fs.ts";
 import { SDK_DIR } from "../config/paths.ts";
 import { approvedImports } from "../sandbox/npm_cache.ts";
 import { RemoteError } from "./client.ts";
-import type { CommandSpec } from "./commands.ts";
+import type { CommandSpec } from "./spec.ts";
 
 /** What `tau deploy` and `tau check` send: the file's text, its name and where it lives. */
 export async function pipelineFileBody(file: string, flags: Record<string, unknown>) {

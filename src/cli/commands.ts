@@ -2,25 +2,12 @@
 import { TauError } from "../core/errors.ts";
 import { VERSION } from "../version.ts";
 import type { Client } from "./client.ts";
+import type { CommandSpec } from "./spec.ts";
 import { AUTHORING_COMMANDS, localPaths, pipelineFileBody } from "./authoring.ts";
 import { AI_COMMANDS } from "./ai.ts";
 import { HEAL_COMMAND, HEALS_COMMAND } from "./heal.ts";
 import { GUIDE_COMMAND } from "./guide.ts";
 import { VERSION_COMMANDS } from "./versions.ts";
-
-export interface CommandSpec {
-  usage: string;
-  description: string;
-  options?: Record<string, { type: "string" | "boolean"; multiple?: boolean }>;
-  run(
-    ctx: { client: () => Promise<Client>; args: string[]; flags: Record<string, unknown> },
-  ): Promise<unknown>;
-  /**
-   * Whether the printed document reports success; false makes the CLI exit 1 although it
-   * printed the document (a waited run that failed). Absent: every document is a success.
-   */
-  succeeded?(output: unknown, flags: Record<string, unknown>): boolean;
-}
 
 const WAIT_SLICE_MS = 25_000;
 
@@ -453,13 +440,13 @@ export const COMMANDS: Record<string, CommandSpec> = {
     usage: "tau mcp",
     description: "Serve Tau's tools, resources and prompts to an agent host over MCP on stdio " +
       "(for the daemon's key: the local one, or TAU_HOST + TAU_API_KEY)",
-    async run({ args }) {
+    async run({ args, commands }) {
       if (args.length > 0) {
         throw new TauError("invalid_params", "Unexpected argument", { hint: "usage: tau mcp" });
       }
-      // Loaded here: the MCP SDK is not needed by any other command (and imports this table).
+      // Loaded here: no other command needs the MCP SDK.
       const { serveStdio } = await import("../mcp/stdio.ts");
-      await serveStdio();
+      await serveStdio(commands);
       // stdout carried the protocol: nothing more may be printed on it.
       Deno.exit(0);
     },

@@ -1,7 +1,7 @@
 /** `tau guide`: the guide for agents, as markdown (or `{ "guide" }` with --json). */
 import { agentGuide } from "../guide/mod.ts";
 import { TauError } from "../core/errors.ts";
-import type { CommandSpec } from "./commands.ts";
+import type { CommandSpec } from "./spec.ts";
 import { RawText } from "./raw_text.ts";
 
 export const GUIDE_COMMAND: CommandSpec = {
@@ -9,11 +9,11 @@ export const GUIDE_COMMAND: CommandSpec = {
   description: "The guide for agents, as markdown: the loop, the pipeline file and ctx API, " +
     "the sandbox's rules, every command, every error and what to do about it (needs no daemon)",
   options: { json: { type: "boolean" } },
-  async run({ args, flags }) {
+  async run({ args, flags, commands }) {
     if (args.length > 0) {
       throw new TauError("invalid_params", "Unexpected argument", { hint: `usage: ${this.usage}` });
     }
-    const guide = await agentGuide();
+    const guide = await agentGuide(commands);
     return flags.json ? { guide } : new RawText(guide);
   },
 };

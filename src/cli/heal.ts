@@ -5,7 +5,7 @@
  */
 import { TauError } from "../core/errors.ts";
 import type { Client } from "./client.ts";
-import type { CommandSpec } from "./commands.ts";
+import type { CommandSpec } from "./spec.ts";
 
 const USAGE = "tau heal <name> [--run ID] [--auto [--allow-permission-changes] [--dry-run]]";
 

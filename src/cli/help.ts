@@ -4,7 +4,7 @@
  * holds these flags to the commands' own options, so neither can change alone.
  */
 import { TauError } from "../core/errors.ts";
-import type { CommandSpec } from "./commands.ts";
+import type { CommandSpec } from "./spec.ts";
 import { nearest } from "./flags.ts";
 
 export interface CommandDoc {

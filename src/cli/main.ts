@@ -20,7 +20,12 @@ export async function main(argv: string[]): Promise<{ output: unknown; code: num
   if (!spec) throw unknownTopic(name, COMMANDS);
   if (wantsHelp(rest)) return { output: commandHelp(name, spec), code: 0 };
   const { positionals, values } = parseFlags(name, spec, rest);
-  const output = await spec.run({ client: () => connect(), args: positionals, flags: values });
+  const output = await spec.run({
+    client: () => connect(),
+    args: positionals,
+    flags: values,
+    commands: COMMANDS,
+  });
   return { output, code: spec.succeeded && !spec.succeeded(output, values) ? 1 : 0 };
 }
 

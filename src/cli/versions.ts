@@ -1,6 +1,6 @@
 /** `tau versions`, `tau diff` and `tau rollback`: a pipeline's versions, compared and undone. */
 import { TauError } from "../core/errors.ts";
-import type { CommandSpec } from "./commands.ts";
+import type { CommandSpec } from "./spec.ts";
 
 const enc = encodeURIComponent;
 

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { join, resolve } from "node:path";
 import { exists } from "../core/fs.ts";
 import { TauError } from "../core/errors.ts";
-import { duration, timezone } from "../metadata/schema.ts";
+import { duration, timezone } from "../core/validators.ts";
 import { parseConnections } from "../connections/registry.ts";
 import { keyLine } from "./toml_lines.ts";
 import { aiSchema } from "../ai/config.ts";

@@ -4,7 +4,7 @@
  * what to do about it, all rendered from the code so that it covers everything and cannot
  * drift (tests/guide_test.ts holds it to the lists it is made from).
  */
-import type { CommandSpec } from "../cli/commands.ts";
+import type { CommandSpec } from "../cli/spec.ts";
 import { type Entry, sdkHelp } from "../cli/help_sdk.ts";
 import { code, entrySection, memberItem, prose } from "./markdown.ts";
 import { commandsSection, errorsSection, exitCodesSection } from "./reference.ts";
@@ -104,12 +104,12 @@ export function renderGuide({ commands, sdk }: GuideSources): string {
   ].join("\n\n") + "\n";
 }
 
-/** The guide for agents, as markdown, from the command table and the SDK as they are. */
-export async function agentGuide(): Promise<string> {
-  // Loaded here, not imported at the top: the command table holds `tau guide`, which loads
-  // this module, so a static import would make the two import each other.
-  const { COMMANDS } = await import("../cli/commands.ts");
-  return renderGuide({ commands: COMMANDS, sdk: await loadSdkDocs() });
+/**
+ * The guide for agents, as markdown, from the command table and the SDK as they are. The table
+ * is passed in (`tau guide` is in it: importing it here would make the two import each other).
+ */
+export async function agentGuide(commands: Record<string, CommandSpec>): Promise<string> {
+  return renderGuide({ commands, sdk: await loadSdkDocs() });
 }
 
 /** What AGENTS.md puts before the guide: working with Tau from a checkout of its repository. */
@@ -138,6 +138,6 @@ For agents working in a checkout of this repository. Everything below the line i
 ---`;
 
 /** AGENTS.md: the checkout header, then the guide. */
-export async function agentsMarkdown(): Promise<string> {
-  return `${AGENTS_HEADER}\n\n${await agentGuide()}`;
+export async function agentsMarkdown(commands: Record<string, CommandSpec>): Promise<string> {
+  return `${AGENTS_HEADER}\n\n${await agentGuide(commands)}`;
 }

@@ -3,7 +3,7 @@
  * its help (usage, flags, output, exit rule, example), the exit codes, and every error code and
  * run error kind with its meaning and what to do about it.
  */
-import type { CommandSpec } from "../cli/commands.ts";
+import type { CommandSpec } from "../cli/spec.ts";
 import { commandHelp, EXIT_CODES, overview } from "../cli/help.ts";
 import { ERROR_CODES } from "../core/error_codes.ts";
 import { ERROR_STATUS } from "../core/errors.ts";

@@ -17,6 +17,7 @@ import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { agentGuide, GUIDE_DESCRIPTION } from "./guide.ts";
+import { COMMANDS } from "../cli/commands.ts";
 
 export interface SetupOptions {
   /** Claude Code's settings folder (`CLAUDE_CONFIG_DIR`, else `~/.claude`). */
@@ -142,7 +143,10 @@ export async function setupAgent(options: SetupOptions): Promise<SetupReport> {
   const path = join(options.configDir, "skills", "tau", "SKILL.md");
   let skill: SkillReport;
   try {
-    skill = await installSkill(path, skillText(await (options.guide ?? agentGuide)()));
+    skill = await installSkill(
+      path,
+      skillText(await (options.guide ?? (() => agentGuide(COMMANDS)))()),
+    );
   } catch (err) {
     skill = { status: "failed", path, error: message(err) };
   }

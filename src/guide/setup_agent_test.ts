@@ -4,6 +4,7 @@
  */
 import { assertEquals, assertMatch } from "../../tests/helpers/assert.ts";
 import { agentGuide, GUIDE_DESCRIPTION } from "./guide.ts";
+import { COMMANDS } from "../cli/commands.ts";
 import { setupAgent, type SetupOptions, skillText } from "./setup_agent.ts";
 
 const SCRIPT = new URL("./setup_agent.ts", import.meta.url).pathname;
@@ -183,7 +184,7 @@ Deno.test("the script install.sh runs: the real guide, HOME's .claude, claude fr
   assertEquals(report.skill.status, "written");
   assertEquals(report.mcp.status, "added");
   const skill = await Deno.readTextFile(`${s.dir}/.claude/skills/tau/SKILL.md`);
-  assertEquals(skill, skillText(await agentGuide()));
+  assertEquals(skill, skillText(await agentGuide(COMMANDS)));
   assertEquals(await s.calls(), ["mcp get tau", ADD]);
   await Deno.remove(s.dir, { recursive: true });
 });

@@ -7,6 +7,7 @@ import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/serv
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { Variables } from "@modelcontextprotocol/sdk/shared/uriTemplate.js";
 import type { Client } from "../cli/client.ts";
+import type { CommandSpec } from "../cli/spec.ts";
 import { agentGuide } from "../guide/guide.ts";
 import { bounded } from "./bounds.ts";
 import { errorDocument } from "./errors.ts";
@@ -24,7 +25,11 @@ async function reading<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-export function registerResources(server: McpServer, client: Client): void {
+export function registerResources(
+  server: McpServer,
+  client: Client,
+  commands: Record<string, CommandSpec>,
+): void {
   server.registerResource(
     "guide",
     "tau://guide",
@@ -35,7 +40,7 @@ export function registerResources(server: McpServer, client: Client): void {
       mimeType: "text/markdown",
     },
     async (uri: URL) => ({
-      contents: [{ uri: uri.href, mimeType: "text/markdown", text: await agentGuide() }],
+      contents: [{ uri: uri.href, mimeType: "text/markdown", text: await agentGuide(commands) }],
     }),
   );
 

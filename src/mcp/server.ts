@@ -12,7 +12,8 @@ import type { ApiKeyScope } from "../store/mod.ts";
 import { VERSION } from "../version.ts";
 import { bounded } from "./bounds.ts";
 import { errorDocument } from "./errors.ts";
-import { TOOLS, type ToolSpec } from "./tools.ts";
+import { type ToolContext, TOOLS, type ToolSpec } from "./tools.ts";
+import type { CommandSpec } from "../cli/spec.ts";
 import { registerResources } from "./resources.ts";
 import { registerPrompts } from "./prompts.ts";
 
@@ -35,12 +36,12 @@ export function toolsFor(scope: ApiKeyScope): [string, ToolSpec, z.ZodRawShape][
 async function callTool(
   spec: ToolSpec,
   name: string,
-  client: Client,
+  ctx: ToolContext,
   input: unknown,
 ): Promise<CallToolResult> {
   try {
     const result = bounded(
-      await spec.call(client, input ?? {}),
+      await spec.call(ctx, input ?? {}),
       name === "inspect"
         ? "call inspect with brief: true, and read the logs with the logs tool"
         : "ask for less: a smaller limit, or brief: true where the tool takes it",
@@ -57,7 +58,12 @@ async function callTool(
   }
 }
 
-export function createMcpServer(client: Client, scope: ApiKeyScope): McpServer {
+/** The server for one key: `client` calls the API with it; `commands` is the CLI's table. */
+export function createMcpServer(
+  client: Client,
+  scope: ApiKeyScope,
+  commands: Record<string, CommandSpec>,
+): McpServer {
   const server = new McpServer(
     { name: "tau", version: VERSION },
     {
@@ -72,7 +78,7 @@ export function createMcpServer(client: Client, scope: ApiKeyScope): McpServer {
     server.registerTool(
       name,
       {
-        description: spec.description,
+        description: spec.description ?? commands[name]!.description,
         // Strict: an input the key may not send is refused, never silently dropped.
         inputSchema: z.strictObject(inputs),
         outputSchema: z.looseObject(spec.output),
@@ -83,10 +89,10 @@ export function createMcpServer(client: Client, scope: ApiKeyScope): McpServer {
           openWorldHint: name === "run" || name === "create" || name === "heal",
         },
       },
-      (input: unknown) => callTool(spec, name, client, input),
+      (input: unknown) => callTool(spec, name, { client, commands }, input),
     );
   }
-  registerResources(server, client);
+  registerResources(server, client, commands);
   registerPrompts(server);
   return server;
 }

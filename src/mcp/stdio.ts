@@ -6,13 +6,14 @@
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { connect } from "../cli/client.ts";
 import type { ApiKeyScope } from "../store/mod.ts";
+import type { CommandSpec } from "../cli/spec.ts";
 import { createMcpServer } from "./server.ts";
 
-export async function serveStdio(): Promise<void> {
+export async function serveStdio(commands: Record<string, CommandSpec>): Promise<void> {
   const client = await connect();
   // Before serving: an unreachable daemon or a bad key is the command's error, as JSON.
   const { scope } = await client.request("GET", "/whoami") as { scope: ApiKeyScope };
-  const server = createMcpServer(client, scope);
+  const server = createMcpServer(client, scope, commands);
   const transport = new StdioServerTransport();
   const closed = new Promise<void>((resolve) => (transport.onclose = () => resolve()));
   await server.connect(transport);

@@ -7,12 +7,19 @@
 import { z } from "zod";
 import { TauError } from "../core/errors.ts";
 import type { Client } from "../cli/client.ts";
-import { COMMANDS } from "../cli/commands.ts";
+import type { CommandSpec } from "../cli/spec.ts";
 import type { ApiKeyScope } from "../store/mod.ts";
 import { fitPrefix, PAGING_RESERVE } from "./bounds.ts";
 
+/** What a tool is called with: the client (with the caller's key) and the CLI's commands. */
+export interface ToolContext {
+  client: Client;
+  commands: Record<string, CommandSpec>;
+}
+
 export interface ToolSpec {
-  description: string;
+  /** @default {the CLI command's description} */
+  description?: string;
   /** The least scope the tool is of use to. */
   scope: ApiKeyScope;
   input: z.ZodRawShape;
@@ -25,21 +32,22 @@ export interface ToolSpec {
   destructive?: boolean;
   idempotent?: boolean;
   // deno-lint-ignore no-explicit-any
-  call(client: Client, input: any): Promise<Record<string, unknown>>;
+  call(ctx: ToolContext, input: any): Promise<Record<string, unknown>>;
 }
 
-/** Runs the CLI command `name` with these positionals and flags, through `client`. */
+/** Runs the CLI command `name` with these positionals and flags, through the tool's client. */
 async function cli(
-  client: Client,
+  { client, commands }: ToolContext,
   name: string,
   args: (string | undefined)[],
   flags: Record<string, unknown> = {},
 ): Promise<Record<string, unknown>> {
   const defined = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
-  return await COMMANDS[name]!.run({
+  return await commands[name]!.run({
     client: () => Promise.resolve(client),
     args: args.filter((a): a is string => a !== undefined),
     flags: defined,
+    commands,
   }) as Record<string, unknown>;
 }
 
@@ -107,7 +115,7 @@ function page<T>(
  * command's own name), fetched `after + limit + 1` deep and sliced.
  */
 async function cliPage(
-  client: Client,
+  ctx: ToolContext,
   command: "runs" | "errors",
   args: string[],
   flags: (count: number) => Record<string, unknown>,
@@ -117,7 +125,7 @@ async function cliPage(
   const from = input.after ?? 0;
   const size = input.limit ?? fallback;
   const depth = Math.min(from + size + 1, PAGE_MAX);
-  const { [command]: list, ...rest } = await cli(client, command, args, flags(depth));
+  const { [command]: list, ...rest } = await cli(ctx, command, args, flags(depth));
   const items = list as unknown[];
   const slice = items.slice(from, from + size);
   const more = items.length > from + size || (depth === PAGE_MAX && items.length === depth);
@@ -138,28 +146,24 @@ const paging = {
 
 export const TOOLS: Record<string, ToolSpec> = {
   status: {
-    description: COMMANDS.status!.description,
     scope: "read",
     input: {},
     output: { status: z.string(), version: z.string(), store: z.string(), roles: list },
     call: (c) => cli(c, "status", []),
   },
   list: {
-    description: COMMANDS.list!.description,
     scope: "read",
     input: {},
     output: { pipelines: list, count: z.number() },
     call: (c) => cli(c, "list", []),
   },
   show: {
-    description: COMMANDS.show!.description,
     scope: "read",
     input: { name },
     output: { name: z.string(), current_version: z.number(), permissions: z.unknown() },
     call: (c, i) => cli(c, "show", [i.name]),
   },
   code: {
-    description: COMMANDS.code!.description,
     scope: "read",
     input: { name, version: z.number().int().min(1).optional() },
     output: { pipeline: z.string(), version: z.number(), code: z.string() },
@@ -172,7 +176,7 @@ export const TOOLS: Record<string, ToolSpec> = {
     input: fileInput,
     output: { ok: z.boolean(), pipeline: z.string(), deploy: z.string() },
     readOnly: true,
-    call: async (c, i) => await c.request("POST", "/pipelines/check", fileBody(i)) as never,
+    call: async (c, i) => await c.client.request("POST", "/pipelines/check", fileBody(i)) as never,
   },
   deploy: {
     description: "Validate a pipeline file's text and deploy it as a new version",
@@ -180,10 +184,9 @@ export const TOOLS: Record<string, ToolSpec> = {
     input: fileInput,
     output: { deployed: z.string(), version: z.number(), unchanged: z.boolean() },
     idempotent: true,
-    call: async (c, i) => await c.request("POST", "/pipelines", fileBody(i)) as never,
+    call: async (c, i) => await c.client.request("POST", "/pipelines", fileBody(i)) as never,
   },
   undeploy: {
-    description: COMMANDS.undeploy!.description,
     scope: "admin",
     input: { name, force: z.boolean().optional() },
     output: { undeployed: z.string() },
@@ -218,7 +221,6 @@ export const TOOLS: Record<string, ToolSpec> = {
       cliPage(c, "runs", [i.name], (n) => ({ last: String(n), brief: i.brief }), i, 10),
   },
   inspect: {
-    description: COMMANDS.inspect!.description,
     scope: "read",
     input: { name, run_id: runId.optional(), brief: z.boolean().optional() },
     output: { selected: z.string(), run_id: z.string(), status: z.string() },
@@ -237,11 +239,11 @@ export const TOOLS: Record<string, ToolSpec> = {
     output: { run_id: z.string(), status: z.string(), logs: list, ...paging },
     call: async (c, i) => {
       const id = i.run_id ??
-        (await c.request("GET", `/pipelines/${enc(i.name)}/runs/last`) as { run_id: string })
+        (await c.client.request("GET", `/pipelines/${enc(i.name)}/runs/last`) as { run_id: string })
           .run_id;
       const size = i.limit ?? 500;
       const query = `limit=${size + 1}${i.after !== undefined ? `&after=${i.after}` : ""}`;
-      const { logs, ...rest } = await c.request("GET", `/runs/${enc(id)}/logs?${query}`) as {
+      const { logs, ...rest } = await c.client.request("GET", `/runs/${enc(id)}/logs?${query}`) as {
         pipeline: string;
         logs: { seq: number }[];
       };
@@ -287,7 +289,6 @@ export const TOOLS: Record<string, ToolSpec> = {
       ),
   },
   cancel: {
-    description: COMMANDS.cancel!.description,
     scope: "operate",
     input: { run_id: runId },
     output: { run_id: z.string(), status: z.string() },
@@ -317,7 +318,6 @@ export const TOOLS: Record<string, ToolSpec> = {
       }),
   },
   dag: {
-    description: COMMANDS.dag!.description,
     scope: "read",
     input: {},
     output: { nodes: list, edges: list, levels: list, mermaid: z.string() },
@@ -342,14 +342,12 @@ export const TOOLS: Record<string, ToolSpec> = {
     call: (c, i) => cli(c, "connections", [], { test: i.test }),
   },
   versions: {
-    description: COMMANDS.versions!.description,
     scope: "read",
     input: { name },
     output: { pipeline: z.string(), current_version: z.number(), versions: list },
     call: (c, i) => cli(c, "versions", [i.name]),
   },
   diff: {
-    description: COMMANDS.diff!.description,
     scope: "read",
     input: { name, from: z.number().int().min(1), to: z.number().int().min(1).optional() },
     output: { pipeline: z.string(), diff: z.string(), permissions: z.unknown() },
@@ -357,7 +355,6 @@ export const TOOLS: Record<string, ToolSpec> = {
       cli(c, "diff", [i.name, String(i.from), i.to === undefined ? undefined : String(i.to)]),
   },
   rollback: {
-    description: COMMANDS.rollback!.description,
     scope: "operate",
     input: { name, to: z.number().int().min(1).optional() },
     output: { pipeline: z.string(), version: z.number(), rolled_back_to: z.number() },
@@ -388,7 +385,6 @@ export const TOOLS: Record<string, ToolSpec> = {
       }),
   },
   heals: {
-    description: COMMANDS.heals!.description,
     scope: "read",
     input: { name, limit: limit(20) },
     output: { pipeline: z.string(), heals: list },
@@ -408,10 +404,9 @@ export const TOOLS: Record<string, ToolSpec> = {
     },
     elevated: { deploy: "admin" },
     output: { name: z.string().nullable(), code: z.string().nullable(), attempts: list },
-    call: async (c, i) => await c.request("POST", "/create", i) as never,
+    call: async (c, i) => await c.client.request("POST", "/create", i) as never,
   },
   workers: {
-    description: COMMANDS.workers!.description,
     scope: "read",
     input: {},
     output: { workers: list, count: z.number() },

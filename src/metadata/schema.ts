@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { specError } from "../scheduler/fire_times.ts";
 import { parseDuration } from "../core/duration.ts";
+import { duration, timezone } from "../core/validators.ts";
 import type { DeclaredLimits } from "../sandbox/limits.ts";
 
 const NAME = /^[a-zA-Z][a-zA-Z0-9_-]{0,62}$/;
@@ -28,23 +29,6 @@ export function cronError(expression: string): string | undefined {
 export const cronExpression = z.string().superRefine((value, ctx) => {
   const error = cronError(value);
   if (error) ctx.addIssue({ code: "custom", message: error });
-});
-
-/** An IANA time zone name that Intl knows. */
-export const timezone = z.string().refine((tz) => timezoneError(tz) === undefined, {
-  message: 'unknown time zone: use an IANA name such as "Europe/Berlin"',
-});
-
-/** A duration: seconds as a number, or text such as "30s", "10m", "2h". */
-export const duration = z.union([z.string(), z.number()]).superRefine((value, ctx) => {
-  if (parseDuration(value) === undefined) {
-    ctx.addIssue({
-      code: "custom",
-      message: `invalid duration ${
-        JSON.stringify(value)
-      }: use a number of seconds or e.g. "30s", "10m", "2h"`,
-    });
-  }
 });
 
 const unique = <T extends z.ZodType<string>>(item: T) =>
@@ -95,16 +79,6 @@ export const pipelineConfigSchema = z.strictObject({
   message: "declare either schedule or every, not both",
   path: ["schedule"],
 });
-
-/** An error message for a time zone Intl does not know, or undefined. */
-export function timezoneError(timezone: string): string | undefined {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: timezone });
-    return undefined;
-  } catch {
-    return `unknown time zone ${JSON.stringify(timezone)}`;
-  }
-}
 
 export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;
 

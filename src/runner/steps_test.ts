@@ -1,6 +1,6 @@
 import { assertEquals } from "../../tests/helpers/assert.ts";
 import { openStore, type Store } from "../store/mod.ts";
-import { seedRun } from "../store/store_contract.ts";
+import { seedRun } from "../../tests/store/store_contract.ts";
 import { systemErrors } from "./classify.ts";
 import { makeRedactor } from "./redact.ts";
 import { closeAbandonedSteps, Steps } from "./steps.ts";

@@ -6,7 +6,8 @@
  * unchanged declarations never undoes a `tau schedule` — nor resets a schedule's tick count.
  */
 import { TauError } from "../core/errors.ts";
-import { type PipelineMetadata, timezoneError } from "../metadata/schema.ts";
+import type { PipelineMetadata } from "../metadata/schema.ts";
+import { timezoneError } from "../core/validators.ts";
 import type { ScheduleInput, Store } from "../store/mod.ts";
 import { checkDependencies } from "./dag.ts";
 import { specError } from "./fire_times.ts";

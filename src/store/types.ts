@@ -1,7 +1,8 @@
 /**
  * The metadata store contract. Records are snake_case because they are the wire shape the
  * CLI and API print. SQLite and PostgreSQL implement the same interface (and pass the same
- * tests, `store_contract.ts`), so nothing outside `src/store/` may depend on the engine.
+ * tests, `tests/store/store_contract.ts`), so nothing outside `src/store/` may depend on the
+ * engine.
  */
 
 export type RunStatus =

@@ -2,7 +2,7 @@
  * The contract of versions (sources, candidates, promotion), run diagnoses and heals,
  * registered per engine beside `store_contract.ts`.
  */
-import { assert, assertEquals } from "../../tests/helpers/assert.ts";
+import { assert, assertEquals } from "../helpers/assert.ts";
 import {
   type ContractEngine,
   deployInput,
@@ -10,7 +10,7 @@ import {
   type StoreTarget,
   withStore,
 } from "./store_contract.ts";
-import type { NewVersion, Store } from "./types.ts";
+import type { NewVersion, Store } from "../../src/store/types.ts";
 
 function candidate(overrides: Partial<NewVersion> = {}): NewVersion {
   return {

@@ -6,8 +6,15 @@
  * the engine's own file.
  */
 
-import { assert, assertEquals, assertMatch } from "../../tests/helpers/assert.ts";
-import type { DeployInput, LogRecord, NewRun, RunError, StepRecord, Store } from "./types.ts";
+import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
+import type {
+  DeployInput,
+  LogRecord,
+  NewRun,
+  RunError,
+  StepRecord,
+  Store,
+} from "../../src/store/types.ts";
 
 /** A fresh database for one test. */
 export interface StoreTarget {

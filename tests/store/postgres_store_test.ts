@@ -8,14 +8,14 @@
  */
 
 import postgres from "postgres";
-import { assert, assertEquals } from "../../../tests/helpers/assert.ts";
-import { openStore, type Store } from "../mod.ts";
-import { deployInput, log, newRun, storeContract, type StoreTarget } from "../store_contract.ts";
-import { queueContract } from "../queue_contract.ts";
-import { versionsContract } from "../versions_contract.ts";
-import { MIGRATIONS as SQLITE_MIGRATIONS } from "../sqlite/migrations.ts";
-import { MIGRATIONS } from "./migrations.ts";
-import { PostgresStore } from "./postgres_store.ts";
+import { assert, assertEquals } from "../helpers/assert.ts";
+import { openStore, type Store } from "../../src/store/mod.ts";
+import { deployInput, log, newRun, storeContract, type StoreTarget } from "./store_contract.ts";
+import { queueContract } from "./queue_contract.ts";
+import { versionsContract } from "./versions_contract.ts";
+import { MIGRATIONS as SQLITE_MIGRATIONS } from "../../src/store/sqlite/migrations.ts";
+import { MIGRATIONS } from "../../src/store/postgres/migrations.ts";
+import { PostgresStore } from "../../src/store/postgres/postgres_store.ts";
 
 const CONFIGURED = Deno.env.get("TAU_TEST_DATABASE_URL");
 const BASE_URL = CONFIGURED ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -123,7 +123,7 @@ pgTest("three stores migrating an empty schema at once apply each migration once
 pgTest("several processes opening an empty schema at once all succeed", async () => {
   const target = await pgTarget();
   try {
-    const mod = new URL("../mod.ts", import.meta.url).href;
+    const mod = new URL("../../src/store/mod.ts", import.meta.url).href;
     const code = `
       import { openStore } from ${JSON.stringify(mod)};
       const store = await openStore({ url: ${JSON.stringify(target.url)}, max: 1 });

@@ -1,10 +1,10 @@
-import { assertEquals } from "../../../tests/helpers/assert.ts";
+import { assertEquals } from "../helpers/assert.ts";
 import { DatabaseSync } from "node:sqlite";
-import { openStore } from "../mod.ts";
-import { storeContract, type StoreTarget, withStore } from "../store_contract.ts";
-import { queueContract } from "../queue_contract.ts";
-import { versionsContract } from "../versions_contract.ts";
-import { MIGRATIONS } from "./migrations.ts";
+import { openStore } from "../../src/store/mod.ts";
+import { storeContract, type StoreTarget, withStore } from "./store_contract.ts";
+import { queueContract } from "./queue_contract.ts";
+import { versionsContract } from "./versions_contract.ts";
+import { MIGRATIONS } from "../../src/store/sqlite/migrations.ts";
 
 async function tempDbPath(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "tau_store_test_" });
@@ -49,7 +49,7 @@ Deno.test("sqlite: the database is in WAL mode", async () => {
 
 Deno.test("sqlite: several processes migrating one file at once all succeed", async () => {
   const path = await tempDbPath();
-  const mod = new URL("../mod.ts", import.meta.url).href;
+  const mod = new URL("../../src/store/mod.ts", import.meta.url).href;
   const code = `
     import { openStore } from ${JSON.stringify(mod)};
     const store = await openStore({ path: ${JSON.stringify(path)} });

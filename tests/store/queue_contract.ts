@@ -3,8 +3,8 @@
  * a lease, heartbeats, lost and handed-back runs, named leases. Several stores opened on one
  * database stand for several daemons.
  */
-import { assert, assertEquals } from "../../tests/helpers/assert.ts";
-import { fairOrder } from "../scheduler/admission.ts";
+import { assert, assertEquals } from "../helpers/assert.ts";
+import { fairOrder } from "../../src/scheduler/admission.ts";
 import {
   type ContractEngine,
   deployInput,
@@ -12,7 +12,7 @@ import {
   type StoreTarget,
   withStore,
 } from "./store_contract.ts";
-import type { ClaimRequest, RunRecord, Store } from "./types.ts";
+import type { ClaimRequest, RunRecord, Store } from "../../src/store/types.ts";
 
 const T0 = new Date("2026-01-01T00:00:00.000Z");
 const at = (ms: number) => new Date(T0.getTime() + ms);
