@@ -10,7 +10,7 @@ import type { WorkerRecord } from "../store/mod.ts";
 import type { ApiDeps } from "./deps.ts";
 import { jsonBody } from "./_body.ts";
 import { parseBody } from "./runs.ts";
-import { DEFAULT_LEASE_MS } from "../runner/run_manager.ts";
+import { DEFAULT_LEASE_MS } from "../runner/options.ts";
 
 const registerBody = z.object({
   worker_id: z.string().min(1).max(200),

@@ -6,102 +6,29 @@
 import { join } from "node:path";
 import { TauError } from "../core/errors.ts";
 import { newRunId } from "../core/ids.ts";
-import { type TauPaths, versionDir } from "../config/paths.ts";
-import { materializeVersion } from "../deploy/code_files.ts";
+import { versionDir } from "../config/paths.ts";
 import {
   effectiveMetadata,
   type PipelineMetadata,
   RUN_DEFAULTS,
   type RunDefaults,
 } from "../metadata/schema.ts";
-import type {
-  AttemptRecord,
-  Json,
-  NewRun,
-  PipelineRecord,
-  RunRecord,
-  RunStatus,
-  StepRecord,
-  Store,
-} from "../store/mod.ts";
+import type { Json, NewRun, PipelineRecord, RunRecord } from "../store/mod.ts";
 import { fairOrder } from "../scheduler/admission.ts";
-import { referAttempts, referSteps, requirePipeline, TERMINAL_STATUSES } from "../store/mod.ts";
-import { runAttempt } from "./attempt.ts";
+import { requirePipeline, TERMINAL_STATUSES } from "../store/mod.ts";
 import { closeAbandonedSteps } from "./steps.ts";
 import { systemErrors } from "./classify.ts";
-import { makeRedactor } from "./redact.ts";
 import { type ShownPermissions, showPermissions } from "./run_permissions.ts";
-import type { Connection } from "../connections/registry.ts";
-import { resolveConnections, type ResolvedConnections } from "../connections/resolve.ts";
-import { runRequests } from "../connections/run_requests.ts";
 import { effectiveLimits, NO_DECLARED_LIMITS, type RunLimits } from "../sandbox/limits.ts";
-import { NO_OS_BOUNDARY, type OsBoundary } from "../sandbox/os_boundary.ts";
 import { DEFAULT_LIMITS } from "../sandbox/permissions.ts";
-import { diagnosisOnFailure, type HealMode } from "../heal/mod.ts";
+import { executeRun } from "./execute.ts";
+import { failInternal, finishRun, type RunContext, storeDiagnosis } from "./finish.ts";
+import { DEFAULT_LEASE_MS, type RunManagerOptions, type RunRequest } from "./options.ts";
 
-export interface RunManagerOptions {
-  store: Store;
-  paths: TauPaths;
-  daemonPort: number;
-  /** The addresses the API listens on (denied to runs on its port). */
-  daemonAddresses?: string[];
-  /** `[sandbox]` defaults and ceilings. @default {DEFAULT_LIMITS for both} */
-  limits?: { defaults: RunLimits; ceiling: RunLimits };
-  /** Layer 3 as detected at start. @default {none} */
-  boundary?: OsBoundary;
-  /** Where declared secrets are read from. @default {Deno.env} */
-  env?: { get(name: string): string | undefined };
-  /** Named connections from tau.toml. @default {empty} */
-  connections?: Map<string, Connection>;
-  /** Called when a run could not be executed at all (a bug or a store failure). */
-  onError?: (runId: string, err: unknown) => void;
-  /** Retries and timeouts for pipelines that declare none (`[scheduler]`). */
-  defaults?: RunDefaults;
-  /** Runs executing at once, daemon-wide; the rest wait as `queued`. @default {10} */
-  maxConcurrent?: number;
-  /** Called once a run has reached its final status (the DAG cascade listens here). */
-  onFinished?: (run: RunRecord) => Promise<void>;
-  /** What a failed run gets when its pipeline declares no `heal` (`[ai] on_failure`). @default {"diagnose"} */
-  onFailure?: HealMode;
-  /** This process executes runs (role `worker`); otherwise it only queues them. @default {true} */
-  execute?: boolean;
-  /** Identifies this process in the queue (`runs.worker_id`, `tau workers`). */
-  workerId?: string;
-  /** Pools this worker serves (runs of a pipeline with `pool` need the tag). @default {[]} */
-  tags?: string[];
-  /** How long a claim holds without a heartbeat; heartbeats come every third of it. */
-  leaseMs?: number;
-}
-
-/** A claim lapses this long after the worker's last heartbeat. */
-export const DEFAULT_LEASE_MS = 15_000;
 /** How often a wait for a run another process executes looks at the store. */
 const WAIT_POLL_MS = 200;
 /** Queued runs are looked for at least this often, even without a queue notification. */
 const POLL_MS = 1_000;
-
-/** How a run comes to be: who asked, for which instant, and what it belongs to. */
-export interface RunRequest {
-  params?: Record<string, Json>;
-  /** `manual`, `schedule`, `dependency`, `api`… @default {"manual"} */
-  trigger?: string;
-  scheduled_at?: string | null;
-  /** The DAG execution the run belongs to. @default {`run:<its own id>`} */
-  logical_run?: string;
-  /** Trigger the pipelines downstream on success. @default {false} */
-  downstream?: boolean;
-  /** Wait until no other run of the pipeline is running. @default {false} */
-  exclusive?: boolean;
-  /** Record the run as `skipped` with this reason instead of queueing it. */
-  skipped?: RunRecord["error"];
-  /**
-   * Run this stored version (a heal's candidate replay) instead of the current one. Trusted
-   * callers only: the public run API never sets it. @default {the current version}
-   */
-  version?: number;
-}
-
-const MAX_BACKOFF_MS = 10 * 60 * 1000;
 
 export class RunManager {
   readonly #o: RunManagerOptions;
@@ -131,6 +58,18 @@ export class RunManager {
 
   get #guard() {
     return { worker_id: this.workerId };
+  }
+
+  /** What executing and finishing runs needs of this manager (runner/execute.ts, finish.ts). */
+  get #ctx(): RunContext {
+    return {
+      o: this.#o,
+      workerId: this.workerId,
+      done: this.#done,
+      reportError: (runId, err) => this.#reportError(runId, err),
+      limits: (metadata) => this.#limits(metadata),
+      effective: (metadata) => this.#effective(metadata),
+    };
   }
 
   /**
@@ -206,7 +145,7 @@ export class RunManager {
     const { requeued, failed } = await this.#o.store.recoverLostRuns(new Date());
     for (const run of failed) {
       if (run.error) await closeAbandonedSteps(this.#o.store, run.run_id, run.error);
-      await this.#storeDiagnosis(run);
+      await storeDiagnosis(this.#ctx, run);
       this.#done.dispatchEvent(new Event(run.run_id));
       await this.#o.onFinished?.(run).catch((err) => this.#reportError(run.run_id, err));
     }
@@ -341,7 +280,7 @@ export class RunManager {
       controller.abort("cancel");
       await this.waitFor(runId, 30_000);
     } else {
-      await this.#finish(run, "cancelled", null, systemErrors.cancelled(), run.attempts);
+      await finishRun(this.#ctx, run, "cancelled", null, systemErrors.cancelled(), run.attempts);
     }
     return (await this.#o.store.getRun(runId)) as RunRecord;
   }
@@ -387,7 +326,7 @@ export class RunManager {
       const attempts = run.attempts.map((a) =>
         a.status === "running" ? { ...a, status: "failed" as const, error } : a
       );
-      await this.#finish(run, "failed", null, error, attempts);
+      await finishRun(this.#ctx, run, "failed", null, error, attempts);
       failed.push(run.run_id);
     }
     await this.dispatch();
@@ -424,8 +363,8 @@ export class RunManager {
     const entry = { controller, pipeline, task: Promise.resolve() };
     this.#active.set(runId, entry);
     const task = (previous?.task ?? Promise.resolve())
-      .then(() => this.#execute(runId, controller))
-      .catch((err) => this.#failInternal(runId, err))
+      .then(() => executeRun(this.#ctx, runId, controller))
+      .catch((err) => failInternal(this.#ctx, runId, err))
       .finally(() => {
         if (this.#active.get(runId) === entry) this.#active.delete(runId);
         this.#tasks.delete(task);
@@ -434,270 +373,6 @@ export class RunManager {
     entry.task = task;
     this.#tasks.add(task);
   }
-
-  async #execute(runId: string, controller: AbortController): Promise<void> {
-    const { store, paths } = this.#o;
-    let run = await store.getRun(runId);
-    if (!run || run.status !== "running" || run.worker_id !== this.workerId) return;
-    const version = await store.getVersion(run.pipeline, run.version);
-    if (!version) {
-      await this.#finish(run, "failed", null, {
-        kind: "internal",
-        message: `Version ${run.version} of ${run.pipeline} is missing`,
-      }, run.attempts);
-      return;
-    }
-    const metadata = this.#effective(version.metadata);
-    const entry = await materializeVersion(paths, version);
-    const secretValues = readSecrets(metadata.secrets, this.#o.env ?? Deno.env);
-    const registry = this.#o.connections ?? new Map<string, Connection>();
-    let connections: ResolvedConnections;
-    try {
-      connections = await resolveConnections(metadata.connections, registry, paths.home);
-    } catch (err) {
-      const error = err instanceof TauError ? err : new TauError("invalid_config", String(err));
-      await this.#finish(run, "failed", null, {
-        kind: "unknown_connection",
-        message: error.message,
-        hint: error.hint ?? null,
-      }, run.attempts);
-      return;
-    }
-    const redact = makeRedactor([
-      ...Object.entries(secretValues),
-      ...connections.redact.map((value): [string, string] => ["connection", value]),
-    ]);
-    const lastSuccess = await store.lastSuccessfulRun(run.pipeline);
-    const limits = this.#limits(metadata);
-    const attempts: AttemptRecord[] = [...run.attempts];
-    const tail = await store.listLogs(runId, { tail: 1 });
-    let logSeq = (tail[0]?.seq ?? -1) + 1;
-    const startedAt = run.started_at ?? new Date().toISOString();
-    let last: { status: RunStatus; result: Json; error: RunRecord["error"] } = {
-      status: "failed",
-      result: null,
-      error: null,
-    };
-
-    for (let attempt = run.attempt + 1; attempt <= run.max_attempts; attempt++) {
-      const attemptStart = new Date();
-      const current: AttemptRecord = {
-        attempt,
-        status: "running",
-        started_at: attemptStart.toISOString(),
-        finished_at: null,
-        duration_ms: null,
-        error: null,
-      };
-      const started = await store.updateRun(runId, {
-        status: "running",
-        attempt,
-        started_at: startedAt,
-        attempts: [...attempts, current],
-      }, this.#guard);
-      if (!started) return; // taken from this worker (cancelled, or its lease lapsed)
-      run = started;
-      const outcome = await runAttempt(store, paths, {
-        runId,
-        attempt,
-        pipeline: run.pipeline,
-        filename: version.filename,
-        entry,
-        metadata,
-        params: run.params,
-        lastSuccessfulRun: lastSuccess?.finished_at ?? null,
-        secretValues,
-        redact,
-        firstLogSeq: logSeq,
-        daemonPort: this.#o.daemonPort,
-        daemonAddresses: this.#o.daemonAddresses,
-        limits,
-        boundary: this.#o.boundary ?? NO_OS_BOUNDARY,
-        signal: controller.signal,
-        onStart: (pid) =>
-          void store.updateRun(runId, { pid }, this.#guard)
-            .catch((err) => this.#reportError(runId, err)),
-        connectionHosts: connections.hosts,
-        connectionHostsByName: connections.hostsByName,
-        connections: connections.forRun,
-        requests: ({ scratchDir, scratchView }) =>
-          runRequests({
-            declared: metadata.connections,
-            registry,
-            home: paths.home,
-            scratchDir,
-            scratchView,
-            limits,
-            boundary: this.#o.boundary ?? NO_OS_BOUNDARY,
-          }),
-      });
-      logSeq = outcome.nextLogSeq;
-      await store.updateRun(runId, {
-        sandbox: outcome.sandbox as unknown as Json,
-        access: outcome.access as unknown as Json,
-      }, this.#guard);
-      const finished = new Date();
-      attempts.push({
-        ...current,
-        status: outcome.status,
-        finished_at: finished.toISOString(),
-        duration_ms: finished.getTime() - attemptStart.getTime(),
-        error: outcome.error,
-      });
-      last = outcome;
-      const retryable = outcome.status === "failed" || outcome.status === "timed_out";
-      if (!retryable || attempt === run.max_attempts || controller.signal.aborted) break;
-      const delay = backoff(metadata.retry_delay_ms, attempt);
-      await store.appendLogs([{
-        run_id: runId,
-        attempt,
-        seq: logSeq++,
-        ts: new Date().toISOString(),
-        level: "system",
-        step: null,
-        message: `attempt ${attempt} ended ${outcome.status}; retrying in ${delay} ms`,
-      }]);
-      await store.updateRun(runId, { attempts, pid: null }, this.#guard);
-      if (!(await sleep(delay, controller.signal))) break;
-    }
-
-    const reason = controller.signal.reason;
-    // Lost: another process took the run over. Drained: it goes back to the queue, whole.
-    if (reason === "lost") return;
-    if (reason === "drain") {
-      await store.releaseRuns(this.workerId, [runId], new Date());
-      return;
-    }
-    if (controller.signal.aborted) { // cancelled: the only other reason to stop a run here
-      last = { status: "cancelled", result: null, error: systemErrors.cancelled() };
-      const lastAttempt = attempts.at(-1);
-      if (lastAttempt && lastAttempt.status !== last.status) {
-        attempts.splice(-1, 1, { ...lastAttempt, status: last.status, error: last.error });
-      }
-    }
-    await this.#finish(run, last.status, last.result, last.error, attempts, startedAt);
-  }
-
-  /**
-   * Tau itself failed while executing a run (its store, a bug): the run must not stay
-   * `running`, so it ends `failed` with kind `internal`, if this worker still holds it.
-   */
-  async #failInternal(runId: string, err: unknown): Promise<void> {
-    this.#reportError(runId, err);
-    try {
-      const run = await this.#o.store.getRun(runId);
-      if (!run || TERMINAL_STATUSES.includes(run.status) || run.worker_id !== this.workerId) return;
-      const error = systemErrors.internal(err instanceof Error ? err.message : String(err));
-      const attempts = run.attempts.map((a) =>
-        a.status === "running" ? { ...a, status: "failed" as const, error } : a
-      );
-      await closeAbandonedSteps(this.#o.store, runId, error);
-      await this.#finish(run, "failed", null, error, attempts);
-    } catch (again) {
-      this.#reportError(runId, again); // the store is down: recovery or a lapsed lease ends it
-    }
-  }
-
-  /**
-   * Diagnoses a run that ends failed and stores the diagnosis with it (unless its pipeline's
-   * `heal` is off); true when one was stored. A diagnosis that cannot be made is reported, and
-   * never keeps the run from ending.
-   */
-  async #storeDiagnosis(run: RunRecord): Promise<boolean> {
-    try {
-      const diagnosis = await diagnosisOnFailure(
-        this.#o.store,
-        run,
-        this.#o.onFailure ?? "diagnose",
-      );
-      if (!diagnosis) return false;
-      return await this.#o.store.setDiagnosis(
-        run.run_id,
-        diagnosis as unknown as Record<string, Json>,
-      );
-    } catch (err) {
-      this.#reportError(run.run_id, err);
-      return false;
-    }
-  }
-
-  async #finish(
-    run: RunRecord,
-    status: RunStatus,
-    result: Json,
-    error: RunRecord["error"],
-    attempts: AttemptRecord[],
-    startedAt = run.started_at,
-  ): Promise<void> {
-    const finishedAt = new Date();
-    // A run this worker holds is finished only while it still holds it.
-    const guard = run.worker_id === this.workerId && run.status === "running"
-      ? this.#guard
-      : undefined;
-    const { store } = this.#o;
-    // Each error is stored whole once: steps that failed with their attempt's error refer to
-    // it. They change first, so whoever sees the run ended sees them final; back if it was lost.
-    const steps = await store.listSteps(run.run_id);
-    const referred = referSteps(error, attempts, steps);
-    for (const step of referred) await store.saveStep(step);
-    const patch = {
-      status,
-      result,
-      error,
-      attempts: referAttempts(error, attempts),
-      pid: null,
-      finished_at: finishedAt.toISOString(),
-      duration_ms: startedAt ? finishedAt.getTime() - new Date(startedAt).getTime() : null,
-    };
-    // Stored before the status, so whoever sees the run failed sees its diagnosis too.
-    const diagnosed = await this.#storeDiagnosis({ ...run, ...patch });
-    const finished = await store.updateRun(run.run_id, patch, guard);
-    if (!finished) {
-      const changed = (s: StepRecord) =>
-        referred.some((r) => r.attempt === s.attempt && r.seq === s.seq);
-      for (const step of steps.filter(changed)) await store.saveStep(step);
-      // Taken from this worker meanwhile: the diagnosis is the new holder's to write.
-      const now = diagnosed ? await store.getRun(run.run_id) : null;
-      if (now && !TERMINAL_STATUSES.includes(now.status)) {
-        await store.setDiagnosis(run.run_id, null);
-      }
-    }
-    this.#done.dispatchEvent(new Event(run.run_id));
-    if (finished && this.#o.onFinished) {
-      await this.#o.onFinished(finished).catch((err) => this.#reportError(run.run_id, err));
-    }
-  }
-}
-
-function readSecrets(names: string[], env: { get(name: string): string | undefined }) {
-  const values: Record<string, string> = {};
-  for (const name of names) {
-    const value = env.get(name);
-    if (value !== undefined) values[name] = value;
-  }
-  return values;
-}
-
-/** Exponential backoff with ±20% jitter, capped at ten minutes. */
-export function backoff(baseMs: number, attempt: number, random = Math.random): number {
-  const exp = Math.min(baseMs * 2 ** (attempt - 1), MAX_BACKOFF_MS);
-  return Math.round(exp * (0.8 + 0.4 * random()));
-}
-
-/** Resolves true after `ms`, or false as soon as the signal aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /** Kills a child left by a dead daemon, but only if that pid is still one of our runs. */

@@ -8,7 +8,7 @@
  * - upstreams that take no part (nothing upstream of them ran in this logical run, and they
  *   did not run themselves) are not waited for.
  */
-import type { RunRequest } from "../runner/run_manager.ts";
+import type { RunRequest } from "../runner/options.ts";
 import type { NewRun, RunRecord, Store } from "../store/mod.ts";
 import { TERMINAL_STATUSES } from "../store/mod.ts";
 import { buildGraph, type Graph, reachable } from "./dag.ts";

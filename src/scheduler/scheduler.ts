@@ -11,7 +11,7 @@
  * skipped run, `queue` a run that waits for the active one, `allow` a run that may overlap.
  */
 import type { PipelineMetadata } from "../metadata/schema.ts";
-import type { RunRequest } from "../runner/run_manager.ts";
+import type { RunRequest } from "../runner/options.ts";
 import type { NewRun, ScheduleRecord, Store } from "../store/mod.ts";
 import type { Clock } from "./clock.ts";
 import { dueFires, nextFire, type ScheduleSpec } from "./fire_times.ts";
