@@ -1,4 +1,4 @@
-/** The JSON shapes the API returns (documented in README.md, "CLI reference"). */
+/** The JSON shapes the API returns (documented in docs/cli.md, the CLI reference). */
 import type { Json, LogRecord, RunRecord, StepRecord } from "../store/mod.ts";
 import { MAX_JSON_DEPTH } from "../../sdk/_limits.ts";
 import { copyJson } from "../core/json_copy.ts";

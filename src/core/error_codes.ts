@@ -1,6 +1,6 @@
 /**
- * What each error code of the API and CLI means, for the reference docs (the README's table is
- * checked against this by tests/docs_test.ts; the HTTP statuses live in errors.ts).
+ * What each error code of the API and CLI means, for the reference docs (the table in docs/cli.md
+ * is checked against this by tests/docs_test.ts; the HTTP statuses live in errors.ts).
  */
 export const ERROR_CODES = {
   invalid_request: "the request is not what the API expects (body, method)",

@@ -1,6 +1,7 @@
 /**
- * Every `error.kind` a run record can carry, with what it means. The README's list is checked
- * against this one (tests/docs_test.ts), and `RunError.kind` is typed by it, so neither drifts.
+ * Every `error.kind` a run record can carry, with what it means. The list in docs/cli.md is
+ * checked against this one (tests/docs_test.ts), and `RunError.kind` is typed by it, so neither
+ * drifts.
  */
 export const RUN_ERROR_KINDS = {
   exception: "the pipeline threw",

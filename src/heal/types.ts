@@ -1,4 +1,4 @@
-/** The shape of a diagnosis (README "Heal"): what `tau heal` prints and runs store. */
+/** The shape of a diagnosis (docs/ai.md, "The diagnosis"): what `tau heal` prints and runs keep. */
 import type { LogRecord, PipelineVersion, RunRecord, StepRecord } from "../store/mod.ts";
 import type { PermissionDiff } from "../deploy/version_diff.ts";
 
