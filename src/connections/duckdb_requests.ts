@@ -27,6 +27,7 @@ import {
 } from "./duckdb_service.ts";
 import { BATCH_BUDGET_BYTES, REPLY_MAX_BYTES, type RequestLine } from "./engine_protocol.ts";
 import { JsonRows } from "./json_rows.ts";
+import type { RequestArgs, RequestOp } from "./request_schemas.ts";
 
 type Row = Record<string, unknown>;
 type Params = unknown[] | Record<string, unknown>;
@@ -72,57 +73,63 @@ export class DuckDBRequests {
     if (!this.#sessions.has(session)) this.#sessions.set(session, new DuckDBSession(target));
   }
 
-  /** Serves one request; resolves with its reply value as JSON text. */
+  /**
+   * Serves one request; resolves with its reply value as JSON text. Its arguments passed the
+   * op's schema in the daemon (request_schemas.ts) before they were sent here.
+   */
   async handle(request: RequestLine): Promise<string> {
-    const a = request.args;
-    const sql = () => String(a.sql);
-    // `types: true` asks for the result's column types too (the connector's rows carry them).
-    const typed = a.types === true;
-    switch (request.op) {
+    const op = request.op as RequestOp;
+    switch (op) {
       case "duckdb.query": {
-        const reserve = typed ? TYPES_FRAME_BYTES : 0;
+        const a = argsOf(request, op);
+        const reserve = a.types ? TYPES_FRAME_BYTES : 0;
         const { rows, columns } = await this.#allRows(
           this.#session(request),
-          sql(),
+          a.sql,
           bindings(a.params),
           reserve,
         );
-        return typed ? `{"columns":${columns},"rows":${rows.text()}}` : rows.text();
+        return a.types ? `{"columns":${columns},"rows":${rows.text()}}` : rows.text();
       }
       case "duckdb.execute": {
+        const a = argsOf(request, op);
         const { rows, first, columns } = await this.#allRows(
           this.#session(request),
-          sql(),
+          a.sql,
           bindings(a.params),
-          EXECUTE_FRAME_BYTES + (typed ? TYPES_FRAME_BYTES : 0),
+          EXECUTE_FRAME_BYTES + (a.types ? TYPES_FRAME_BYTES : 0),
         );
         const count = rows.count === 1 && typeof first?.Count === "number"
           ? first.Count
           : rows.count;
-        const types = typed ? `,"columns":${columns}` : "";
+        const types = a.types ? `,"columns":${columns}` : "";
         return `{"rowCount":${count},"rows":${rows.text()}${types}}`;
       }
       case "duckdb.cursor_open": {
+        const a = argsOf(request, op);
         const { cursor, columns } = await this.#openCursor(
           this.#session(request),
-          sql(),
+          a.sql,
           bindings(a.params),
         );
-        return typed ? `{"cursor":${cursor},"columns":${columns}}` : `{"cursor":${cursor}}`;
+        return a.types ? `{"cursor":${cursor},"columns":${columns}}` : `{"cursor":${cursor}}`;
       }
-      case "duckdb.cursor_next":
-        return await this.#nextBatch(
-          Number(a.cursor),
-          Math.min(Number(a.batchSize) || 10_000, MAX_BATCH_ROWS),
-        );
+      case "duckdb.cursor_next": {
+        const a = argsOf(request, op);
+        return await this.#nextBatch(a.cursor, Math.min(a.batchSize ?? 10_000, MAX_BATCH_ROWS));
+      }
       case "duckdb.load_begin":
-        return JSON.stringify(await this.#beginLoad(this.#session(request), a));
-      case "duckdb.load_batch":
-        return JSON.stringify(await this.#appendBatch(Number(a.load), asArray(a.rows) as Row[]));
+        return JSON.stringify(
+          await this.#beginLoad(this.#session(request), argsOf(request, op)),
+        );
+      case "duckdb.load_batch": {
+        const a = argsOf(request, op);
+        return JSON.stringify(await this.#appendBatch(a.load, a.rows));
+      }
       case "duckdb.load_commit":
-        return JSON.stringify(await this.#commitLoad(Number(a.load)));
+        return JSON.stringify(await this.#commitLoad(argsOf(request, op).load));
       case "duckdb.load_abort":
-        return JSON.stringify(await this.#abortLoad(Number(a.load)));
+        return JSON.stringify(await this.#abortLoad(argsOf(request, op).load));
       default:
         throw new Error(`Unknown request ${request.op}`);
     }
@@ -208,12 +215,12 @@ export class DuckDBRequests {
    * rows (see sdk/connectors/_schema.ts) and the rows appended. A refused schema change is a
    * reply (`refused`), not an error, so the run raises the connector's own SchemaChangeError.
    */
-  async #beginLoad(session: DuckDBSession, p: Record<string, unknown>) {
-    const table = String(p.table);
-    const mode = (p.mode ?? "append") as LoadState["mode"];
-    const keys = asArray(p.mergeKey).map(String);
-    const source = asArray(p.columns) as InferredColumn[];
-    const onSchemaChange = (p.onSchemaChange ?? "append_new_columns") as OnSchemaChange;
+  async #beginLoad(session: DuckDBSession, p: RequestArgs["duckdb.load_begin"]) {
+    const table = p.table;
+    const mode = p.mode ?? "append";
+    const keys = p.mergeKey === undefined ? [] : asArray(p.mergeKey).map(String);
+    const source: InferredColumn[] = p.columns;
+    const onSchemaChange: OnSchemaChange = p.onSchemaChange ?? "append_new_columns";
     const id = this.#nextId++;
     const state = await session.serialize(async (c) => {
       await c.run("BEGIN TRANSACTION");
@@ -456,6 +463,11 @@ async function fill(cursor: Cursor): Promise<boolean> {
 }
 
 /** Positional (array) or named (object) parameters, as DuckDB accepts both. */
+/** The request's arguments, typed by its op (the daemon validated them with the op's schema). */
+function argsOf<Op extends RequestOp>(request: RequestLine, _op: Op): RequestArgs[Op] {
+  return request.args as RequestArgs[Op];
+}
+
 function bindings(value: unknown): Params {
   if (value && typeof value === "object" && !Array.isArray(value)) {
     return value as Record<string, unknown>;

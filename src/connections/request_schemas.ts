@@ -65,6 +65,14 @@ const REQUEST_SCHEMAS = {
   "duckdb.load_abort": z.object({ ...target, load: handle }),
 };
 
+type Schemas = typeof REQUEST_SCHEMAS;
+export type RequestOp = keyof Schemas;
+
+/** The validated arguments of each op, as the engine receives them (the target taken out). */
+export type RequestArgs = {
+  [Op in RequestOp]: Omit<z.infer<Schemas[Op]>, "connection" | "inline_path">;
+};
+
 /** Request ops the trusted side serves; anything else is refused by the supervisor. */
 export const REQUEST_OPS: ReadonlySet<string> = new Set(Object.keys(REQUEST_SCHEMAS));
 
