@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { TauError } from "../core/errors.ts";
-import type { PipelineMetadata } from "../metadata/schema.ts";
+import { storedMetadata } from "../metadata/schema.ts";
 import { buildGraph, checkDependencies, levels, mermaid, reachable } from "../scheduler/dag.ts";
 import { checkSchedule } from "../scheduler/declarations.ts";
 import { nextFireOf } from "../scheduler/scheduler.ts";
@@ -47,9 +47,7 @@ export function graphRoutes(deps: ApiDeps): Hono {
       const input = {
         cron: body.cron ?? null,
         every_s: body.every ?? null,
-        timezone: body.cron
-          ? body.timezone ?? (p.metadata as unknown as PipelineMetadata).timezone ?? null
-          : null,
+        timezone: body.cron ? body.timezone ?? storedMetadata(p).timezone ?? null : null,
       };
       checkSchedule(input);
       await store.setSchedule(p.name, input, now);

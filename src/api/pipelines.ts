@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { TauError } from "../core/errors.ts";
 import { checkDeploy, deployPipeline } from "../deploy/deploy.ts";
-import type { PipelineMetadata } from "../metadata/schema.ts";
+import { storedMetadata } from "../metadata/schema.ts";
 import { configuredLimits } from "../sandbox/limits.ts";
 import { unusedGrants } from "../sandbox/audit.ts";
 import { type Json, type PipelineRecord, requirePipeline } from "../store/mod.ts";
@@ -142,7 +142,7 @@ export function pipelineRoutes(deps: ApiDeps): Hono {
   app.get("/", async (c) => {
     const pipelines = await store.listPipelines();
     const items = await Promise.all(pipelines.map(async (p) => {
-      const m = p.metadata as unknown as PipelineMetadata;
+      const m = storedMetadata(p);
       return {
         name: p.name,
         description: m.description,
@@ -161,7 +161,7 @@ export function pipelineRoutes(deps: ApiDeps): Hono {
     const version = await store.getVersion(p.name, p.current_version);
     return c.json({
       name: p.name,
-      description: (p.metadata as unknown as PipelineMetadata).description,
+      description: (storedMetadata(p)).description,
       current_version: p.current_version,
       hash: version?.hash ?? null,
       filename: version?.filename ?? null,

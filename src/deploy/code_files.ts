@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { exists } from "../core/fs.ts";
 import { type TauPaths, versionDir } from "../config/paths.ts";
 import type { PipelineVersion } from "../store/mod.ts";
-import type { PipelineMetadata } from "../metadata/schema.ts";
+import { type PipelineMetadata, storedMetadata } from "../metadata/schema.ts";
 
 /**
  * The entry a run starts from. It reads the init message before the pipeline module loads.
@@ -35,7 +35,7 @@ export async function materializeVersion(
   await Deno.writeTextFile(join(building, "pipeline.ts"), version.code);
   await Deno.writeTextFile(
     join(building, "entry.ts"),
-    entrySource(version.metadata as unknown as PipelineMetadata),
+    entrySource(storedMetadata(version)),
   );
   try {
     await Deno.rename(building, dir);

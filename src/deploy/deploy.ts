@@ -9,6 +9,7 @@ import {
   cronError,
   type PipelineMetadata,
   pipelineName,
+  storedMetadata,
   validatePipelineConfig,
 } from "../metadata/schema.ts";
 import type { Json, PipelineRecord, Store, VersionSource } from "../store/mod.ts";
@@ -147,7 +148,7 @@ export async function checkDeploy(
     );
   }
 
-  const previous = existing ? existing.metadata as unknown as PipelineMetadata : null;
+  const previous = existing ? storedMetadata(existing) : null;
   try {
     await checkDeclarations(store, metadata, previous);
   } catch (err) {
@@ -177,7 +178,7 @@ export async function deployPipeline(
     request,
     ceiling,
   );
-  const previous = existing ? existing.metadata as unknown as PipelineMetadata : null;
+  const previous = existing ? storedMetadata(existing) : null;
   const outcome = await store.deploy({
     name: metadata.name,
     code: request.code,

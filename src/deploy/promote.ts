@@ -5,7 +5,7 @@
  */
 import { TauError } from "../core/errors.ts";
 import type { TauPaths } from "../config/paths.ts";
-import type { PipelineMetadata } from "../metadata/schema.ts";
+import { storedMetadata } from "../metadata/schema.ts";
 import type { PipelineRecord, Store } from "../store/mod.ts";
 import { applyDeclarations, checkDeclarations } from "../scheduler/declarations.ts";
 import { materializeVersion } from "./code_files.ts";
@@ -24,8 +24,8 @@ export async function promoteVersion(
       hint: `list its versions with tau versions ${name}`,
     });
   }
-  const metadata = version.metadata as unknown as PipelineMetadata;
-  const previous = before.metadata as unknown as PipelineMetadata;
+  const metadata = storedMetadata(version);
+  const previous = storedMetadata(before);
   await checkDeclarations(store, metadata, previous);
   // Code files first: a run queued the moment the version is current finds them.
   await materializeVersion(paths, version);

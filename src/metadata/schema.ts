@@ -189,3 +189,11 @@ export function validatePipelineConfig(raw: unknown): ValidationResult {
     },
   };
 }
+
+/**
+ * The metadata of a stored pipeline or version. It was validated at deploy and stored as this
+ * shape, so reading it back is a view, not a parse (the one place that says so).
+ */
+export function storedMetadata(record: { metadata: unknown }): PipelineMetadata {
+  return record.metadata as PipelineMetadata;
+}

@@ -10,7 +10,7 @@
  * A tick that finds a run of its pipeline still active follows `overlap`: `skip` records a
  * skipped run, `queue` a run that waits for the active one, `allow` a run that may overlap.
  */
-import type { PipelineMetadata } from "../metadata/schema.ts";
+import { type PipelineMetadata, storedMetadata } from "../metadata/schema.ts";
 import type { RunRequest } from "../runner/options.ts";
 import type { NewRun, ScheduleRecord, Store } from "../store/mod.ts";
 import type { Clock } from "./clock.ts";
@@ -132,7 +132,7 @@ export class Scheduler {
     if (!newest) return 0; // the common case: nothing due, so no pipeline lookup
     const pipeline = await store.getPipeline(schedule.pipeline);
     if (!pipeline) return 0;
-    const metadata = pipeline.metadata as unknown as PipelineMetadata;
+    const metadata = storedMetadata(pipeline);
     const onTime = now.getTime() - newest.getTime() <= GRACE_MS;
     const catchup = metadata.catchup ?? "latest";
     const fire = onTime || catchup === "latest" ? [newest] : catchup === "all" ? due.fires : [];
