@@ -27,6 +27,8 @@ import { classifyChildError, systemErrors } from "./classify.ts";
 import { storedDetails } from "./error_hints.ts";
 import { LogWriter, MAX_STEP_NAME_CHARS, redactLines, storedText } from "./log_writer.ts";
 import type { Redactor } from "./redact.ts";
+import type { InitMessage } from "../../sdk/_channel.ts";
+import { stopReason } from "./options.ts";
 import { REQUEST_OPS, type RequestHandler } from "../connections/run_requests.ts";
 import { sandboxLockFile } from "../sandbox/npm_cache.ts";
 import type { RunLimits } from "../sandbox/limits.ts";
@@ -233,7 +235,7 @@ async function supervise(
   spec.onStart?.(child.pid);
 
   const channel = new Channel(child.stdin.getWriter());
-  channel.send({
+  const init: InitMessage = {
     nonce,
     run_id: spec.runId,
     pipeline: spec.pipeline,
@@ -242,7 +244,8 @@ async function supervise(
     last_successful_run: spec.lastSuccessfulRun,
     secrets: spec.metadata.secrets,
     connections: spec.connections,
-  });
+  };
+  channel.send(init);
 
   let ended: { reason: EndReason; detail: string } | null = null;
   const kill = () => {
@@ -284,9 +287,9 @@ async function supervise(
   // The run manager aborts with "cancel", "drain" or "lost" (another worker runs it now: no
   // grace for a run that is no longer this worker's).
   const onAbort = () => {
-    if (spec.signal.reason === "lost" || ended) return end("cancelled");
+    if (stopReason(spec.signal) === "lost" || ended) return end("cancelled");
     ended = { reason: "cancelled", detail: "" };
-    stop(spec.signal.reason === "drain" ? "drain" : "cancel");
+    stop(stopReason(spec.signal) === "drain" ? "drain" : "cancel");
     timers.push(setTimeout(kill, STOP_GRACE_MS));
   };
   spec.signal.addEventListener("abort", onAbort, { once: true });

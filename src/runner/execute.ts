@@ -10,6 +10,7 @@ import { runAttempt } from "./attempt.ts";
 import { systemErrors } from "./classify.ts";
 import { makeRedactor } from "./redact.ts";
 import { finishRun, guardOf, type RunContext } from "./finish.ts";
+import { stopReason } from "./options.ts";
 
 /**
  * Runs a claimed run's attempts (with retries and backoff) in the sandbox, then finishes it;
@@ -145,7 +146,7 @@ export async function executeRun(
     if (!(await sleep(delay, controller.signal))) break;
   }
 
-  const reason = controller.signal.reason;
+  const reason = stopReason(controller.signal);
   // Lost: another process took the run over. Drained: it goes back to the queue, whole.
   if (reason === "lost") return;
   if (reason === "drain") {

@@ -64,3 +64,20 @@ export interface RunRequest {
    */
   version?: number;
 }
+
+/**
+ * Why this worker stops a run it executes (its AbortController's reason): `cancel`led by a user,
+ * `drain`ed at shutdown (it goes back to the queue), or `lost` to another worker (its lease
+ * lapsed, or it was taken over).
+ */
+export type StopReason = "cancel" | "drain" | "lost";
+
+/** Stops a run's controller with a typed reason. */
+export function stopRun(controller: AbortController, reason: StopReason): void {
+  controller.abort(reason);
+}
+
+/** The reason a run's signal was aborted with, if it was. */
+export function stopReason(signal: AbortSignal): StopReason | null {
+  return signal.aborted ? signal.reason as StopReason : null;
+}

@@ -23,7 +23,13 @@ import { effectiveLimits, NO_DECLARED_LIMITS, type RunLimits } from "../sandbox/
 import { DEFAULT_LIMITS } from "../sandbox/permissions.ts";
 import { executeRun } from "./execute.ts";
 import { failInternal, finishRun, type RunContext, storeDiagnosis } from "./finish.ts";
-import { DEFAULT_LEASE_MS, type RunManagerOptions, type RunRequest } from "./options.ts";
+import {
+  DEFAULT_LEASE_MS,
+  type RunManagerOptions,
+  type RunRequest,
+  stopRun,
+  type StopReason,
+} from "./options.ts";
 
 /** How often a wait for a run another process executes looks at the store. */
 const WAIT_POLL_MS = 200;
@@ -132,12 +138,13 @@ export class RunManager {
     }
     this.#renewedAt = beganAt;
     for (const runId of running) {
-      if (!held.has(runId)) this.#active.get(runId)?.controller.abort("lost");
+      if (!held.has(runId)) const active = this.#active.get(runId);
+        if (active) stopRun(active.controller, "lost");
     }
   }
 
-  #abortAll(reason: string): void {
-    for (const { controller } of this.#active.values()) controller.abort(reason);
+  #abortAll(reason: StopReason): void {
+    for (const { controller } of this.#active.values()) stopRun(controller, reason);
   }
 
   /** Requeues or fails runs whose worker stopped heartbeating (any process may do this). */
@@ -277,7 +284,7 @@ export class RunManager {
     }
     const controller = this.#active.get(runId)?.controller;
     if (controller) {
-      controller.abort("cancel");
+      stopRun(controller, "cancel");
       await this.waitFor(runId, 30_000);
     } else {
       await finishRun(this.#ctx, run, "cancelled", null, systemErrors.cancelled(), run.attempts);
@@ -357,7 +364,7 @@ export class RunManager {
     // Claimed again while still executing here: this worker's lease had lapsed, so the old
     // execution no longer owns the run. It stops before the new one begins.
     const previous = this.#active.get(runId);
-    previous?.controller.abort("lost");
+    if (previous) stopRun(previous.controller, "lost");
     // Counted as active at once, so the next dispatch sees the slot taken.
     const controller = new AbortController();
     const entry = { controller, pipeline, task: Promise.resolve() };

@@ -19,6 +19,7 @@ import {
   zeroPermissionArgs,
 } from "./permissions.ts";
 import { bubblewrapArgs } from "./os_boundary.ts";
+import type { InitMessage } from "../../sdk/_channel.ts";
 
 /** The OS boundary runs get, when they get one: caches must be warmed in the same view. */
 export type ViewBoundary = SandboxOptions["boundary"];
@@ -67,7 +68,7 @@ async function warm(
   const lockFile = sandboxLockFile(moduleCache);
   await Deno.mkdir(scratch, { recursive: true });
   await linkModuleCache(moduleCache, denoDir, { mountPoint: boundary !== undefined });
-  const init = {
+  const init: InitMessage = {
     nonce: crypto.randomUUID(),
     mode: "warm",
     run_id: "warm",
