@@ -46,9 +46,8 @@ export interface ServeOptions {
   tags?: string[];
 }
 
-export async function serveDaemon(options: ServeOptions): Promise<void> {
-  keepServingOnStrayErrors();
-  if (options.logFile) setLogFile(options.logFile);
+/** Everything the daemon opens before it serves: config, home, sandbox layer, store. */
+async function openDaemon(options: ServeOptions) {
   // Deploy-time tools and runs share one module cache holding only the approved npm drivers.
   const paths = { ...tauPaths(options.home), denoDir: await ensureSandboxCache() };
   const { config, file: configFile } = await loadConfig(options.home);
@@ -79,68 +78,48 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     : await openStore({ path: paths.database });
   const workerId = `${Deno.hostname()}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   const leaseMs = parseDuration(config.daemon.lease) as number;
+  return {
+    paths,
+    config,
+    configFile,
+    host,
+    requestedPort,
+    connections,
+    boundary,
+    movedWarehouse,
+    apiKey,
+    roles,
+    store,
+    workerId,
+    leaseMs,
+  };
+}
+
+export async function serveDaemon(options: ServeOptions): Promise<void> {
+  keepServingOnStrayErrors();
+  if (options.logFile) setLogFile(options.logFile);
+  const opened = await openDaemon(options);
+  const {
+    paths,
+    config,
+    configFile,
+    host,
+    requestedPort,
+    connections,
+    boundary,
+    movedWarehouse,
+    apiKey,
+    roles,
+    store,
+    workerId,
+    leaseMs,
+  } = opened;
 
   const controller = new AbortController();
   let server: Deno.HttpServer<Deno.NetAddr>;
   const startedAt = new Date();
   const daemon = { pid: Deno.pid, host, port: requestedPort, startedAt };
-  const s = config.scheduler;
-  // The run manager needs the real port (to deny it to runs) before the first run starts.
-  const runs: RunManager = new RunManager({
-    onError: (runId, err) => log("run_error", { run_id: runId, error: String(err) }),
-    store,
-    paths,
-    get daemonPort() {
-      return daemon.port;
-    },
-    daemonAddresses: listeningAddresses(host),
-    limits: configuredLimits(config),
-    boundary,
-    connections,
-    maxConcurrent: s.max_concurrent,
-    defaults: {
-      retries: s.retries,
-      retry_delay_ms: parseDuration(s.retry_delay) as number,
-      timeout_ms: parseDuration(s.timeout) as number,
-    },
-    onFinished: async (run) => {
-      await cascade.onFinished(run);
-      await healOnFailure(
-        { store, paths, config, connections, runs },
-        run,
-        log,
-        () => scheduler.poke(),
-      );
-    },
-    onFailure: defaultOnFailure(config.ai),
-    execute: roles.has("worker"),
-    workerId,
-    tags: options.tags ?? [],
-    leaseMs,
-  });
-  const prepare = runs.prepare.bind(runs);
-  const dispatch = runs.dispatch.bind(runs);
-  const cascade = new Cascade({ store, prepare, dispatch });
-  const onError = (err: unknown) => log("scheduler_error", { error: String(err) });
-  // However many daemons run, one holds the scheduler lease and fires the ticks.
-  const scheduler = new Scheduler({
-    store,
-    clock: systemClock,
-    timezone: s.timezone,
-    prepare,
-    dispatch,
-    onError,
-    leader: {
-      acquire: (now) => store.tryLease("scheduler", workerId, now, SCHEDULER_LEASE_MS),
-      renewEveryMs: SCHEDULER_LEASE_MS / 4,
-    },
-  });
-  const retention = new Retention(store, systemClock, {
-    keepRuns: s.history_runs,
-    keepDays: s.history_days,
-    onPruned: (count) => log("pruned", { runs: count }),
-    onError,
-  });
+  const { runs, scheduler, retention } = services(opened, daemon, options.tags ?? []);
   // Only digests of the admin keys stay in memory; the configured key is dropped from config.
   const keyDigests = await adminKeyDigests([apiKey, config.auth.api_key]);
   delete config.auth.api_key;
@@ -215,14 +194,6 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     ...(movedWarehouse ? { moved_warehouse: "warehouse.duckdb → warehouse/warehouse.duckdb" } : {}),
   });
 
-  let stopping: Promise<void> | null = null;
-  const stop = (signal: string) => {
-    if (stopping) {
-      log("forced exit", { signal });
-      Deno.exit(1);
-    }
-    stopping = drain(signal);
-  };
   const drain = async (signal: string) => {
     log("stopping", { signal });
     controller.abort();
@@ -237,11 +208,97 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     log("stopped", {});
     Deno.exit(0);
   };
-  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
-  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+  const stopping = onStopSignals(drain);
   await server.finished;
   // The server closes as soon as stopping begins; the drain (which ends the process) goes on.
-  await stopping;
+  await stopping();
+}
+
+/**
+ * The daemon's working parts: the run manager (which needs the real port, to deny it to runs,
+ * before the first run starts), the DAG cascade, the scheduler and retention.
+ */
+function services(
+  opened: Awaited<ReturnType<typeof openDaemon>>,
+  daemon: { port: number },
+  tags: string[],
+) {
+  const { store, paths, config, connections, boundary, host, roles, workerId, leaseMs } = opened;
+  const s = config.scheduler;
+  const runs: RunManager = new RunManager({
+    onError: (runId, err) => log("run_error", { run_id: runId, error: String(err) }),
+    store,
+    paths,
+    get daemonPort() {
+      return daemon.port;
+    },
+    daemonAddresses: listeningAddresses(host),
+    limits: configuredLimits(config),
+    boundary,
+    connections,
+    maxConcurrent: s.max_concurrent,
+    defaults: {
+      retries: s.retries,
+      retry_delay_ms: parseDuration(s.retry_delay) as number,
+      timeout_ms: parseDuration(s.timeout) as number,
+    },
+    onFinished: async (run) => {
+      await cascade.onFinished(run);
+      await healOnFailure(
+        { store, paths, config, connections, runs },
+        run,
+        log,
+        () => scheduler.poke(),
+      );
+    },
+    onFailure: defaultOnFailure(config.ai),
+    execute: roles.has("worker"),
+    workerId,
+    tags,
+    leaseMs,
+  });
+  const prepare = runs.prepare.bind(runs);
+  const dispatch = runs.dispatch.bind(runs);
+  const cascade = new Cascade({ store, prepare, dispatch });
+  const onError = (err: unknown) => log("scheduler_error", { error: String(err) });
+  // However many daemons run, one holds the scheduler lease and fires the ticks.
+  const scheduler = new Scheduler({
+    store,
+    clock: systemClock,
+    timezone: s.timezone,
+    prepare,
+    dispatch,
+    onError,
+    leader: {
+      acquire: (now) => store.tryLease("scheduler", workerId, now, SCHEDULER_LEASE_MS),
+      renewEveryMs: SCHEDULER_LEASE_MS / 4,
+    },
+  });
+  const retention = new Retention(store, systemClock, {
+    keepRuns: s.history_runs,
+    keepDays: s.history_days,
+    onPruned: (count) => log("pruned", { runs: count }),
+    onError,
+  });
+  return { runs, scheduler, retention };
+}
+
+/**
+ * The first SIGTERM or SIGINT starts `drain` (which ends the process); a second one exits at
+ * once. Returns the drain under way, if any.
+ */
+function onStopSignals(drain: (signal: string) => Promise<void>): () => Promise<void> | null {
+  let stopping: Promise<void> | null = null;
+  const stop = (signal: string) => {
+    if (stopping) {
+      log("forced exit", { signal });
+      Deno.exit(1);
+    }
+    stopping = drain(signal);
+  };
+  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+  return () => stopping;
 }
 
 /**
