@@ -27,8 +27,8 @@ import {
   DEFAULT_LEASE_MS,
   type RunManagerOptions,
   type RunRequest,
-  stopRun,
   type StopReason,
+  stopRun,
 } from "./options.ts";
 
 /** How often a wait for a run another process executes looks at the store. */
@@ -138,8 +138,8 @@ export class RunManager {
     }
     this.#renewedAt = beganAt;
     for (const runId of running) {
-      if (!held.has(runId)) const active = this.#active.get(runId);
-        if (active) stopRun(active.controller, "lost");
+      const active = this.#active.get(runId);
+      if (active && !held.has(runId)) stopRun(active.controller, "lost");
     }
   }
 

@@ -1,4 +1,5 @@
 /** The run columns both store engines share: what `updateRun` may set, and which hold JSON. */
+import { encode } from "./codec.ts";
 import type { RunPatch } from "./types.ts";
 
 /** The only columns `updateRun` may set, in a fixed order (one cached statement per key set). */
@@ -19,7 +20,7 @@ export const PATCH_COLUMNS = [
   "lease_expires_at",
   "max_attempts",
 ] as const satisfies readonly (keyof RunPatch)[];
-export const JSON_COLUMNS: ReadonlySet<string> = new Set([
+const JSON_COLUMNS: ReadonlySet<string> = new Set([
   "result",
   "error",
   "permissions",
@@ -27,6 +28,20 @@ export const JSON_COLUMNS: ReadonlySet<string> = new Set([
   "sandbox",
   "access",
 ]);
+
+/**
+ * What `updateRun` sets: the patch's columns in `PATCH_COLUMNS` order with their values as
+ * stored (JSON columns encoded). Each engine writes its own placeholders around them.
+ */
+export function patchValues(patch: RunPatch): [column: string, value: null | number | string][] {
+  const out: [string, null | number | string][] = [];
+  for (const column of PATCH_COLUMNS) {
+    const value = patch[column];
+    if (value === undefined) continue;
+    out.push([column, JSON_COLUMNS.has(column) ? encode(value) : value as null | number | string]);
+  }
+  return out;
+}
 
 /**
  * Whether a later run (in created order, ties by run id, as every listing sorts) of the same

@@ -5,357 +5,38 @@
  * engine.
  */
 
-export type RunStatus =
-  | "queued"
-  | "running"
-  | "success"
-  | "failed"
-  | "timed_out"
-  | "cancelled"
-  | "skipped";
+import type { ClaimRequest, HeartbeatInput, WorkerInput, WorkerRecord } from "./queue_types.ts";
+import type {
+  ApiKeyRecord,
+  DependencyEdge,
+  DeployInput,
+  DeployOutcome,
+  ErrorRun,
+  HealPatch,
+  HealRecord,
+  Json,
+  LogRecord,
+  NewApiKey,
+  NewHeal,
+  NewRun,
+  NewVersion,
+  PipelineRecord,
+  PipelineVersion,
+  RunGuard,
+  RunPatch,
+  RunRecord,
+  RunStatus,
+  ScheduleInput,
+  ScheduleRecord,
+  StepRecord,
+  StoredApiKey,
+  StoreStats,
+  TickInput,
+  TickRecord,
+} from "./records.ts";
 
-export const TERMINAL_STATUSES: readonly RunStatus[] = [
-  "success",
-  "failed",
-  "timed_out",
-  "cancelled",
-  "skipped",
-];
-
-import type { RunErrorKind } from "../core/run_error_kinds.ts";
-
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
-/** A structured run or step failure (DESIGN.md "Data the agent reads"). */
-export interface RunError {
-  kind: RunErrorKind;
-  message: string;
-  step?: string | null;
-  location?: { file: string; line: number; column: number } | null;
-  stack?: string | null;
-  hint?: string | null;
-  permission?: string | null;
-  target?: string | null;
-  /** What the driver said beyond its message (SQLSTATE, position, cause…); see error_details.ts. */
-  details?: Record<string, unknown> | null;
-  /**
-   * Set on a reference: the whole error is stored once, in the run record's field named here
-   * (`error`, or `attempts[N].error`), and this copy keeps only `kind` and `message`.
-   */
-  ref?: string;
-}
-
-export interface PipelineRecord {
-  name: string;
-  current_version: number;
-  /** Where the CLI read the file from (used to refuse two different files with one name). */
-  source_path: string | null;
-  schedule: string | null;
-  /** Validated metadata, snake_case keys. */
-  metadata: Record<string, Json>;
-  created_at: string;
-  updated_at: string;
-}
-
-/** What made a version: a deploy, a promoted heal, a rollback, or `tau create --deploy`. */
-export type VersionSource = "deploy" | "heal" | "rollback" | "create";
-
-export interface PipelineVersion {
-  pipeline: string;
-  version: number;
-  hash: string;
-  filename: string;
-  code: string;
-  metadata: Record<string, Json>;
-  created_at: string;
-  source: VersionSource;
-  /** The version it was derived from (the current one at deploy, a rollback's target). */
-  parent: number | null;
-  /** The heal that proposed it. */
-  heal_id: string | null;
-  /** When it last became current; null for a candidate that never was (rollback skips it). */
-  promoted_at: string | null;
-}
-
-export interface DeployInput {
-  name: string;
-  code: string;
-  hash: string;
-  filename: string;
-  source_path: string | null;
-  schedule: string | null;
-  metadata: Record<string, Json>;
-  /** @default {"deploy"} */
-  source?: VersionSource;
-  /** @default {the current version (null for a new pipeline)} */
-  parent?: number | null;
-  heal_id?: string | null;
-}
-
-/** A candidate version: stored, numbered after the newest, but not current. */
-export interface NewVersion {
-  name: string;
-  code: string;
-  hash: string;
-  filename: string;
-  metadata: Record<string, Json>;
-  source: VersionSource;
-  parent: number | null;
-  heal_id?: string | null;
-}
-
-export type HealStatus =
-  | "running"
-  | "promoted"
-  | "failed"
-  | "dry_run"
-  | "refused"
-  | "interrupted";
-
-/** One heal (`tau heal --auto`, or automatic on failure); `record` is the heal's own JSON. */
-export interface HealRecord {
-  id: string;
-  pipeline: string;
-  /** The failing run it started from. */
-  run_id: string | null;
-  status: HealStatus;
-  created_at: string;
-  finished_at: string | null;
-  /** Until when the daemon running it holds it (it renews); past it, a running heal is lost. */
-  expires_at: string | null;
-  /** Attempts, usage, permission changes, diagnosis…: opaque to the store. */
-  record: Record<string, Json>;
-}
-
-export interface NewHeal {
-  id: string;
-  pipeline: string;
-  run_id: string | null;
-  /** @default {"running"} */
-  status?: HealStatus;
-  expires_at?: string | null;
-  record?: Record<string, Json>;
-}
-
-export type HealPatch = Partial<
-  Pick<HealRecord, "status" | "finished_at" | "expires_at" | "record">
->;
-
-export interface DeployOutcome {
-  pipeline: PipelineRecord;
-  version: PipelineVersion;
-  /** True when the code hash equals the current version's: no new version was made. */
-  unchanged: boolean;
-}
-
-export interface AttemptRecord {
-  attempt: number;
-  status: RunStatus;
-  started_at: string | null;
-  finished_at: string | null;
-  duration_ms: number | null;
-  error: RunError | null;
-}
-
-export interface RunRecord {
-  run_id: string;
-  pipeline: string;
-  version: number;
-  status: RunStatus;
-  trigger: string;
-  params: Record<string, Json>;
-  attempt: number;
-  max_attempts: number;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  duration_ms: number | null;
-  result: Json;
-  error: RunError | null;
-  /** The permission set the run was (or will be) given, as shown by `tau show`. */
-  permissions: Json;
-  attempts: AttemptRecord[];
-  /** OS pid of the running child, for crash recovery; null when not running. */
-  pid: number | null;
-  /** The schedule instant this run is for (scheduled runs and what they triggered). */
-  scheduled_at: string | null;
-  /** Runs of one DAG execution share it: `sched:<instant>` or `run:<root run id>`. */
-  logical_run: string | null;
-  /** Whether success triggers the pipelines downstream. */
-  downstream: boolean;
-  /** Waits until no other run of its pipeline is running (overlap "queue"). */
-  exclusive: boolean;
-  /** Only workers with this tag run it (the pipeline's `pool`); null: any worker. */
-  pool: string | null;
-  /** The worker that claimed it, while it runs (and after, for the record). */
-  worker_id: string | null;
-  /** Until when the worker's claim holds; renewed by its heartbeat. */
-  lease_expires_at: string | null;
-  /** Which sandbox layers and limits the (latest) attempt ran with; null before it starts. */
-  sandbox: Json;
-  /** What the (latest) attempt accessed per declared permission (Deno's audit log). */
-  access: Json;
-  /** The failure's diagnosis (`tau heal`), stored when the run ends failed. */
-  diagnosis: Record<string, Json> | null;
-}
-
-/** A failed or timed-out run, as `listErrors` returns it. */
-export interface ErrorRun extends RunRecord {
-  /** A later run of the same pipeline succeeded. */
-  resolved: boolean;
-}
-
-export interface NewRun {
-  run_id: string;
-  pipeline: string;
-  version: number;
-  trigger: string;
-  params: Record<string, Json>;
-  max_attempts: number;
-  permissions: Json;
-  scheduled_at?: string | null;
-  logical_run?: string | null;
-  downstream?: boolean;
-  exclusive?: boolean;
-  pool?: string | null;
-  /** `skipped` records a run that will not execute, with `error` saying why. @default {queued} */
-  status?: "queued" | "skipped";
-  error?: RunError | null;
-}
-
-/** A pipeline's schedule: a cron expression or an interval, with its bookkeeping. */
-export interface ScheduleRecord {
-  pipeline: string;
-  cron: string | null;
-  every_s: number | null;
-  /** IANA zone for cron; null means `[scheduler] timezone`. */
-  timezone: string | null;
-  enabled: boolean;
-  /** When the current spec took effect: intervals count from here, no tick before it fires. */
-  anchor: string;
-  /** The newest scheduled instant handled (fired, skipped or missed). */
-  last_tick: string;
-  /** Ticks passed over without a row of their own (beyond the catch-up bound). */
-  missed: number;
-  updated_at: string;
-}
-
-export interface ScheduleInput {
-  cron: string | null;
-  every_s: number | null;
-  timezone: string | null;
-}
-
-/** What became of one scheduled instant. */
-export interface TickRecord {
-  pipeline: string;
-  scheduled_at: string;
-  /** `run`: a run was created; `skipped`: overlap policy; `missed`: catch-up policy. */
-  outcome: "run" | "skipped" | "missed";
-  run_id: string | null;
-  detail: string | null;
-  recorded_at: string;
-}
-
-export interface TickInput {
-  pipeline: string;
-  scheduled_at: string;
-  outcome: TickRecord["outcome"];
-  detail?: string | null;
-  /** Created in the same transaction as the tick. */
-  run?: NewRun;
-}
-
-export interface DependencyEdge {
-  pipeline: string;
-  upstream: string;
-}
-
-export type RunPatch = Partial<
-  Pick<
-    RunRecord,
-    | "status"
-    | "attempt"
-    | "started_at"
-    | "finished_at"
-    | "duration_ms"
-    | "result"
-    | "error"
-    | "permissions"
-    | "attempts"
-    | "pid"
-    | "sandbox"
-    | "access"
-    | "worker_id"
-    | "lease_expires_at"
-    | "max_attempts"
-  >
->;
-
-/** Applies an update only while the run is still held by this worker (null otherwise). */
-export interface RunGuard {
-  worker_id: string;
-}
-
-export interface StepRecord {
-  run_id: string;
-  attempt: number;
-  /** Order of the step's start within the attempt, from 0. */
-  seq: number;
-  name: string;
-  /** A step still open when its run ended takes the run's status (`timed_out`, `cancelled`…). */
-  status: "running" | "success" | "failed" | "timed_out" | "cancelled";
-  started_at: string;
-  finished_at: string | null;
-  duration_ms: number | null;
-  rows_in: number | null;
-  rows_out: number | null;
-  metadata: Record<string, Json>;
-  error: RunError | null;
-}
-
-export interface LogRecord {
-  run_id: string;
-  attempt: number;
-  /** Order within the run, assigned by the writer, from 0. */
-  seq: number;
-  ts: string;
-  level: "debug" | "info" | "warn" | "error" | "stdout" | "stderr" | "system";
-  step: string | null;
-  message: string;
-}
-
-/** Who may do what through the API: `read` < `operate` < `admin`. */
-export type ApiKeyScope = "read" | "operate" | "admin";
-
-/** An API key as listed: never the key, never its digest. */
-export interface ApiKeyRecord {
-  id: string;
-  name: string | null;
-  scope: ApiKeyScope;
-  created_at: string;
-  last_used_at: string | null;
-  revoked_at: string | null;
-}
-
-/** A key with the SHA-256 hex digest of the whole key, for verification only. */
-export interface StoredApiKey extends ApiKeyRecord {
-  hash: string;
-}
-
-export interface NewApiKey {
-  id: string;
-  name: string | null;
-  scope: ApiKeyScope;
-  /** SHA-256 hex digest of the whole key; the key itself is never stored. */
-  hash: string;
-  created_at: string;
-}
-
-export interface StoreStats {
-  pipelines: number;
-  runs: Record<RunStatus, number>;
-}
+export * from "./queue_types.ts";
+export * from "./records.ts";
 
 export interface Store {
   /** Which engine is behind the store (`tau status` reports it). */
@@ -504,48 +185,4 @@ export interface Store {
   releaseLease(name: string, holder: string): Promise<void>;
   /** Calls `listener` when runs may have been queued (by any process); returns an unsubscribe. */
   watchQueue(listener: () => void): Promise<() => Promise<void>>;
-}
-
-export type WorkerStatus = "active" | "draining" | "stopped";
-
-export interface WorkerInput {
-  id: string;
-  host: string;
-  pid: number | null;
-  /** `api`, `worker`, `scheduler`. */
-  roles: string[];
-  tags: string[];
-  /** Runs it executes at once. */
-  capacity: number;
-  status?: WorkerStatus;
-}
-
-export interface WorkerRecord extends Required<WorkerInput> {
-  load: number;
-  started_at: string;
-  heartbeat_at: string;
-}
-
-export interface HeartbeatInput {
-  status: WorkerStatus;
-  /** The runs the worker is executing: only their leases are extended. */
-  running: string[];
-}
-
-export interface ClaimRequest {
-  worker_id: string;
-  tags: string[];
-  /** Free slots of the worker: at most this many runs are claimed. */
-  slots: number;
-  now: Date;
-  lease_ms: number;
-  /**
-   * The admission rule: from the queued candidates (oldest first) and the number of running
-   * runs per pipeline (across all workers), which to start now.
-   */
-  choose(
-    queued: RunRecord[],
-    running: Map<string, number>,
-    concurrency: Map<string, number | null>,
-  ): RunRecord[];
 }

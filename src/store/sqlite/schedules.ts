@@ -1,0 +1,95 @@
+/** Schedules and their ticks on SQLite. */
+
+import { DEFAULT_LIMIT, toSchedule } from "../codec.ts";
+import type { RunRecord, ScheduleInput, ScheduleRecord, TickInput, TickRecord } from "../types.ts";
+import { count, type Db } from "./db.ts";
+import { insertRun } from "./runs.ts";
+
+export function getSchedule(db: Db, pipeline: string): ScheduleRecord | null {
+  const row = db.stmt("SELECT * FROM schedules WHERE pipeline = ?").get(pipeline);
+  return row ? toSchedule(row) : null;
+}
+
+export function listSchedules(db: Db): ScheduleRecord[] {
+  return db.stmt("SELECT * FROM schedules ORDER BY pipeline").all().map(toSchedule);
+}
+
+export function setSchedule(
+  db: Db,
+  pipeline: string,
+  input: ScheduleInput | null,
+  now: Date,
+): ScheduleRecord | null {
+  return db.tx(() => {
+    if (input === null) {
+      db.stmt("DELETE FROM schedules WHERE pipeline = ?").run(pipeline);
+      return null;
+    }
+    const current = getSchedule(db, pipeline);
+    const same = current && current.cron === input.cron &&
+      current.every_s === input.every_s && current.timezone === input.timezone;
+    if (same) return current;
+    const at = now.toISOString();
+    db.stmt(
+      `INSERT INTO schedules (pipeline, cron, every_s, timezone, enabled, anchor, last_tick,
+         missed, updated_at)
+       VALUES (?, ?, ?, ?, 1, ?, ?, 0, ?)
+       ON CONFLICT (pipeline) DO UPDATE SET cron = excluded.cron, every_s = excluded.every_s,
+         timezone = excluded.timezone, anchor = excluded.anchor,
+         last_tick = max(schedules.last_tick, excluded.last_tick),
+         updated_at = excluded.updated_at`,
+    ).run(pipeline, input.cron, input.every_s, input.timezone, at, at, at);
+    return getSchedule(db, pipeline);
+  });
+}
+
+export function setScheduleEnabled(
+  db: Db,
+  pipeline: string,
+  enabled: boolean,
+  now: Date,
+): ScheduleRecord | null {
+  const at = now.toISOString();
+  // Re-enabling moves last_tick to now (never back): a disabled period is not caught up.
+  db.stmt(
+    `UPDATE schedules SET enabled = ?, updated_at = ?,
+       last_tick = CASE WHEN ? = 1 AND enabled = 0 THEN max(last_tick, ?) ELSE last_tick END
+     WHERE pipeline = ?`,
+  ).run(enabled ? 1 : 0, at, enabled ? 1 : 0, at, pipeline);
+  return getSchedule(db, pipeline);
+}
+
+export function recordTick(db: Db, tick: TickInput): { recorded: boolean; run: RunRecord | null } {
+  return db.tx(() => {
+    const { changes } = db.stmt(
+      `INSERT OR IGNORE INTO ticks (pipeline, scheduled_at, outcome, run_id, detail, recorded_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    ).run(
+      tick.pipeline,
+      tick.scheduled_at,
+      tick.outcome,
+      tick.run?.run_id ?? null,
+      tick.detail ?? null,
+      new Date().toISOString(),
+    );
+    if (Number(changes) === 0) return { recorded: false, run: null };
+    db.stmt(
+      "UPDATE schedules SET last_tick = max(last_tick, ?) WHERE pipeline = ?",
+    ).run(tick.scheduled_at, tick.pipeline);
+    return { recorded: true, run: tick.run ? insertRun(db, tick.run) : null };
+  });
+}
+
+export function skipTicks(db: Db, pipeline: string, lastTick: string, count: number): void {
+  db.stmt(
+    "UPDATE schedules SET last_tick = max(last_tick, ?), missed = missed + ? WHERE pipeline = ?",
+  ).run(lastTick, count, pipeline);
+}
+
+export function listTicks(db: Db, pipeline: string, options: { limit?: number }): TickRecord[] {
+  return db.stmt(
+    "SELECT * FROM ticks WHERE pipeline = ? ORDER BY scheduled_at DESC LIMIT ?",
+  ).all(pipeline, count(options.limit ?? DEFAULT_LIMIT)).map((row) =>
+    ({ ...row }) as unknown as TickRecord
+  );
+}
