@@ -1,6 +1,7 @@
 /**
  * The code that runs a pipeline inside the sandbox. The trusted side generates a tiny entry
- * file per deployed version:
+ * file per deployed version (not run as a doc test: `start()` waits for the init message the
+ * trusted side writes to the run's stdin):
  *
  * ```ts ignore
  * import { start, run } from "tau/_harness.ts";

@@ -65,32 +65,52 @@ export interface PipelineConfig {
   timeout?: Duration;
   /** Free-form labels. */
   tags?: string[];
-  /** Only workers started with this tag run it (`taud --role worker --tags gpu`). */
+  /**
+   * Only workers started with this tag run it (`taud --role worker --tags gpu`).
+   * @default {any worker}
+   */
   pool?: string;
   /**
    * Resource limits of each run; unset ones come from `[sandbox]` in tau.toml, and none may
-   * exceed `[sandbox.ceiling]`. Exceeding one ends the run with its own error kind.
+   * exceed `[sandbox.ceiling]`. Exceeding one ends the run with the error kind in parentheses.
    */
   limits?: {
-    /** V8 heap (`memory_limit`). */
+    /**
+     * V8 heap in MiB, never more than `memoryMb` (`memory_limit`).
+     * @default {`[sandbox] heap_mb`, else 512}
+     */
     heapMb?: number;
     /**
-     * Resident memory of the whole run, ArrayBuffers and the DuckDB engine working for it
-     * included (`memory_limit`).
+     * Resident memory of the whole run in MiB, ArrayBuffers and the DuckDB engine working for
+     * it included (`memory_limit`).
+     * @default {`[sandbox] memory_mb`, else 1024}
      */
     memoryMb?: number;
-    /** CPU time, the DuckDB engine's included (`cpu_limit`). */
+    /**
+     * CPU time, the DuckDB engine's included (`cpu_limit`).
+     * @default {`[sandbox] cpu_seconds`, else 3600}
+     */
     cpuSeconds?: number;
     /**
-     * Bytes in the scratch folder and the run's Deno cache folder (`disk_limit`); the run's
+     * MiB in the scratch folder and the run's Deno cache folder (`disk_limit`); the run's
      * permission audit log is held to the same size on its own (`audit_limit`).
+     * @default {`[sandbox] disk_mb`, else 1024}
      */
     diskMb?: number;
-    /** Bytes printed (`output_limit`). */
+    /**
+     * MiB printed (`output_limit`).
+     * @default {`[sandbox] max_output_bytes`, else 10 MiB}
+     */
     outputMb?: number;
-    /** Bytes of requests to Tau's side, such as rows loaded into DuckDB (`request_limit`). */
+    /**
+     * MiB of requests to Tau's side, such as rows loaded into DuckDB (`request_limit`).
+     * @default {`[sandbox] max_request_bytes`, else 4096 MiB}
+     */
     requestMb?: number;
-    /** Logs, steps and requests sent to Tau (`event_limit`). */
+    /**
+     * Logs, steps and requests sent to Tau (`event_limit`).
+     * @default {`[sandbox] max_events`, else 1_000_000}
+     */
     events?: number;
   };
   /**

@@ -14,6 +14,7 @@ import type { MaterializeResult } from "./materialize/engine.ts";
 
 /** A step of a run: set its row counts and metadata while it executes. */
 export interface Step {
+  /** The name given to `ctx.step`, as recorded with the run. */
   readonly name: string;
   /** Rows the step consumed. */
   rowsIn?: number;
@@ -23,17 +24,28 @@ export interface Step {
   metadata: Record<string, unknown>;
 }
 
-/** Structured logging: `ctx.log("text")` logs at info; `.debug/.info/.warn/.error` choose. */
+/**
+ * Structured logging: `ctx.log("text")` logs at info; `.debug/.info/.warn/.error` choose the
+ * level. `message` is formatted as `console.log` would; `fields`, when given, are appended to it
+ * as JSON. Each line is tagged with the step it was written in, and secrets are redacted from it
+ * before it is stored.
+ */
 export interface Logger {
+  /** Logs at info level. */
   (message: unknown, fields?: Record<string, unknown>): void;
+  /** Logs at debug level. */
   debug(message: unknown, fields?: Record<string, unknown>): void;
+  /** Logs at info level. */
   info(message: unknown, fields?: Record<string, unknown>): void;
+  /** Logs at warn level. */
   warn(message: unknown, fields?: Record<string, unknown>): void;
+  /** Logs at error level (logging does not fail the run; throwing does). */
   error(message: unknown, fields?: Record<string, unknown>): void;
 }
 
 /** Thrown by `ctx.secret()` for a name the pipeline did not declare in `secrets`. */
 export class SecretNotDeclaredError extends Error {
+  /** Makes the error for secret `name`; its message says how to declare it. */
   constructor(name: string) {
     super(
       `Cannot read secret ${name}: it is not declared; add secrets: [${
@@ -46,6 +58,7 @@ export class SecretNotDeclaredError extends Error {
 
 /** Thrown by `ctx.secret()` for a declared name the daemon's environment does not hold. */
 export class SecretNotSetError extends Error {
+  /** Makes the error for secret `name`. */
   constructor(name: string) {
     super(`Cannot read secret ${name}: it is declared but not set in the daemon's environment`);
     this.name = "SecretNotSetError";
@@ -54,6 +67,7 @@ export class SecretNotSetError extends Error {
 
 /** Thrown by `ctx.connection()` for a name the pipeline did not declare in `connections`. */
 export class ConnectionNotDeclaredError extends Error {
+  /** Makes the error for connection `name`; its message says how to declare it. */
   constructor(name: string) {
     super(
       `Cannot use connection ${name}: it is not declared; add connections: [${
@@ -64,7 +78,55 @@ export class ConnectionNotDeclaredError extends Error {
   }
 }
 
-/** What every pipeline function receives. */
+/**
+ * What every pipeline function receives as `ctx`: facts about the run (`runId`, `attempt`,
+ * `params`, `lastSuccessfulRun`), `log`, `step` to time and count the work, `secret` and
+ * `connection` for what the config declares, `materialize` to build tables, and `signal` to stop
+ * in time.
+ *
+ * @example The ctx API at a glance
+ * ```ts
+ * import { pipeline } from "tau";
+ *
+ * export default pipeline({
+ *   name: "orders_sync",
+ *   connections: ["warehouse"],
+ *   secrets: ["SHOP_TOKEN"],
+ *   net: ["shop.example.com"],
+ * }, async (ctx) => {
+ *   // Only what changed since the last successful run (everything on the first one).
+ *   const since = ctx.lastSuccessfulRun ?? new Date(0);
+ *   const limit = Number(ctx.params.limit ?? 1000); // tau run orders_sync --params '{"limit":10}'
+ *   ctx.log.info("syncing orders", { since, limit, attempt: ctx.attempt });
+ *
+ *   const orders = await ctx.step("extract", async (step) => {
+ *     const url = `https://shop.example.com/orders?since=${since.toISOString()}&limit=${limit}`;
+ *     const res = await fetch(url, {
+ *       headers: { authorization: `Bearer ${ctx.secret("SHOP_TOKEN")}` },
+ *       signal: ctx.signal, // a cancelled run stops waiting at once
+ *     });
+ *     const rows: Record<string, unknown>[] = await res.json();
+ *     step.rowsOut = rows.length;
+ *     return rows;
+ *   });
+ *
+ *   await ctx.step("load", async (step) => {
+ *     await using db = await ctx.connection("warehouse");
+ *     const loaded = await db.load(orders, { table: "raw_orders", mode: "upsert", mergeKey: "id" });
+ *     step.rowsIn = loaded.rows;
+ *     step.metadata.schema_changes = loaded.schema_changes;
+ *   });
+ *
+ *   const built = await ctx.materialize({
+ *     strategy: "incremental",
+ *     targetTable: "orders",
+ *     sourceQuery: "SELECT * FROM raw_orders",
+ *     uniqueKey: "id",
+ *   }, { connection: "warehouse" });
+ *   return { run: ctx.runId, extracted: orders.length, inserted: built.rows_inserted };
+ * });
+ * ```
+ */
 export interface PipelineContext {
   /** Id of this run, e.g. `run_lx2k3…`. */
   readonly runId: string;

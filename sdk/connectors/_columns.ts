@@ -20,8 +20,11 @@ export type ColumnKind =
 
 /** A column type. `precision` and `scale` are a decimal's; no precision means unconstrained. */
 export interface ColumnType {
+  /** The type, as `load` distinguishes it. */
   kind: ColumnKind;
+  /** Total digits of a `decimal`. */
   precision?: number;
+  /** Digits after the point of a `decimal`. */
   scale?: number;
 }
 
@@ -36,7 +39,24 @@ const DECLARED = Symbol.for("tau.columnTypes");
 
 /**
  * Attaches the column types a query declared to its rows (a non-enumerable property, so the rows
- * print and serialize as before); `load` prefers them to guessing from the values.
+ * print and serialize as before); `load` prefers them to guessing from the values. The SQL
+ * connectors attach them to what `extract` returns; call it yourself for rows you built, e.g. to
+ * keep a price a `decimal` rather than a `double`.
+ *
+ * @example Declare the types of rows built in code
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { columnTypes, withColumnTypes } from "tau/connectors";
+ *
+ * const rows = withColumnTypes([{ id: 1, price: "9.90" }], {
+ *   id: { kind: "bigint" },
+ *   price: { kind: "decimal", precision: 10, scale: 2 },
+ * });
+ * assert.equal(columnTypes(rows)?.price?.kind, "decimal");
+ * assert.equal(JSON.stringify(rows), '[{"id":1,"price":"9.90"}]');
+ * // A new array (map, filter, slice) carries no types: attach them again.
+ * assert.equal(columnTypes(rows.map((row) => row)), undefined);
+ * ```
  */
 export function withColumnTypes<T extends Row[]>(rows: T, types: Record<string, ColumnType>): T {
   Object.defineProperty(rows, DECLARED, { value: types, enumerable: false, configurable: true });

@@ -75,13 +75,19 @@ export interface HttpExtractOptions {
   headers?: Record<string, string>;
   /**
    * JSON path of the array of rows in each response: `"data"`, `"data.items"`, `"$.data.items"`.
-   * Default: the response itself, which must then be an array. Non-object items become
-   * `{ value: item }` rows.
+   * Non-object items become `{ value: item }` rows.
+   * @default {the response itself, which must then be an array}
    */
   path?: string;
-  /** How to walk through pages; absent = one request. */
+  /**
+   * How to walk through pages.
+   * @default {one request, no pages}
+   */
   pagination?: Pagination;
-  /** Overrides the connection's `allowPartial` for this read. */
+  /**
+   * Overrides the connection's `allowPartial` for this read.
+   * @default {the connection's `allowPartial`}
+   */
   allowPartial?: boolean;
   /** Ignored: `extractStream` yields one batch per page. */
   batchSize?: number;

@@ -1,7 +1,10 @@
 /** File formats of the s3 connector: inference from the key, content types, value conversions. */
 import { ConnectorError } from "./types.ts";
 
-/** Object formats the s3 connector reads and writes. */
+/**
+ * Object formats the s3 connector reads: JSON (one document with an array of rows), JSON
+ * Lines, CSV and Parquet. All but Parquet are written too.
+ */
 export type S3Format = "json" | "jsonl" | "csv" | "parquet";
 
 const FORMATS: readonly S3Format[] = ["json", "jsonl", "csv", "parquet"];

@@ -12,9 +12,10 @@ export interface S3Options {
    */
   region?: string;
   /**
-   * Base URL of an S3-compatible store, e.g. `http://127.0.0.1:9000`. Unset means AWS. With an
-   * endpoint, checksums are only sent when an operation requires them (many stores reject the
-   * SDK's default CRC32 headers).
+   * Base URL of an S3-compatible store, e.g. `http://127.0.0.1:9000`. With an endpoint,
+   * checksums are only sent when an operation requires them (many stores reject the SDK's
+   * default CRC32 headers).
+   * @default {AWS, in `region`}
    */
   endpoint?: string;
   /**
@@ -54,8 +55,8 @@ export interface S3ExtractOptions extends ExtractOptions {
    */
   prefix?: string;
   /**
-   * Format of the object(s).
-   * @default {from the key's extension: .json, .jsonl/.ndjson, .csv}
+   * Format of the object(s); `parquet` needs a Tau run (it is read through the run's DuckDB).
+   * @default {from each key's extension: .json, .jsonl/.ndjson, .csv, .parquet}
    */
   format?: S3Format;
   /** JSON only: dot-separated path to the array of rows inside an object (`"data.items"`). */
@@ -83,8 +84,8 @@ export interface S3LoadOptions {
    */
   table?: string;
   /**
-   * Output format.
-   * @default {from the key's extension}
+   * Output format; `parquet` is refused (it cannot be written).
+   * @default {from the key's extension; "jsonl" when only `table` is given}
    */
   format?: S3Format;
   /**
@@ -97,7 +98,8 @@ export interface S3LoadOptions {
   /** Not supported by object storage. */
   mergeKey?: string | string[];
   /**
-   * CSV only: the header; by default the columns of the first batch (of all rows for an array).
+   * CSV only: the header, in this order.
+   * @default {the columns of all rows for an array, of the first batch for a stream}
    */
   columns?: string[];
   /**

@@ -44,7 +44,12 @@ const MODES: readonly OnSchemaChange[] = [
 
 /** Raised when a load would change the target's columns and `onSchemaChange` does not allow it. */
 export class SchemaChangeError extends ConnectorError {
+  /** Stable code of this error: the run fails with error kind `schema_change`. */
   readonly code = "schema_change";
+  /**
+   * Makes the error. `hint` says what to change (usually the `onSchemaChange` that allows the
+   * load); `details` names the table, the `onSchemaChange` in force and every column difference.
+   */
   constructor(
     message: string,
     readonly hint: string,

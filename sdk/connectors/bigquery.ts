@@ -1,14 +1,7 @@
 /**
  * Google BigQuery connector over the REST API v2 with `fetch`: no client library, no
- * metadata server, nothing read from the environment or from files.
- *
- * ```ts ignore
- * import { bigquery } from "tau/connectors/bigquery.ts";
- *
- * await using bq = bigquery({ project: "acme-data", dataset: "raw", credentials: ctx.secret("GCP_SA_KEY") });
- * const rows = await bq.extract({ query: "SELECT * FROM orders WHERE day = @day", params: { day: "2024-05-01" } });
- * await bq.load(rows, { table: "orders_copy", mode: "upsert", mergeKey: "id" });
- * ```
+ * metadata server, nothing read from the environment or from files. Pipelines import
+ * {@link bigquery} from `tau/connectors`.
  *
  * @module
  */
@@ -304,6 +297,30 @@ class BigQuery implements Connector {
  *   `_bigquery_load.ts`); `batchSize` (a load option, default 1,000, capped at 10,000
  *   parameters per statement) sets rows per INSERT. Each statement is a BigQuery job.
  * - The sandbox must allow `bigquery.googleapis.com` and, for keys, `oauth2.googleapis.com`.
+ *
+ * @example Copy a day of orders with a service-account key, inline
+ * ```ts
+ * import { pipeline } from "tau";
+ * import { bigquery } from "tau/connectors";
+ *
+ * export default pipeline({
+ *   name: "bq_orders_copy",
+ *   net: ["bigquery.googleapis.com", "oauth2.googleapis.com"],
+ *   secrets: ["GCP_SA_KEY"],
+ * }, async (ctx) => {
+ *   await using bq = bigquery({
+ *     project: "acme-data",
+ *     dataset: "raw",
+ *     credentials: ctx.secret("GCP_SA_KEY"),
+ *   });
+ *   const rows = await bq.extract({
+ *     query: "SELECT * FROM orders WHERE day = @day",
+ *     params: { day: "2024-05-01" },
+ *   });
+ *   const loaded = await bq.load(rows, { table: "orders_copy", mode: "upsert", mergeKey: "id" });
+ *   return { rows: loaded.rows };
+ * });
+ * ```
  */
 export function bigquery(options: BigQueryOptions): Connector {
   return new BigQuery(options);

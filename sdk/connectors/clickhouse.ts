@@ -1,17 +1,7 @@
 /**
  * ClickHouse connector over the HTTP interface (port 8123, or 8443 with TLS), with `fetch`
- * only: no driver, nothing read from the environment.
- *
- * ```ts ignore
- * import { clickhouse } from "tau/connectors/clickhouse.ts";
- *
- * await using ch = clickhouse({ url: "https://ch.internal:8443", user: "etl", password: ctx.secret("CH_PASSWORD") });
- * const rows = await ch.extract({
- *   query: "SELECT * FROM events WHERE day = {p1:Date} AND kind = {p2:String}",
- *   params: ["2024-05-01", "click"],
- * });
- * await ch.load(rows, { table: "events_copy", mode: "upsert", mergeKey: "id" });
- * ```
+ * only: no driver, nothing read from the environment. Pipelines import {@link clickhouse} from
+ * `tau/connectors`.
  *
  * @module
  */
@@ -265,6 +255,30 @@ function writtenRows(response: Response): number {
  *   end with an atomic `EXCHANGE TABLES`, which needs an Atomic database (the default since
  *   ClickHouse 20.10). New tables are `MergeTree ORDER BY tuple()` with Nullable columns.
  *   ClickHouse has no transactions: rows written by others during an upsert can be lost.
+ *
+ * @example Copy a day of click events, inline
+ * ```ts
+ * import { pipeline } from "tau";
+ * import { clickhouse } from "tau/connectors";
+ *
+ * export default pipeline({
+ *   name: "clicks_copy",
+ *   net: ["ch.internal:8443"],
+ *   secrets: ["CH_PASSWORD"],
+ * }, async (ctx) => {
+ *   await using ch = clickhouse({
+ *     url: "https://ch.internal:8443",
+ *     user: "etl",
+ *     password: ctx.secret("CH_PASSWORD"),
+ *   });
+ *   const rows = await ch.extract({
+ *     query: "SELECT * FROM events WHERE day = {p1:Date} AND kind = {p2:String}",
+ *     params: ["2024-05-01", "click"],
+ *   });
+ *   const loaded = await ch.load(rows, { table: "clicks", mode: "upsert", mergeKey: "id" });
+ *   return { rows: loaded.rows };
+ * });
+ * ```
  */
 export function clickhouse(options: ClickHouseOptions = {}): Connector {
   return new ClickHouse(options);

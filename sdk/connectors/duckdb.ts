@@ -31,6 +31,7 @@ const IN_FLIGHT = 4;
 
 type Typed = { columns: Record<string, ColumnType> };
 
+/** Where an inline DuckDB database lives. */
 export interface DuckDBOptions {
   /**
    * Inline use only: a database file relative to the run's scratch folder, or `:memory:`.
@@ -38,7 +39,10 @@ export interface DuckDBOptions {
    * @default {":memory:"}
    */
   path?: string;
-  /** Connection name (set by `ctx.connection`). @default {"duckdb"} */
+  /**
+   * Connection name reported as `connector.name` (`ctx.connection` sets the declared name).
+   * @default {"duckdb"}
+   */
   name?: string;
 }
 
@@ -215,10 +219,17 @@ function* splitBySize(batch: Row[]): Iterable<Row[]> {
  * process Tau starts for the run. For a shared database file, configure a named connection in
  * tau.toml.
  *
- * @example
- * ```ts ignore
- * await using db = duckdb();
- * await db.execute("CREATE TABLE t AS SELECT 42 AS answer");
+ * @example Scratch SQL in memory (no `net` needed)
+ * ```ts
+ * import { pipeline } from "tau";
+ * import { duckdb } from "tau/connectors";
+ *
+ * export default pipeline({ name: "scratch_sql" }, async () => {
+ *   await using db = duckdb();
+ *   await db.execute("CREATE TABLE t AS SELECT 42 AS answer");
+ *   const [row] = await db.extract({ query: "SELECT answer FROM t" });
+ *   return { answer: row?.answer };
+ * });
  * ```
  */
 export function duckdb(options: DuckDBOptions = {}): Connector {

@@ -1,22 +1,7 @@
 /**
  * `http_api`: a JSON HTTP API as a connector, with `fetch` only. Reads walk through pages
- * (page number, offset or cursor); writes POST rows as JSON arrays in batches.
- *
- * ```ts ignore
- * import { httpApi } from "tau/connectors/http_api.ts";
- *
- * await using crm = httpApi({
- *   baseUrl: "https://api.example.com/v1",
- *   auth: { type: "bearer", token: ctx.secret("CRM_TOKEN") },
- * });
- * const users = await crm.extract({
- *   endpoint: "/users",
- *   path: "data",
- *   pagination: { type: "cursor", cursorPath: "meta.next_cursor" },
- * });
- * ```
- *
- * The pipeline must declare the host in `net` (e.g. `net: ["api.example.com"]`).
+ * (page number, offset or cursor); writes POST rows as JSON arrays in batches. Pipelines import
+ * {@link httpApi} from `tau/connectors`.
  *
  * @module
  */
@@ -101,7 +86,31 @@ function parseJson(text: string, what: string, redact: (text: string) => string)
 
 /**
  * Creates an `http_api` connector. Nothing is sent until the first call; options are checked
- * at once (credentials never appear in the errors).
+ * at once (credentials never appear in the errors). The pipeline must declare the API's host in
+ * `net`. A failed request throws {@link HttpApiError}, after the retries.
+ *
+ * @example Read every page of a cursor-paginated API
+ * ```ts
+ * import { pipeline } from "tau";
+ * import { httpApi } from "tau/connectors";
+ *
+ * export default pipeline({
+ *   name: "crm_users",
+ *   net: ["api.example.com"],
+ *   secrets: ["CRM_TOKEN"],
+ * }, async (ctx) => {
+ *   await using crm = httpApi({
+ *     baseUrl: "https://api.example.com/v1",
+ *     auth: { type: "bearer", token: ctx.secret("CRM_TOKEN") },
+ *   });
+ *   const users = await crm.extract({
+ *     endpoint: "/users",
+ *     path: "data",
+ *     pagination: { type: "cursor", cursorPath: "meta.next_cursor" },
+ *   });
+ *   return { users: users.length };
+ * });
+ * ```
  */
 export function httpApi(options: HttpApiOptions): HttpApiConnector {
   const name = options.name ?? "http_api";

@@ -13,12 +13,25 @@ export type * from "./types.ts";
 export { ConnectorError } from "./types.ts";
 export { SchemaChangeError } from "./_schema.ts";
 export { type ColumnKind, type ColumnType, columnTypes, withColumnTypes } from "./_columns.ts";
-export { postgres, redshift } from "./postgres.ts";
-export { mysql } from "./mysql.ts";
-export { duckdb } from "./duckdb.ts";
-export { clickhouse } from "./clickhouse.ts";
-export { bigquery } from "./bigquery.ts";
-export { snowflake } from "./snowflake.ts";
+export { postgres, type PostgresOptions, redshift } from "./postgres.ts";
+export { mysql, type MysqlOptions } from "./mysql.ts";
+export { duckdb, type DuckDBOptions } from "./duckdb.ts";
+export { clickhouse, type ClickHouseOptions } from "./clickhouse.ts";
+export { bigquery, type BigQueryOptions, type ServiceAccountKey } from "./bigquery.ts";
+export { snowflake, type SnowflakeOptions } from "./snowflake.ts";
 export { s3 } from "./s3.ts";
-export type { S3Connector, S3ExtractOptions, S3LoadOptions, S3Options } from "./s3.ts";
-export { http_api, httpApi } from "./http_api.ts";
+export type { S3Connector, S3ExtractOptions, S3Format, S3LoadOptions, S3Options } from "./s3.ts";
+export { http_api, httpApi, HttpApiError } from "./http_api.ts";
+export type {
+  CursorPagination,
+  HttpApiConnector,
+  HttpApiOptions,
+  HttpAuth,
+  HttpExtractOptions,
+  HttpLoadOptions,
+  HttpMethod,
+  OffsetPagination,
+  PagePagination,
+  Pagination,
+  QueryParams,
+} from "./http_api.ts";

@@ -43,21 +43,24 @@ export interface MysqlOptions {
   host?: string;
   /**
    * Server port.
-   * @default {3306}
+   * @default {the `dsn`'s port, else 3306}
    */
   port?: number;
   /** User name (required unless the `dsn` has one). */
   user?: string;
   /**
    * Password, usually from `ctx.secret(...)`. Never read from the environment.
-   * @default {""}
+   * @default {the `dsn`'s password, else ""}
    */
   password?: string;
-  /** Default database; without one, table names must be qualified (`db.table`). */
+  /**
+   * Default database; without one, table names must be qualified (`db.table`).
+   * @default {the `dsn`'s database, if it names one}
+   */
   database?: string;
   /**
    * Use TLS and verify the server certificate against the runtime's root certificates.
-   * @default {false}
+   * @default {the `dsn`'s `ssl`, else false}
    */
   ssl?: boolean;
   /**
@@ -175,12 +178,29 @@ function requireQuery(options: ExtractOptions): string {
  * one). A table created by a failed load is dropped again. Columns follow `onSchemaChange`; MySQL
  * commits DDL at once, so a column added by a load that then fails stays.
  *
- * @example
- * ```ts ignore
- * import { mysql } from "tau/connectors/mysql.ts";
- * await using db = mysql({ host: "db.internal", user: "etl", password: ctx.secret("DB_PW"), database: "shop" });
- * const rows = await db.extract({ query: "SELECT * FROM orders WHERE day = ?", params: ["2024-05-01"] });
- * await db.load(rows, { table: "orders_copy", mode: "upsert", mergeKey: ["id"] });
+ * @example Copy a day of orders, inline
+ * ```ts
+ * import { pipeline } from "tau";
+ * import { mysql } from "tau/connectors";
+ *
+ * export default pipeline({
+ *   name: "shop_orders_copy",
+ *   net: ["db.internal:3306"],
+ *   secrets: ["DB_PW"],
+ * }, async (ctx) => {
+ *   await using db = mysql({
+ *     host: "db.internal",
+ *     user: "etl",
+ *     password: ctx.secret("DB_PW"),
+ *     database: "shop",
+ *   });
+ *   const rows = await db.extract({
+ *     query: "SELECT * FROM orders WHERE day = ?",
+ *     params: ["2024-05-01"],
+ *   });
+ *   const loaded = await db.load(rows, { table: "orders_copy", mode: "upsert", mergeKey: ["id"] });
+ *   return { rows: loaded.rows };
+ * });
  * ```
  */
 export function mysql(options: MysqlOptions): Connector {

@@ -1,13 +1,6 @@
 /**
  * PostgreSQL and Amazon Redshift connectors, on the postgres.js driver (loaded on first use).
- *
- * ```ts ignore
- * import { postgres } from "tau/connectors/postgres.ts";
- *
- * await using db = postgres({ dsn: "postgres://etl@db.internal:5432/warehouse", schema: "raw" });
- * const rows = await db.extract({ query: "select * from orders where day = $1", params: ["2024-05-01"] });
- * await db.load(rows, { table: "orders_copy", mode: "upsert", mergeKey: "id" });
- * ```
+ * Pipelines import them from `tau/connectors`, where {@link postgres} shows one at work.
  *
  * @module
  */
@@ -40,26 +33,26 @@ export interface PostgresOptions {
   host?: string;
   /**
    * Server port.
-   * @default {5432} (5439 for `redshift`)
+   * @default {the `dsn`'s port, else 5432 (5439 for `redshift`)}
    */
   port?: number;
   /** User name (required unless the `dsn` has one). */
   user?: string;
   /**
    * Password, usually from `ctx.secret(...)`. Never read from the environment.
-   * @default {""}
+   * @default {the `dsn`'s password, else ""}
    */
   password?: string;
   /**
    * Database name.
-   * @default {user}
+   * @default {the `dsn`'s database, else the user name}
    */
   database?: string;
   /**
    * TLS: `false` plain, `"prefer"` TLS when the server offers it (unverified), `"require"` TLS
    * without certificate verification, `true` or `"verify-full"` TLS with the certificate checked
    * against the host name.
-   * @default {"prefer"}
+   * @default {the `dsn`'s `sslmode`, else "prefer"}
    */
   ssl?: boolean | "prefer" | "require" | "verify-full";
   /**
@@ -75,7 +68,7 @@ export interface PostgresOptions {
   max?: number;
   /**
    * Connection name reported as `connector.name`.
-   * @default {"postgres"} (`"redshift"` for `redshift`)
+   * @default {"postgres" ("redshift" for `redshift`)}
    */
   name?: string;
 }
@@ -331,6 +324,31 @@ function isResultList(result: unknown): result is Result[] {
  * A PostgreSQL connector. Connects on first use; `load` uses `COPY … FROM STDIN` inside one
  * transaction. Values read back: `bigint` as a number when it fits exactly (text otherwise),
  * `numeric` as text, `date` as `"YYYY-MM-DD"`, timestamps as `Date`, `json`/`jsonb` parsed.
+ * Parameters bind `$1`, `$2`, … and must be an array.
+ *
+ * @example Copy a day of orders, inline (a named connection needs no `net` or password)
+ * ```ts
+ * import { pipeline } from "tau";
+ * import { postgres } from "tau/connectors";
+ *
+ * export default pipeline({
+ *   name: "orders_copy",
+ *   net: ["db.internal:5432"],
+ *   secrets: ["PG_PASSWORD"],
+ * }, async (ctx) => {
+ *   await using db = postgres({
+ *     dsn: "postgres://etl@db.internal:5432/warehouse?sslmode=require",
+ *     password: ctx.secret("PG_PASSWORD"),
+ *     schema: "raw",
+ *   });
+ *   const rows = await db.extract({
+ *     query: "SELECT * FROM orders WHERE day = $1",
+ *     params: [ctx.params.day ?? "2024-05-01"],
+ *   });
+ *   const loaded = await db.load(rows, { table: "orders_copy", mode: "upsert", mergeKey: "id" });
+ *   return { rows: loaded.rows };
+ * });
+ * ```
  */
 export function postgres(options: PostgresOptions): Connector {
   return create(options, "postgres");

@@ -1,21 +1,9 @@
 /**
  * Object storage (AWS S3 and S3-compatible stores such as MinIO or R2) through
  * `@aws-sdk/client-s3`: read JSON / JSON Lines / CSV objects as rows, write rows as one object.
+ * Pipelines import {@link s3} from `tau/connectors`.
  *
- * ```ts ignore
- * import { s3 } from "tau/connectors/s3.ts";
- *
- * await using lake = s3({
- *   bucket: "lake",
- *   accessKeyId: ctx.secret("AWS_ACCESS_KEY_ID"),
- *   secretAccessKey: ctx.secret("AWS_SECRET_ACCESS_KEY"),
- *   prefix: "raw/",
- * });
- * const orders = await lake.extract({ key: "orders/2024-06-01.jsonl" });
- * await lake.load(orders, { key: "clean/orders.csv", mode: "replace" });
- * ```
- *
- * Parquet is not parsed here: read it through DuckDB.
+ * Parquet is not parsed here: it is read through the run's DuckDB, and never written.
  *
  * @module
  */
@@ -55,6 +43,29 @@ export interface S3Connector extends Connector {
 /**
  * An S3 connector. Nothing connects until first use; `@aws-sdk/client-s3` is loaded then.
  * Needs network access to the endpoint's host (or `<bucket>.s3.<region>.amazonaws.com`).
+ *
+ * @example Turn a JSON Lines object into a CSV one, on MinIO
+ * ```ts
+ * import { pipeline } from "tau";
+ * import { s3 } from "tau/connectors";
+ *
+ * export default pipeline({
+ *   name: "lake_orders_csv",
+ *   net: ["minio.internal:9000"],
+ *   secrets: ["S3_KEY_ID", "S3_SECRET"],
+ * }, async (ctx) => {
+ *   await using lake = s3({
+ *     bucket: "lake",
+ *     endpoint: "https://minio.internal:9000",
+ *     accessKeyId: ctx.secret("S3_KEY_ID"),
+ *     secretAccessKey: ctx.secret("S3_SECRET"),
+ *     prefix: "raw/",
+ *   });
+ *   const orders = await lake.extract({ key: "orders/2024-06-01.jsonl" });
+ *   const written = await lake.load(orders, { key: "clean/orders.csv", mode: "replace" });
+ *   return { rows: written.rows };
+ * });
+ * ```
  */
 export function s3(options: S3Options): S3Connector {
   return new S3Store(options);

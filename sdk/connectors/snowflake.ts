@@ -1,21 +1,7 @@
 /**
  * Snowflake connector over the SQL API v2 (`POST /api/v2/statements`) with `fetch`: no driver,
- * nothing read from the environment or from files.
- *
- * ```ts ignore
- * import { snowflake } from "tau/connectors/snowflake.ts";
- *
- * await using sf = snowflake({
- *   account: "myorg-myaccount",
- *   user: "ETL",
- *   privateKey: ctx.secret("SNOWFLAKE_KEY"),
- *   warehouse: "LOAD_WH",
- *   database: "RAW",
- *   schema: "PUBLIC",
- * });
- * const rows = await sf.extract({ query: "SELECT * FROM ORDERS WHERE DAY = ?", params: ["2024-05-01"] });
- * await sf.load(rows, { table: "ORDERS_COPY", mode: "upsert", mergeKey: "ID" });
- * ```
+ * nothing read from the environment or from files. Pipelines import {@link snowflake} from
+ * `tau/connectors`.
  *
  * @module
  */
@@ -307,6 +293,33 @@ class Snowflake implements Connector {
  *   case-sensitive: name tables and columns as stored (`ORDERS`, not `orders`, for objects
  *   created unquoted).
  * - The sandbox must allow `<account>.snowflakecomputing.com`.
+ *
+ * @example Copy a day of orders with key-pair auth, inline
+ * ```ts
+ * import { pipeline } from "tau";
+ * import { snowflake } from "tau/connectors";
+ *
+ * export default pipeline({
+ *   name: "sf_orders_copy",
+ *   net: ["myorg-myaccount.snowflakecomputing.com"],
+ *   secrets: ["SNOWFLAKE_KEY"],
+ * }, async (ctx) => {
+ *   await using sf = snowflake({
+ *     account: "myorg-myaccount",
+ *     user: "ETL",
+ *     privateKey: ctx.secret("SNOWFLAKE_KEY"),
+ *     warehouse: "LOAD_WH",
+ *     database: "RAW",
+ *     schema: "PUBLIC",
+ *   });
+ *   const rows = await sf.extract({
+ *     query: "SELECT * FROM ORDERS WHERE DAY = ?",
+ *     params: ["2024-05-01"],
+ *   });
+ *   const loaded = await sf.load(rows, { table: "ORDERS_COPY", mode: "upsert", mergeKey: "ID" });
+ *   return { rows: loaded.rows };
+ * });
+ * ```
  */
 export function snowflake(options: SnowflakeOptions): Connector {
   return new Snowflake(options);

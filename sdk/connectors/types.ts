@@ -43,6 +43,7 @@ export type LoadMode = "append" | "replace" | "upsert";
 /** What `load` does when the rows' columns differ from the table's (as for materializations). */
 export type { OnSchemaChange };
 
+/** Where and how `load` writes. Connectors without tables document their own fields. */
 export interface LoadOptions {
   /** Target table, optionally schema-qualified (`raw.users`). */
   table: string;
@@ -104,6 +105,7 @@ export type RowSource = Row[] | AsyncIterable<Row[]>;
 
 /** One database session: statements run in order on the same connection. */
 export interface SqlSession {
+  /** Runs one statement with bound parameters on this session's connection. */
   execute(sql: string, params?: unknown[]): Promise<ExecuteResult>;
   /**
    * Runs several statements as one request, for engines that only keep a transaction within
@@ -113,9 +115,15 @@ export interface SqlSession {
   executeScript?(statements: string[], params: unknown[]): Promise<void>;
 }
 
+/**
+ * A connection to one system: what `ctx.connection(name)` and the inline connector functions
+ * return. Open it with `await using` so it closes when the block ends; a connector opens its
+ * network connection on first use, not when it is created.
+ */
 export interface Connector extends AsyncDisposable {
-  /** Connection name from tau.toml, or the connector type for inline connectors. */
+  /** Connection name from tau.toml; for inline connectors, the `name` option or the type. */
   readonly name: string;
+  /** Connector type, as named in tau.toml: `postgres`, `duckdb`, `s3`, `http_api`, … */
   readonly type: string;
   /** The SQL dialect, or null for connectors that do not speak SQL (http_api, s3). */
   readonly dialect: Dialect | null;
@@ -134,11 +142,13 @@ export interface Connector extends AsyncDisposable {
   session?<T>(work: (session: SqlSession) => Promise<T>): Promise<T>;
   /** Checks the connection works (used by `tau connections --test`). */
   ping(): Promise<void>;
+  /** Closes the connection (and its pool); `await using` calls it for you. */
   close(): Promise<void>;
 }
 
 /** Thrown for bad connector usage, e.g. `upsert` without `mergeKey`. */
 export class ConnectorError extends Error {
+  /** Makes the error; `options.cause` keeps the driver's own error. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "ConnectorError";

@@ -7,7 +7,8 @@ import { z } from "zod";
 /** What happens when the source's columns differ from the target's (dbt's meanings). */
 export type OnSchemaChange = "fail" | "append_new_columns" | "sync_all_columns" | "ignore";
 
-interface Base {
+/** Fields every strategy takes. */
+export interface BaseConfig {
   /** Table (or view) to build, optionally qualified: `analytics.orders`. */
   targetTable: string;
   /** The SELECT whose rows the target should hold. */
@@ -18,7 +19,12 @@ interface Base {
   postHook?: string | string[];
 }
 
-interface Evolving extends Base {
+/**
+ * The {@link BaseConfig} fields plus the one every strategy that keeps its target from run to
+ * run needs: what to do when the source's columns change. All strategies but `full_refresh` and
+ * `view` (which rebuild the target) take it.
+ */
+export interface EvolvingConfig extends BaseConfig {
   /**
    * `fail` stops on any difference; `append_new_columns` adds new source columns to the
    * target; `sync_all_columns` also drops target columns the source no longer has; `ignore`
@@ -28,84 +34,158 @@ interface Evolving extends Base {
   onSchemaChange?: OnSchemaChange;
 }
 
-/** Rebuilds the whole table on every run and swaps it in atomically. */
-export interface FullRefreshConfig extends Base {
+/**
+ * Rebuilds the whole table on every run and swaps it in atomically. Also takes the
+ * {@link BaseConfig} fields.
+ */
+export interface FullRefreshConfig extends BaseConfig {
+  /** Selects this strategy. */
   strategy: "full_refresh";
 }
 
-/** Merges new and changed rows into the target. */
-export interface IncrementalConfig extends Evolving {
+/**
+ * Brings new and changed source rows into the target. Also takes the {@link EvolvingConfig}
+ * fields.
+ */
+export interface IncrementalConfig extends EvolvingConfig {
+  /** Selects this strategy. */
   strategy: "incremental";
   /** Column(s) identifying a row; required for `merge` and `delete+insert`. */
   uniqueKey?: string | string[];
-  /** Only source rows whose value here is greater than the target's maximum are read. */
+  /**
+   * Only source rows whose value here is greater than the target's maximum are read; not
+   * allowed with `insert_overwrite`.
+   * @default {every source row is read}
+   */
   incrementalColumn?: string;
-  /** @default {"merge"} */
+  /**
+   * How the rows read reach the target: `merge` updates the rows whose key matches and inserts
+   * the others; `delete+insert` deletes the target rows whose key matches, then inserts;
+   * `insert_overwrite` replaces the whole table's contents; `append` inserts every row.
+   * @default {"merge"}
+   */
   incrementalStrategy?: "merge" | "delete+insert" | "insert_overwrite" | "append";
-  /** Columns a merge updates on matched rows. @default {every non-key column} */
+  /**
+   * Columns a `merge` updates on matched rows (the others keep their values).
+   * @default {every non-key column written}
+   */
   mergeUpdateColumns?: string[];
 }
 
-/** Replaces the target's partitions that the source holds rows for. */
-export interface PartitionedConfig extends Evolving {
+/**
+ * Replaces the target's partitions that the source holds rows for. Also takes the
+ * {@link EvolvingConfig} fields.
+ */
+export interface PartitionedConfig extends EvolvingConfig {
+  /** Selects this strategy. */
   strategy: "partitioned";
   /** A date or timestamp column. */
   partitionBy: string;
-  /** @default {"day"} */
+  /**
+   * Size of one partition of `partitionBy`.
+   * @default {"day"}
+   */
   partitionGranularity?: "hour" | "day" | "month" | "year";
   /** Columns to cluster (BigQuery, Snowflake) or order (ClickHouse) the table by. */
   clusterBy?: string[];
-  /** Partitions older than this many days are removed. */
+  /**
+   * Partitions older than this many days are removed.
+   * @default {kept forever}
+   */
   partitionExpirationDays?: number;
   /** If given, the source must hold at most one row per key. */
   uniqueKey?: string | string[];
 }
 
-/** Overwrites rows whose tracked columns changed and inserts new keys. */
-export interface ScdType1Config extends Evolving {
+/**
+ * Overwrites rows whose tracked columns changed and inserts new keys; keeps no history. Also
+ * takes the {@link EvolvingConfig} fields.
+ */
+export interface ScdType1Config extends EvolvingConfig {
+  /** Selects this strategy. */
   strategy: "scd_type_1";
+  /** Column(s) identifying a row. */
   uniqueKey: string | string[];
+  /** Columns whose change overwrites the row (all its non-key columns then take new values). */
   trackedColumns: string[];
 }
 
-/** Keeps every version of a row, with validity columns and one current row per key. */
-export interface ScdType2Config extends Evolving {
+/**
+ * Keeps every version of a row, with validity columns and one current row per key: when a
+ * tracked column changes, the key's current row is closed and a new one opened. Also takes the
+ * {@link EvolvingConfig} fields.
+ */
+export interface ScdType2Config extends EvolvingConfig {
+  /** Selects this strategy. */
   strategy: "scd_type_2";
+  /** Column(s) identifying a row. */
   uniqueKey: string | string[];
+  /** Columns whose change makes a new version of the row. */
   trackedColumns: string[];
   /** Close the current row of a key that disappeared from the source. @default {false} */
   invalidateHardDeletes?: boolean;
-  /** @default {"valid_from"} */
+  /**
+   * Column holding when a version became current (the run's time).
+   * @default {"valid_from"}
+   */
   validFromColumn?: string;
-  /** @default {"valid_to"} */
+  /**
+   * Column holding when a version was closed; NULL while it is current.
+   * @default {"valid_to"}
+   */
   validToColumn?: string;
-  /** @default {"is_current"} */
+  /**
+   * Column that is TRUE on the current version of each key.
+   * @default {"is_current"}
+   */
   isCurrentColumn?: string;
-  /** @default {"row_hash"} */
+  /**
+   * Column holding a hash of the tracked columns, compared to detect a change.
+   * @default {"row_hash"}
+   */
   hashColumn?: string;
 }
 
-/** Appends a point-in-time copy of the source on every run. */
-export interface SnapshotConfig extends Evolving {
+/**
+ * Appends a point-in-time copy of the source on every run. Also takes the
+ * {@link EvolvingConfig} fields.
+ */
+export interface SnapshotConfig extends EvolvingConfig {
+  /** Selects this strategy. */
   strategy: "snapshot";
   /** Keep only the newest N snapshots. @default {all} */
   retainSnapshots?: number;
-  /** @default {"snapshot_id"} */
+  /**
+   * Column numbering the snapshots: 1, 2, 3, and so on.
+   * @default {"snapshot_id"}
+   */
   snapshotIdColumn?: string;
-  /** @default {"snapshot_at"} */
+  /**
+   * Column holding when the snapshot was taken (the run's time).
+   * @default {"snapshot_at"}
+   */
   snapshotAtColumn?: string;
 }
 
-/** Inserts every source row; never updates or deletes. */
-export interface AppendOnlyConfig extends Evolving {
+/**
+ * Inserts every source row; never updates or deletes. Also takes the {@link EvolvingConfig}
+ * fields.
+ */
+export interface AppendOnlyConfig extends EvolvingConfig {
+  /** Selects this strategy. */
   strategy: "append_only";
 }
 
-/** A view over the source query; stores nothing. */
-export interface ViewConfig extends Base {
+/** A view over the source query; stores nothing. Also takes the {@link BaseConfig} fields. */
+export interface ViewConfig extends BaseConfig {
+  /** Selects this strategy. */
   strategy: "view";
 }
 
+/**
+ * What `materialize` builds: one config per strategy, told apart by `strategy`. Configs are
+ * checked strictly when the materialization runs: an unknown or misspelt field is an error.
+ */
 export type MaterializationConfig =
   | FullRefreshConfig
   | IncrementalConfig
@@ -116,6 +196,7 @@ export type MaterializationConfig =
   | AppendOnlyConfig
   | ViewConfig;
 
+/** The name of a materialization strategy. */
 export type Strategy = MaterializationConfig["strategy"];
 
 const name = z.string().trim().min(1, "must not be empty");
@@ -221,6 +302,7 @@ export interface Hooks {
 
 /** Thrown for an invalid config or a source the strategy cannot apply. */
 export class MaterializationError extends Error {
+  /** Makes the error; `options.cause` keeps the engine's own error. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "MaterializationError";

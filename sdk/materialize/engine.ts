@@ -21,23 +21,30 @@ import type { Sql } from "./sql.ts";
 
 /** What a materialization did. */
 export interface MaterializeResult {
+  /** The strategy that ran. */
   strategy: Strategy;
   /** The target, as configured. */
   table: string;
   /** True when this run created the target. */
   first_run: boolean;
+  /** Rows written as new rows (new versions, for SCD2). */
   rows_inserted: number;
   /** Rows overwritten (merge, SCD1) or closed because they changed (SCD2). */
   rows_updated: number;
   /** Rows removed: replaced, expired, overwritten, or closed as hard deletes (SCD2). */
   rows_deleted: number;
+  /** Milliseconds it took, waiting for the lock on the target included. */
   duration_ms: number;
   /** Every statement executed, in order (values are bound, never part of the text). */
   statements: string[];
 }
 
+/** Where {@link materialize} runs. */
 export interface MaterializeOptions {
-  /** A SQL connector: the engine speaks its dialect. */
+  /**
+   * A SQL connector (one with a `dialect`): the engine writes that dialect's SQL and runs it on
+   * a session of its own. Materializations through one connector run one at a time.
+   */
   connection: Connector;
 }
 
@@ -55,7 +62,30 @@ const STRATEGIES: Record<Strategy, (job: Job, kind: Kind) => Promise<Counts>> = 
 /** Materializations through one connector run one at a time within a run. */
 const queues = new WeakMap<Connector, Promise<unknown>>();
 
-/** Builds `config.targetTable` from `config.sourceQuery` on the connection's engine. */
+/**
+ * Builds `config.targetTable` from `config.sourceQuery` on the connection's engine, under a
+ * lock on the target, and resolves to what changed. The config is checked first: a bad one
+ * throws {@link MaterializationError} naming every problem, before any SQL runs. In a pipeline,
+ * `ctx.materialize` does the same, also takes a connection's name and logs the result.
+ *
+ * @example Keep the history of customers (SCD type 2) on a connection the run holds
+ * ```ts
+ * import { pipeline } from "tau";
+ * import { materialize } from "tau/materializations";
+ *
+ * export default pipeline({ name: "customers_history", connections: ["warehouse"] }, async (ctx) => {
+ *   await using db = await ctx.connection("warehouse");
+ *   const result = await materialize({
+ *     strategy: "scd_type_2",
+ *     targetTable: "analytics.customers_history",
+ *     sourceQuery: "SELECT id, email, plan FROM raw.customers",
+ *     uniqueKey: "id",
+ *     trackedColumns: ["email", "plan"],
+ *   }, { connection: db });
+ *   return { new_versions: result.rows_inserted, closed: result.rows_updated };
+ * });
+ * ```
+ */
 export async function materialize(
   config: MaterializationConfig,
   options: MaterializeOptions,

@@ -3,7 +3,7 @@
  * connection's engine (PostgreSQL, Redshift, MySQL/MariaDB, DuckDB, Snowflake, BigQuery,
  * ClickHouse) and runs it under a lock, in a transaction where the engine has them.
  *
- * ```ts ignore
+ * ```ts
  * import { pipeline } from "tau";
  *
  * export default pipeline({ name: "orders", connections: ["warehouse"] }, async (ctx) => {
@@ -22,16 +22,15 @@
 export { materialize } from "./engine.ts";
 export type { MaterializeOptions, MaterializeResult } from "./engine.ts";
 export { MaterializationError } from "./config.ts";
+export type { MaterializationConfig, Strategy } from "./config.ts";
+export type { BaseConfig, EvolvingConfig, OnSchemaChange } from "./config.ts";
 export type {
   AppendOnlyConfig,
   FullRefreshConfig,
   IncrementalConfig,
-  MaterializationConfig,
-  OnSchemaChange,
   PartitionedConfig,
   ScdType1Config,
   ScdType2Config,
   SnapshotConfig,
-  Strategy,
   ViewConfig,
 } from "./config.ts";
