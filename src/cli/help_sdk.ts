@@ -53,7 +53,8 @@ export async function sdkHelp(topic: string) {
   const file = join(SDK_DIR, SDK_TOPICS[topic]!);
   const { about, symbols } = await docOf(file);
   const entries = symbols.map(symbol);
-  const take = (name: string) => entries.find((e) => e.name === name)?.members ?? [];
+  const find = (name: string) => entries.find((e) => e.name === name);
+  const take = (name: string) => find(name)?.members ?? [];
   const head = { topic, import: topic === "pipeline" ? "tau" : `tau/${topic}`, about };
   const tail = { source: `the doc comments of ${file} (deno doc --json)` };
   if (topic !== "pipeline") return { ...head, reference: entries, ...tail };
@@ -64,6 +65,11 @@ export async function sdkHelp(topic: string) {
       m,
       ...(members ?? []).map((sub) => ({ ...sub, name: `${m.name}.${sub.name}` })),
     ]),
+    // What ctx is, with its examples, then each member.
+    ctx_about: {
+      doc: find("PipelineContext")?.doc ?? "",
+      examples: find("PipelineContext")?.examples ?? [],
+    },
     ctx: take("PipelineContext"),
     reference: entries.filter((e) => e.name !== "PipelineConfig" && e.name !== "PipelineContext"),
     see: "tau help connectors (what ctx.connection returns), tau help materializations " +

@@ -33,7 +33,11 @@ export interface SdkModuleDocs {
 
 /** The SDK's documentation the guide is made from (`tau help pipeline|connectors|…`). */
 export interface SdkDocs {
-  pipeline: SdkModuleDocs & { config: Entry[]; ctx: Entry[] };
+  pipeline: SdkModuleDocs & {
+    config: Entry[];
+    ctx_about: { doc: string; examples: string[] };
+    ctx: Entry[];
+  };
   connectors: SdkModuleDocs;
   materializations: SdkModuleDocs;
 }
@@ -72,6 +76,8 @@ function pipelineSection(docs: SdkDocs["pipeline"]): string {
     "### The config",
     docs.config.map(configItem).join("\n"),
     "### The `ctx` API",
+    prose(docs.ctx_about.doc),
+    ...docs.ctx_about.examples.map(prose),
     ...docs.ctx.map((m) => [ctxHeading(m.name), code(m.signature), prose(m.doc)].join("\n\n")),
     "### Everything else `tau` exports",
     ...docs.reference.map((e) => entrySection(e)),
@@ -132,8 +138,9 @@ For agents working in a checkout of this repository. Everything below the line i
   \`tau init DIR\` first.
 - **The SDK** pipelines import as \`tau\` is \`sdk/\`; its doc comments are the reference below.
   The trusted side (daemon, CLI, sandbox) is \`src/\`.
-- **Before you finish a change to Tau**: \`deno task check\` (fmt, lint, types) and the tests
-  beside what you changed (\`deno test -A path/to/file_test.ts\`).
+- **Before you finish a change to Tau**: \`deno task check\` (fmt, lint, types, SDK docs) and
+  the tests beside what you changed (\`deno test -A path/to/file_test.ts\`); \`deno task ok\`
+  runs the check and the whole suite.
 
 ---`;
 

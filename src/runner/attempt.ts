@@ -36,8 +36,7 @@ import { layersReport, type OsBoundary } from "../sandbox/os_boundary.ts";
 import { checkGrantedHosts, neverAllowed } from "../sandbox/network.ts";
 import { type Usage, Watchdog } from "../sandbox/watchdog.ts";
 import { diskUsage } from "../sandbox/disk_usage.ts";
-import { type AccessRecord, MAX_AUDIT_BYTES, summarizeAudit } from "../sandbox/audit.ts";
-import { readCapped } from "../sandbox/deno_process.ts";
+import { type AccessRecord, readAuditLog, summarizeAudit } from "../sandbox/audit.ts";
 import { type EndReason, verdict } from "./verdict.ts";
 import { MAX_LINE_CHARS, STORED_ERROR_CHARS } from "../../sdk/_limits.ts";
 
@@ -469,7 +468,7 @@ async function accessRecord(
   auditFile: string,
   requested: ReadonlySet<string>,
 ): Promise<AccessRecord> {
-  const [auditText, auditTruncated] = await readAudit(auditFile);
+  const [auditText, auditTruncated] = await readAuditLog(auditFile);
   return summarizeAudit(
     auditText,
     permissions,
@@ -482,20 +481,4 @@ async function accessRecord(
       target: (value) => storedText(spec.redact, value, MAX_TARGET_CHARS),
     },
   );
-}
-
-/** The audit log, capped: it is written by the child's runtime, so its size is the child's. */
-async function readAudit(path: string): Promise<[string | null, boolean]> {
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path);
-  } catch {
-    return [null, false];
-  }
-  try {
-    const text = await readCapped(file.readable, MAX_AUDIT_BYTES + 1);
-    return [text.slice(0, MAX_AUDIT_BYTES), text.length > MAX_AUDIT_BYTES];
-  } catch {
-    return [null, false];
-  }
 }

@@ -7,6 +7,7 @@
  */
 import { isAbsolute, join } from "node:path";
 import { DRIVER_ENV_PROBES, type PermissionSet } from "./permissions.ts";
+import { readCapped } from "./deno_process.ts";
 
 export interface GrantUse {
   target: string;
@@ -214,4 +215,20 @@ export function unusedGrants(records: readonly unknown[]): UnusedGrantWarning[] 
       complete.length === 1 ? "run" : `${complete.length} runs`
     }`,
   }));
+}
+
+/** The audit log, capped: it is written by the child's runtime, so its size is the child's. */
+export async function readAuditLog(path: string): Promise<[string | null, boolean]> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path);
+  } catch {
+    return [null, false];
+  }
+  try {
+    const text = await readCapped(file.readable, MAX_AUDIT_BYTES + 1);
+    return [text.slice(0, MAX_AUDIT_BYTES), text.length > MAX_AUDIT_BYTES];
+  } catch {
+    return [null, false];
+  }
 }
