@@ -73,7 +73,10 @@ export async function run(
   const refused = resultProblem(result);
   if (refused) {
     const message = `The pipeline's return value ${refused}`;
-    emit({ type: "error", error: { name: "InvalidResult", message, stack: null, step: null } });
+    emit({
+      type: "error",
+      error: { code: "invalid_output", name: "InvalidResult", message, stack: null, step: null },
+    });
     return exit(1);
   }
   emit({ type: "result", value: result });
@@ -116,6 +119,7 @@ export async function describe(load: () => Promise<{ default?: unknown }>): Prom
 
 function notAPipeline() {
   return {
+    code: "invalid_pipeline",
     name: "NotAPipeline",
     message: "The file's default export is not a pipeline",
     stack: null,

@@ -45,6 +45,8 @@ export interface Logger {
 
 /** Thrown by `ctx.secret()` for a name the pipeline did not declare in `secrets`. */
 export class SecretNotDeclaredError extends Error {
+  /** Stable code of this error: the run fails with error kind `undeclared_secret`. */
+  readonly code = "undeclared_secret";
   /** Makes the error for secret `name`; its message says how to declare it. */
   constructor(name: string) {
     super(
@@ -58,6 +60,8 @@ export class SecretNotDeclaredError extends Error {
 
 /** Thrown by `ctx.secret()` for a declared name the daemon's environment does not hold. */
 export class SecretNotSetError extends Error {
+  /** Stable code of this error: the run fails with error kind `secret_not_set`. */
+  readonly code = "secret_not_set";
   /** Makes the error for secret `name`. */
   constructor(name: string) {
     super(`Cannot read secret ${name}: it is declared but not set in the daemon's environment`);
@@ -67,6 +71,8 @@ export class SecretNotSetError extends Error {
 
 /** Thrown by `ctx.connection()` for a name the pipeline did not declare in `connections`. */
 export class ConnectionNotDeclaredError extends Error {
+  /** Stable code of this error: the run fails with error kind `undeclared_connection`. */
+  readonly code = "undeclared_connection";
   /** Makes the error for connection `name`; its message says how to declare it. */
   constructor(name: string) {
     super(
@@ -356,19 +362,38 @@ function metadataProblem(metadata: unknown): string | null {
 
 /** A step's metadata or result broke the channel's bounds (kind `invalid_output`). */
 export class InvalidOutputError extends Error {
+  /** Stable code of this error: the run fails with error kind `invalid_output`. */
+  readonly code = "invalid_output";
   constructor(message: string) {
     super(message);
     this.name = "InvalidOutput";
   }
 }
 
+/**
+ * The codes of Tau's own errors (each class's `code`): the parent maps them to a run error kind.
+ * A driver's `code` (a SQLSTATE, an errno) is none of these and stays in `details`.
+ */
+const SDK_ERROR_CODES: ReadonlySet<string> = new Set([
+  "undeclared_secret",
+  "secret_not_set",
+  "undeclared_connection",
+  "invalid_output",
+  "invalid_pipeline",
+  "schema_change",
+]);
+
 /** Errors cross the channel as plain data; the parent classifies them. */
 export function describeError(err: unknown, step: string | null) {
   if (err instanceof Error) {
     // The innermost step that failed is recorded once, where the error was first seen.
-    const tagged = err as Error & { tauStep?: string };
+    const tagged = err as Error & { tauStep?: string; code?: unknown };
     tagged.tauStep ??= step ?? undefined;
+    const code = typeof tagged.code === "string" && SDK_ERROR_CODES.has(tagged.code)
+      ? { code: tagged.code }
+      : {};
     return {
+      ...code,
       name: clip(String(err.name), 200),
       message: clip(String(err.message), SENT_ERROR_CHARS),
       stack: err.stack ? clip(String(err.stack), SENT_ERROR_CHARS) : null,

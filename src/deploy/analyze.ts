@@ -133,8 +133,8 @@ async function describe(paths: TauPaths, dir: string, author: AuthorFile): Promi
     if (line.kind !== "event") continue;
     if (line.event.type === "describe") return line.event.config;
     if (line.event.type === "error") {
-      const { name, message, stack } = line.event.error;
-      if (name === "NotAPipeline") {
+      const { code, name, message, stack } = line.event.error;
+      if (code === "invalid_pipeline") {
         throw new TauError("invalid_pipeline", "The file's default export is not a pipeline", {
           hint:
             'write `export default pipeline({ name: "…" }, async (ctx) => { … })` with pipeline from "tau"',

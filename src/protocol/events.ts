@@ -11,6 +11,8 @@ const count = z.number().int().min(0).nullable();
 const jsonRecord = z.record(z.string(), z.unknown());
 
 export const childErrorSchema = z.object({
+  /** The stable code of one of the SDK's own errors (sdk/context.ts `describeError`). */
+  code: z.string().max(64).optional().catch(undefined),
   name: z.string(),
   message: z.string(),
   stack: z.string().nullable(),

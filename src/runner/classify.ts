@@ -107,54 +107,51 @@ export function classifyChildError(error: ChildError, context: ClassifyContext):
         : "declare what the pipeline needs in its config",
     };
   }
-  switch (error.name) {
-    case "SecretNotDeclaredError":
+  // Tau's own errors say which kind they are by their stable code, not their class name.
+  switch (error.code) {
+    case "undeclared_secret":
       return {
         kind: "undeclared_secret",
         ...base,
         hint: "add the name to secrets: [...] in the pipeline config",
       };
-    case "ConnectionNotDeclaredError":
+    case "undeclared_connection":
       return {
         kind: "undeclared_connection",
         ...base,
         hint: "add the name to connections: [...] in the pipeline config",
       };
-    case "SecretNotSetError":
+    case "secret_not_set":
       return {
         kind: "secret_not_set",
         ...base,
         hint: "export the variable in the environment that starts taud, then restart it",
       };
-    case "RangeError":
-      if (/Array buffer allocation failed/.test(error.message)) {
-        return {
-          kind: "memory_limit",
-          ...base,
-          hint: "process data in batches, or raise limits.memoryMb in the pipeline config",
-        };
-      }
-      return { kind: "exception", ...base, hint: hintForException(error, base.location) };
-    case "InvalidResult":
-    case "InvalidOutput":
+    case "invalid_output":
       return {
         kind: "invalid_output",
         ...base,
         hint:
           "results and step metadata must be plain JSON (objects, arrays, strings, numbers, booleans, null), at most 64 levels deep and under 1 MiB: return a summary and write the data itself to a connection",
       };
-    case "NotAPipeline":
+    case "invalid_pipeline":
       return { kind: "invalid_pipeline", ...base, hint: "export default pipeline({...}, fn)" };
-    case "SchemaChangeError": // the message names the table, the columns and the option
+    case "schema_change": // the message names the table, the columns and the option
       return {
         kind: "schema_change",
         ...base,
         hint:
           'set onSchemaChange in the load options: "append_new_columns" (the default) adds new columns, "sync_all_columns" also widens changed types and drops missing columns, "ignore" writes only the table\'s columns; or make the rows match the table',
       };
-    default:
-      return { kind: "exception", ...base, hint: hintForException(error, base.location) };
   }
+  if (error.name === "RangeError" && /Array buffer allocation failed/.test(error.message)) {
+    return {
+      kind: "memory_limit",
+      ...base,
+      hint: "process data in batches, or raise limits.memoryMb in the pipeline config",
+    };
+  }
+  return { kind: "exception", ...base, hint: hintForException(error, base.location) };
 }
 
 /**

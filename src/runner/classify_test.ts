@@ -85,11 +85,24 @@ Deno.test("a node:dns lookup the sandbox refused is a net denial, not an excepti
 Deno.test("a step's metadata or result over the channel's bounds is invalid_output", () => {
   for (const name of ["InvalidOutput", "InvalidResult"]) {
     const error = classifyChildError(
-      { name, message: "too deep", stack: null, step: null },
+      { code: "invalid_output", name, message: "too deep", stack: null, step: null },
       context,
     );
     assertEquals(error.kind, "invalid_output");
   }
+});
+
+Deno.test("Tau's own errors are classified by their code, never by their class name", () => {
+  const kind = (code: string | undefined, name: string) =>
+    classifyChildError({ code, name, message: "m", stack: null, step: null }, context).kind;
+  assertEquals(kind("undeclared_secret", "Error"), "undeclared_secret");
+  assertEquals(kind("secret_not_set", "Whatever"), "secret_not_set");
+  assertEquals(kind("undeclared_connection", "Error"), "undeclared_connection");
+  assertEquals(kind("schema_change", "Error"), "schema_change");
+  assertEquals(kind("invalid_pipeline", "Error"), "invalid_pipeline");
+  // A class name alone (a pipeline's own error of that name) is an exception like any other.
+  assertEquals(kind(undefined, "SecretNotDeclaredError"), "exception");
+  assertEquals(kind(undefined, "SchemaChangeError"), "exception");
 });
 
 Deno.test("every subprocess attempt is a run denial, however Deno reported it", () => {

@@ -179,6 +179,7 @@ for (const open of ENGINES) {
 Deno.test("a refused schema change is a run error of kind schema_change", () => {
   const error = classifyChildError(
     {
+      code: "schema_change",
       name: "SchemaChangeError",
       message: 'Cannot load into raw.orders: new column(s) plan; onSchemaChange is "fail"',
       stack: null,
