@@ -9,6 +9,7 @@
  */
 
 import { jsonDepthViolation, MAX_LINE_CHARS } from "./_limits.ts";
+import type { SentEvent } from "./_events.ts";
 
 const stdout = Deno.stdout;
 const writeSync = stdout.writeSync.bind(stdout);
@@ -77,7 +78,7 @@ export function stopSignal(): AbortSignal {
 }
 
 /** Writes one protocol event. */
-export function emit(event: Record<string, unknown>): void {
+export function emit(event: SentEvent): void {
   writeLine(stringify(event));
 }
 

@@ -15,6 +15,7 @@ import { emit, type InitMessage, readInit, stopSignal } from "./_channel.ts";
 import { createContext, currentStep, describeError, formatArgs, logEvent } from "./context.ts";
 import { jsonDepthViolation, MAX_LINE_CHARS } from "./_limits.ts";
 import { isPipeline } from "./pipeline.ts";
+import type { SentLevel } from "./_events.ts";
 
 const exit = Deno.exit;
 
@@ -128,7 +129,13 @@ function notAPipeline() {
 }
 
 function routeConsole(): void {
-  const levels = { log: "info", info: "info", debug: "debug", warn: "warn", error: "error" };
+  const levels: Record<string, SentLevel> = {
+    log: "info",
+    info: "info",
+    debug: "debug",
+    warn: "warn",
+    error: "error",
+  };
   for (const [method, level] of Object.entries(levels)) {
     (console as unknown as Record<string, unknown>)[method] = (...args: unknown[]) =>
       logEvent(level, formatArgs(args));

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { emit } from "./_channel.ts";
+import type { SentLevel } from "./_events.ts";
 import { type ErrorDetails, errorDetails } from "./_error_details.ts";
 import {
   jsonDepthViolation,
@@ -190,7 +191,11 @@ export function formatArgs(args: unknown[]): string {
  */
 const stepScope = new AsyncLocalStorage<string>();
 
-export function logEvent(level: string, message: unknown, fields?: Record<string, unknown>): void {
+export function logEvent(
+  level: SentLevel,
+  message: unknown,
+  fields?: Record<string, unknown>,
+): void {
   const text = formatArgs([message]);
   emit({
     type: "log",
@@ -335,15 +340,17 @@ function closedOnAbort(connector: Connector, signal: AbortSignal): Connector {
   return connector;
 }
 
-function stepEnd(seq: number, step: Step, status: string) {
+function stepEnd(seq: number, step: Step, status: "success" | "failed") {
   return {
-    type: "step_end",
+    type: "step_end" as const,
     seq,
     name: clip(step.name, SENT_STEP_NAME_CHARS),
     status,
     rows_in: step.rowsIn ?? null,
     rows_out: step.rowsOut ?? null,
-    metadata: metadataProblem(step.metadata) ? {} : jsonSafe(step.metadata),
+    metadata: metadataProblem(step.metadata)
+      ? {}
+      : jsonSafe(step.metadata) as Record<string, unknown>,
   };
 }
 

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { errorDetailsSchema } from "./error_details.ts";
+import type { SentEvent } from "../../sdk/_events.ts";
 
 const count = z.number().int().min(0).nullable();
 const jsonRecord = z.record(z.string(), z.unknown());
@@ -55,6 +56,10 @@ export const eventSchema = z.discriminatedUnion("type", [
 ]);
 
 export type ChildEvent = z.infer<typeof eventSchema>;
+
+// Every event the SDK can send is one these schemas accept: a change to either side that breaks
+// this fails the type-check, not a run.
+const _sdkEventsFit: (event: SentEvent) => ChildEvent = (event) => event;
 
 /** The part of an event that may nest without bound, checked against MAX_JSON_DEPTH. */
 export function nestedPart(event: ChildEvent): unknown {
