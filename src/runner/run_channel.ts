@@ -4,7 +4,7 @@
  */
 import type { LineParser, ParsedLine } from "../protocol/line_parser.ts";
 import type { RunLimits } from "../sandbox/limits.ts";
-import type { EndReason } from "./verdict.ts";
+import type { EndReason } from "../sandbox/child.ts";
 
 /**
  * The run's stdin: the init message, then one reply per request, each a whole line. Writes are

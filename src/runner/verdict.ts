@@ -7,18 +7,10 @@ import type { ChildError } from "../protocol/events.ts";
 import type { Json, RunError, RunStatus } from "../store/mod.ts";
 import type { RunLimits } from "../sandbox/limits.ts";
 import type { LimitKind, Usage } from "../sandbox/watchdog.ts";
+import type { EndReason } from "../sandbox/child.ts";
 import { systemErrors } from "./classify.ts";
 
-/** Why the supervisor ended a run before it exited by itself. */
-export type EndReason =
-  | "timeout"
-  | "cancelled"
-  | "output_limit"
-  | "event_limit"
-  | "request_limit"
-  | "channel_closed"
-  | "internal"
-  | LimitKind;
+export type { EndReason };
 
 export interface VerdictInput {
   ended: { reason: EndReason; detail: string } | null;
