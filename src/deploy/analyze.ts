@@ -17,6 +17,8 @@ import { linkModuleCache } from "../sandbox/deno_dir.ts";
 import { approvedPackages, sandboxLockFile } from "../sandbox/npm_cache.ts";
 import { authorDiagnostics, type AuthorFile, importError, stackLocation } from "./author_file.ts";
 import { parseDenoOutput } from "./diagnostics.ts";
+import { passedBefore, rememberPassed, typecheckMarker } from "./typecheck_cache.ts";
+import { CheckBatcher } from "./typecheck_batch.ts";
 
 const DESCRIBE_SOURCE = `import { describe } from "tau/_harness.ts";
 await describe(() => import("./pipeline.ts"));
@@ -52,24 +54,47 @@ export async function analyzePipeline(
 }
 
 async function typeCheck(paths: TauPaths, file: string, author: AuthorFile): Promise<void> {
-  const result = await runDenoProcess({
-    args: [
-      "check",
-      "--no-config",
-      "--no-lock",
-      "--no-remote",
-      // The type-check map points the drivers at stand-ins (sdk/_typecheck): an `npm:` import
-      // is the author's, and must fail here rather than send Deno to the registry for it.
-      "--no-npm",
-      "--cached-only",
-      "--quiet",
-      `--import-map=${paths.typecheckMap}`,
-      file,
-    ],
-    env: toolEnv(paths.denoDir),
-    timeoutMs: 60_000,
-  });
-  if (result.code === 0) return;
+  const marker = await typecheckMarker({ ...paths, code: author.code });
+  if (await passedBefore(marker)) return;
+  await compilerCheck(paths, file, author);
+  await rememberPassed(marker);
+}
+
+/** Per type-check setup (one per daemon in practice): deploys arriving together share a run. */
+const batchers = new Map<string, CheckBatcher>();
+
+function checker(paths: TauPaths): CheckBatcher {
+  const key = `${paths.denoDir}\0${paths.typecheckMap}`;
+  let batcher = batchers.get(key);
+  if (!batcher) {
+    batcher = new CheckBatcher((files) =>
+      runDenoProcess({
+        args: [
+          "check",
+          "--no-config",
+          "--no-lock",
+          "--no-remote",
+          // The type-check map points the drivers at stand-ins (sdk/_typecheck): an `npm:`
+          // import is the author's, and must fail here rather than send Deno to the registry.
+          "--no-npm",
+          "--cached-only",
+          "--quiet",
+          `--import-map=${paths.typecheckMap}`,
+          ...files,
+        ],
+        env: toolEnv(paths.denoDir),
+        timeoutMs: 60_000,
+      })
+    );
+    batchers.set(key, batcher);
+  }
+  return batcher;
+}
+
+/** `deno check` of the staged file; throws the author's own errors, located in their file. */
+async function compilerCheck(paths: TauPaths, file: string, author: AuthorFile): Promise<void> {
+  const result = await checker(paths).check(file, author.code);
+  if (result === "passed" || result.code === 0) return;
   const { diagnostics, other } = parseDenoOutput(result.stderr);
   // Only the author's own errors block a deploy; the SDK's internals are Tau's to keep clean.
   const own = authorDiagnostics(diagnostics, author);

@@ -6,7 +6,7 @@
  * must keep serving afterwards.
  */
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
-import { FIXTURES, startDaemon } from "../helpers/daemon.ts";
+import { FIXTURES, inPool, startDaemon } from "../helpers/daemon.ts";
 
 interface RunLog {
   level: string;
@@ -72,6 +72,47 @@ function assertDenied(run: RunJson, permission: string | null, target?: string):
   assert.ok(typeof run.error.hint === "string" && run.error.hint.length > 0, dump);
 }
 
+/** The fixtures the steps run, deployed together before the first step. */
+const ACCESS_FIXTURES = [
+  "access_benign",
+  "cache_storage",
+  "channel_garbage",
+  "chdir_escape",
+  "daemon_port_encodings",
+  "duck_temp_dir",
+  "duck_undeclared",
+  "duck_warehouse_check",
+  "env_enumerate",
+  "fetch_ip_literal",
+  "fetch_ipv6",
+  "ffi_dlopen",
+  "forged_result_line",
+  "forged_stdout_exit",
+  "import_attrs_runtime",
+  "import_remote_runtime",
+  "kill_daemon",
+  "listen_port",
+  "node_child_process",
+  "node_dgram_udp",
+  "node_dlopen",
+  "node_fs_read",
+  "node_fs_write",
+  "node_net_tcp",
+  "open_device",
+  "open_kv",
+  "proc_environ",
+  "proc_memory",
+  "proc_pid1",
+  "read_other_code",
+  "real_nonce_result",
+  "secret_owner",
+  "secret_thief",
+  "symlink_escape",
+  "unix_socket",
+  "worker_escalate",
+  "worker_nested",
+];
+
 Deno.test("hostile access attempts are denied and leak nothing", async (t) => {
   const d = await startDaemon({ HOSTILE_DAEMON_SECRET: DAEMON_SECRET, ACCESS_A_SECRET: A_SECRET });
   const deployed = new Set<string>();
@@ -93,6 +134,9 @@ Deno.test("hostile access attempts are denied and leak nothing", async (t) => {
   }
 
   try {
+    await d.deployAll(ACCESS_FIXTURES.map((fixture) => `hostile/${fixture}.ts`));
+    ACCESS_FIXTURES.forEach((fixture) => deployed.add(fixture));
+
     await t.step("/proc/self/environ and the daemon's /proc/PPID/environ", async () => {
       const self = await run("proc_environ");
       assertDenied(self, "read", "/proc/self/environ");
@@ -211,21 +255,27 @@ Deno.test("hostile access attempts are denied and leak nothing", async (t) => {
       ];
       const port = d.port;
       try {
-        for (const host of hosts) {
-          const file = `${dir}/daemon_port_declared.ts`;
-          const declared = `${host}:${port}`;
+        // One pipeline per spelling, deployed together (the daemon type-checks them in one run).
+        const name = (i: number) => `daemon_port_declared_${i}`;
+        await inPool(hosts.map((host, i) => ({ host, i })), 6, async ({ host, i }) => {
+          const file = `${dir}/${name(i)}.ts`;
           await Deno.writeTextFile(
             file,
-            template.replace('"DECLARED_HOST_PORT"', JSON.stringify(declared)),
+            template
+              .replace('"DECLARED_HOST_PORT"', JSON.stringify(`${host}:${port}`))
+              .replace('name: "daemon_port_declared"', `name: "${name(i)}"`),
           );
           const deployed = await d.tau("deploy", file);
           assertEquals(deployed.code, 0, `${host}: ${deployed.stdout}`);
+        });
+        for (const [i, host] of hosts.entries()) {
+          const declared = `${host}:${port}`;
           for (
             const via of host === "localhost" ? ["fetch", "connect", "node"] : ["fetch", "connect"]
           ) {
             const res = await d.tau(
               "run",
-              "daemon_port_declared",
+              name(i),
               "--params",
               JSON.stringify({ host, port, via }),
             );

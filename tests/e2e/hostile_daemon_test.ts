@@ -14,7 +14,6 @@ import {
   assertNoSecret,
   assertServing,
   databaseBytes,
-  deployFixture,
   measureDaemon,
   processUsage,
   run,
@@ -79,8 +78,8 @@ Deno.test("no run can crash, starve or bloat the daemon", async (t) => {
   });
   try {
     assertEquals((await d.tau("deploy", `${EXAMPLES}hello_pipeline.ts`)).code, 0);
-    for (
-      const fixture of [
+    await d.deployAll(
+      [
         "deep_values",
         "big_result",
         "exit_code",
@@ -90,8 +89,8 @@ Deno.test("no run can crash, starve or bloat the daemon", async (t) => {
         "many_files",
         "audit_flood",
         "duck_burn",
-      ]
-    ) await deployFixture(d, `hostile2/${fixture}.ts`);
+      ].map((fixture) => `hostile2/${fixture}.ts`),
+    );
 
     await t.step(
       "a deep result through the SDK fails invalid_output, naming the limit",

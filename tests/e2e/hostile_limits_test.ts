@@ -6,8 +6,18 @@
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { EXAMPLES, FIXTURES, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
 
+/** The attacks, deployed together before the first step. */
+const ATTACKS = [
+  "memory_bomb",
+  "heap_bomb",
+  "cpu_spin",
+  "worker_bomb",
+  "disk_fill",
+  "event_flood",
+  "close_stdout",
+];
+
 async function attack(d: TestDaemon, fixture: string) {
-  await d.deploy(`hostile/${fixture}.ts`);
   const run = await d.tau("run", fixture);
   // The record is printed either way; a run that did not succeed exits 1.
   assertEquals(run.code, run.json.status === "success" ? 0 : 1, run.stdout);
@@ -31,6 +41,7 @@ Deno.test("resource attacks end with their own kind; the OS boundary is reported
   const d = await startDaemon({ AUDIT_USED: "used-value", AUDIT_UNUSED: "unused-value" });
   try {
     assertEquals((await d.tau("deploy", `${EXAMPLES}hello_pipeline.ts`)).code, 0);
+    await d.deployAll(ATTACKS.map((fixture) => `hostile/${fixture}.ts`));
 
     await t.step("tau status reports all three layers and the default limits", async () => {
       const status = await d.tau("status");

@@ -51,11 +51,16 @@ Deno.test("no secret reaches storage; errors name their true cause; paths stay n
   const redirectPort = new URL(redirector.url).port;
   try {
     assertEquals((await d.tau("deploy", `${EXAMPLES}hello_pipeline.ts`)).code, 0);
-    for (const fixture of ["secret_spots", "dns_lookup", "nul_bytes", "path_probe"]) {
-      await deployFixture(d, `hostile2/${fixture}.ts`);
-    }
-    await deployFixture(d, "hostile2/never_allowed.ts", { REDIRECTOR: redirectPort });
-    await deployFixture(d, "hostile/real_nonce_result.ts");
+    await Promise.all([
+      d.deployAll([
+        "hostile2/secret_spots.ts",
+        "hostile2/dns_lookup.ts",
+        "hostile2/nul_bytes.ts",
+        "hostile2/path_probe.ts",
+        "hostile/real_nonce_result.ts",
+      ]),
+      deployFixture(d, "hostile2/never_allowed.ts", { REDIRECTOR: redirectPort }),
+    ]);
 
     await t.step("a secret placed everywhere a run can reach is stored nowhere", async () => {
       const res = await run(d, "secret_spots");

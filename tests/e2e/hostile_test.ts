@@ -5,8 +5,31 @@
 import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
 import { startDaemon, type TestDaemon } from "../helpers/daemon.ts";
 
+/** The fixtures the steps run, deployed together before the first step. */
+const FIXTURES = [
+  "call_daemon",
+  "dynamic_file",
+  "dynamic_npm",
+  "exit_early",
+  "fetch_undeclared",
+  "flood_output",
+  "forged_protocol",
+  "infinite_loop",
+  "local_storage",
+  "long_line",
+  "read_env",
+  "read_files",
+  "spawn",
+  "top_level_storage",
+  "write_outside",
+];
+const deployed = new Set<string>();
+
 async function runHostile(d: TestDaemon, fixture: string, params: Record<string, unknown> = {}) {
-  await d.deploy(`hostile/${fixture}.ts`);
+  if (!deployed.has(fixture)) {
+    await d.deploy(`hostile/${fixture}.ts`);
+    deployed.add(fixture);
+  }
   const run = await d.tau("run", fixture, "--params", JSON.stringify(params));
   // The record is printed either way; a run that did not succeed exits 1.
   assertEquals(run.code, run.json.status === "success" ? 0 : 1, run.stdout);
@@ -23,6 +46,9 @@ function assertDenied(run: { status: string; error: Record<string, unknown> }, p
 Deno.test("hostile pipelines are denied or contained while the daemon keeps serving", async (t) => {
   const d = await startDaemon({ HOSTILE_SECRET_IN_DAEMON_ENV: "daemon-only-value" });
   try {
+    await d.deployAll(FIXTURES.map((fixture) => `hostile/${fixture}.ts`));
+    FIXTURES.forEach((fixture) => deployed.add(fixture));
+
     await t.step("reading an undeclared env var", async () => {
       const run = await runHostile(d, "read_env");
       assertDenied(run, "env");

@@ -28,6 +28,11 @@ export interface TestDaemon {
   log(): string;
   /** Deploys a fixture file (tests/fixtures/NAME) and fails loudly if it does not deploy. */
   deploy(fixture: string, ...args: string[]): Promise<CliResult>;
+  /**
+   * Deploys fixtures several at a time, as agents deploying at once would (the daemon then
+   * type-checks the files that arrive together in one compiler run).
+   */
+  deployAll(fixtures: string[]): Promise<void>;
   stop(): Promise<void>;
   kill(): Promise<void>;
   restart(): Promise<void>;
@@ -103,6 +108,22 @@ async function launch(home: string, extraEnv: Record<string, string>, port = 0) 
   throw new Error(`taud did not start:\n${stderr}`);
 }
 
+/** How many deploys a test sends at once: enough to share compiler runs, few enough for RAM. */
+const DEPLOY_POOL = 6;
+
+/** Calls `fn` on every item, at most `size` at a time; the first failure is thrown. */
+export async function inPool<T>(
+  items: readonly T[],
+  size: number,
+  fn: (item: T) => Promise<unknown>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
+}
+
 export async function startDaemon(
   extraEnv: Record<string, string> = {},
   options: { config?: string } = {},
@@ -126,6 +147,9 @@ export async function startDaemon(
       const result = await runCli(["deploy", `${FIXTURES}${fixture}`, ...args], env);
       if (result.code !== 0) throw new Error(`deploy ${fixture} failed: ${result.stdout}`);
       return result;
+    },
+    async deployAll(fixtures) {
+      await inPool(fixtures, DEPLOY_POOL, (fixture) => daemon.deploy(fixture));
     },
     async stop() {
       try {
