@@ -103,8 +103,8 @@ path = "${lake}/warehouse.duckdb"
   const d = await startDaemon({}, { config });
   let succeeded = "";
   try {
-    for (
-      const f of [
+    await d.deployAll(
+      [
         "net",
         "secret",
         "timeout",
@@ -115,10 +115,8 @@ path = "${lake}/warehouse.duckdb"
         "type",
         "up",
         "down",
-      ]
-    ) {
-      await d.deploy(`diagnosis/diag_${f}.ts`);
-    }
+      ].map((f) => `diagnosis/diag_${f}.ts`),
+    );
 
     await t.step(
       "undeclared host: permission_denied, declare_net with the exact host:port",

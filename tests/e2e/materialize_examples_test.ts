@@ -4,7 +4,7 @@
  * in the sandbox, over the run's channel, to DuckDB on the trusted side.
  */
 import { assert, assertEquals } from "../helpers/assert.ts";
-import { EXAMPLES, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
+import { EXAMPLES, inPool, startDaemon, type TestDaemon } from "../helpers/daemon.ts";
 
 async function run(d: TestDaemon, name: string, params?: Record<string, unknown>) {
   const out = await d.tau("run", name, ...(params ? ["--params", JSON.stringify(params)] : []));
@@ -18,22 +18,22 @@ Deno.test("materialization examples run end to end on the default DuckDB warehou
   const d = await startDaemon({});
   try {
     await t.step("every example deploys", async () => {
-      for (
-        const name of [
-          "full_refresh_products",
-          "incremental_orders",
-          "partitioned_events",
-          "scd1_products",
-          "scd2_customers",
-          "snapshot_balances",
-          "append_only_logs",
-          "view_active_users",
-          "warehouse_etl",
-        ]
-      ) {
+      const names = [
+        "full_refresh_products",
+        "incremental_orders",
+        "partitioned_events",
+        "scd1_products",
+        "scd2_customers",
+        "snapshot_balances",
+        "append_only_logs",
+        "view_active_users",
+        "warehouse_etl",
+      ];
+      // Deployed together, as an agent deploying a project would.
+      await inPool(names, 6, async (name) => {
         const out = await d.tau("deploy", `${EXAMPLES}${name}.ts`);
         assertEquals(out.code, 0, `${name}: ${out.stdout}`);
-      }
+      });
     });
 
     await t.step("full_refresh_products rebuilds and swaps", async () => {
