@@ -103,19 +103,11 @@ path = "${lake}/warehouse.duckdb"
   const d = await startDaemon({}, { config });
   let succeeded = "";
   try {
+    // diag_down depends on diag_up: the upstream is deployed first, the rest together.
+    await d.deploy("diagnosis/diag_up.ts");
     await d.deployAll(
-      [
-        "net",
-        "secret",
-        "timeout",
-        "memory",
-        "pg_drift",
-        "duck_drift",
-        "dupes",
-        "type",
-        "up",
-        "down",
-      ].map((f) => `diagnosis/diag_${f}.ts`),
+      ["net", "secret", "timeout", "memory", "pg_drift", "duck_drift", "dupes", "type", "down"]
+        .map((f) => `diagnosis/diag_${f}.ts`),
     );
 
     await t.step(
