@@ -16,27 +16,16 @@
  * @module
  */
 import { columnParameter, type QueryParameter } from "./_bigquery_rows.ts";
-import { inferColumns, type InferredColumn, sqlType } from "./_columns.ts";
+import { type InferredColumn, sqlType } from "./_columns.ts";
 import { noChanges } from "./_schema.ts";
+import { assertUniqueKeys, createTableSql, quoteIdent, quoteTable, splitTable } from "./_sql.ts";
 import {
-  assertUniqueKeys,
-  batches,
-  createTableSql,
-  mergeKeys,
-  peekFirst,
-  quoteIdent,
-  quoteTable,
-  splitTable,
-} from "./_sql.ts";
-import {
-  checkKeysPresent,
-  evolveTarget,
   mergeSql,
-  modeOf,
   refuseStagedDuplicates,
   rowsPerInsert,
   sibling,
   sqlString,
+  startStagedLoad,
 } from "./_warehouse.ts";
 import type { LoadOptions, LoadResult, Row, RowSource } from "./types.ts";
 
@@ -63,21 +52,15 @@ export async function loadBigQuery(
   source: RowSource,
   options: LoadOptions,
 ): Promise<LoadResult> {
-  const mode = modeOf(options);
   const table = options.table;
-  const keys = mode === "upsert" ? mergeKeys(options.mergeKey, table) : [];
-  const { first, all } = await peekFirst(batches(source, 10_000));
-  if (first === null) {
-    // Nothing to infer columns from: replacing with no rows empties an existing table.
-    if (mode === "replace") await db.emptyTable(table);
-    return { rows: 0, schema_changes: noChanges() };
-  }
-  const inferred = inferColumns(first);
-  checkKeysPresent(keys, inferred, table);
-  const plan = await evolveTarget(D, options, inferred, keys, {
+  const started = await startStagedLoad(D, source, options, {
+    batchRows: 10_000,
     columns: () => targetColumns(db, table),
     run: (sql) => db.run(sql),
+    empty: () => db.emptyTable(table),
   });
+  if (!started) return { rows: 0, schema_changes: noChanges() };
+  const { mode, keys, plan, all } = started;
   const columns = plan.write;
   const perInsert = rowsPerInsert(options, columns.length, 1_000, MAX_PARAMS);
   const stage = sibling(table, "__tau_stage");

@@ -14,26 +14,9 @@
  *
  * @module
  */
-import { inferColumns } from "./_columns.ts";
 import { noChanges } from "./_schema.ts";
-import {
-  assertUniqueKeys,
-  batches,
-  createTableSql,
-  mergeKeys,
-  peekFirst,
-  quoteIdent,
-  quoteTable,
-  splitTable,
-} from "./_sql.ts";
-import {
-  batchSizeOf,
-  checkKeysPresent,
-  evolveTarget,
-  modeOf,
-  sibling,
-  sqlString,
-} from "./_warehouse.ts";
+import { assertUniqueKeys, createTableSql, quoteIdent, quoteTable, splitTable } from "./_sql.ts";
+import { batchSizeOf, sibling, sqlString, startStagedLoad } from "./_warehouse.ts";
 import {
   ConnectorError,
   type LoadOptions,
@@ -61,24 +44,17 @@ export async function loadClickHouse(
   source: RowSource,
   options: LoadOptions,
 ): Promise<LoadResult> {
-  const mode = modeOf(options);
   const table = options.table;
-  const keys = mode === "upsert" ? mergeKeys(options.mergeKey, table) : [];
-  const size = batchSizeOf(options.batchSize, `Cannot load into ${table}`);
-  const { first, all } = await peekFirst(batches(source, size));
-  if (first === null) {
-    // Nothing to infer columns from: replacing with no rows empties an existing table.
-    if (mode === "replace") await db.command(`TRUNCATE TABLE IF EXISTS ${q(table)}`);
-    return { rows: 0, schema_changes: noChanges() };
-  }
-  const columns = inferColumns(first);
-  checkKeysPresent(keys, columns, table);
-  const fresh = sibling(table, "__tau_new");
-  const stage = sibling(table, "__tau_stage");
-  const plan = await evolveTarget(D, options, columns, keys, {
+  const started = await startStagedLoad(D, source, options, {
+    batchRows: batchSizeOf(options.batchSize, `Cannot load into ${table}`),
     columns: () => targetColumns(db, table),
     run: (sql) => db.command(sql),
+    empty: () => db.command(`TRUNCATE TABLE IF EXISTS ${q(table)}`),
   });
+  if (!started) return { rows: 0, schema_changes: noChanges() };
+  const { mode, keys, inferred: columns, plan, all } = started;
+  const fresh = sibling(table, "__tau_new");
+  const stage = sibling(table, "__tau_stage");
   const done = (rows: number) => ({ rows, schema_changes: plan.changes });
   const names = plan.write.map((c) => c.name);
   // The rows' columns the table lacks (onSchemaChange "ignore") are not sent.

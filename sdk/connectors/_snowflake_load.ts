@@ -14,26 +14,16 @@
  * @module
  */
 import { type Binding, columnBinding, columnExpression } from "./_snowflake_rows.ts";
-import { inferColumns, type InferredColumn } from "./_columns.ts";
+import { type InferredColumn } from "./_columns.ts";
 import { noChanges } from "./_schema.ts";
+import { assertUniqueKeys, createTableSql, quoteIdent, quoteTable } from "./_sql.ts";
 import {
-  assertUniqueKeys,
-  batches,
-  createTableSql,
-  mergeKeys,
-  peekFirst,
-  quoteIdent,
-  quoteTable,
-} from "./_sql.ts";
-import {
-  checkKeysPresent,
-  evolveTarget,
   mergeSql,
-  modeOf,
   refuseStagedDuplicates,
   rowsPerInsert,
   sibling,
   sqlString,
+  startStagedLoad,
 } from "./_warehouse.ts";
 import type { LoadOptions, LoadResult, Row, RowSource } from "./types.ts";
 
@@ -67,21 +57,15 @@ export async function loadSnowflake(
   source: RowSource,
   options: LoadOptions,
 ): Promise<LoadResult> {
-  const mode = modeOf(options);
   const table = options.table;
-  const keys = mode === "upsert" ? mergeKeys(options.mergeKey, table) : [];
-  const { first, all } = await peekFirst(batches(source, 10_000));
-  if (first === null) {
-    // Nothing to infer columns from: replacing with no rows empties an existing table.
-    if (mode === "replace") await db.run(`TRUNCATE TABLE IF EXISTS ${q(table)}`);
-    return { rows: 0, schema_changes: noChanges() };
-  }
-  const inferred = inferColumns(first);
-  checkKeysPresent(keys, inferred, table);
-  const plan = await evolveTarget(D, options, inferred, keys, {
+  const started = await startStagedLoad(D, source, options, {
+    batchRows: 10_000,
     columns: () => targetColumns(db, table),
     run: (sql) => db.run(sql),
+    empty: () => db.run(`TRUNCATE TABLE IF EXISTS ${q(table)}`),
   });
+  if (!started) return { rows: 0, schema_changes: noChanges() };
+  const { mode, keys, plan, all } = started;
   const columns = plan.write;
   const perInsert = Math.min(
     rowsPerInsert(options, columns.length, 1_000, MAX_BINDINGS),

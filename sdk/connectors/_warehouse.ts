@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { InferredColumn } from "./_columns.ts";
+import { inferColumns, type InferredColumn } from "./_columns.ts";
 import {
   onSchemaChangeOf,
   planSchema,
@@ -13,13 +13,23 @@ import {
   type SchemaPlan,
   type TargetColumn,
 } from "./_schema.ts";
-import { createTableSql, quoteIdent, quoteTable, splitTable } from "./_sql.ts";
+import {
+  batches,
+  createTableSql,
+  mergeKeys,
+  peekFirst,
+  quoteIdent,
+  quoteTable,
+  splitTable,
+} from "./_sql.ts";
 import {
   ConnectorError,
   type Dialect,
+  type ExecuteResult,
   type LoadMode,
   type LoadOptions,
   type Row,
+  type RowSource,
 } from "./types.ts";
 
 /** The fetches of one connector; `close()` aborts those in flight and refuses new ones. */
@@ -251,4 +261,72 @@ export async function evolveTarget(
     await target.run(ddl);
   }
   return plan;
+}
+
+/** A staged load under way: its mode, merge keys, the rows' columns and the plan applied. */
+export interface StartedLoad {
+  mode: LoadMode;
+  keys: string[];
+  /** The columns inferred from the first batch. */
+  inferred: InferredColumn[];
+  plan: SchemaPlan;
+  /** Every batch, the first included. */
+  all: AsyncIterable<Row[]>;
+}
+
+/**
+ * The steps every staged load starts with: the mode and merge keys, a peek at the first batch
+ * to infer the columns (the keys must be among them), then the schema-change policy on the
+ * target (see {@link evolveTarget}). No rows: a replace empties the target, and null is returned.
+ */
+export async function startStagedLoad(
+  dialect: Dialect,
+  source: RowSource,
+  options: LoadOptions,
+  target: {
+    batchRows: number;
+    columns(): Promise<TargetColumn[] | null>;
+    run(sql: string): Promise<void>;
+    empty(): Promise<void>;
+  },
+): Promise<StartedLoad | null> {
+  const mode = modeOf(options);
+  const keys = mode === "upsert" ? mergeKeys(options.mergeKey, options.table) : [];
+  const { first, all } = await peekFirst(batches(source, target.batchRows));
+  if (first === null) {
+    // Nothing to infer columns from: replacing with no rows empties an existing table.
+    if (mode === "replace") await target.empty();
+    return null;
+  }
+  const inferred = inferColumns(first);
+  checkKeysPresent(keys, inferred, options.table);
+  const plan = await evolveTarget(dialect, options, inferred, keys, target);
+  return { mode, keys, inferred, plan, all };
+}
+
+/**
+ * What the HTTP warehouse connectors share around their own requests: one {@link HttpSession}
+ * that `close()` aborts, `ping` as `SELECT 1`, and `await using`.
+ */
+export abstract class HttpWarehouse {
+  protected readonly http: HttpSession;
+
+  constructor(readonly name: string) {
+    this.http = new HttpSession(name);
+  }
+
+  abstract execute(sql: string, params?: unknown[]): Promise<ExecuteResult>;
+
+  async ping(): Promise<void> {
+    await this.execute("SELECT 1");
+  }
+
+  close(): Promise<void> {
+    this.http.close();
+    return Promise.resolve();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
 }

@@ -15,7 +15,7 @@ import {
   type SchemaField,
 } from "./_bigquery_rows.ts";
 import { quoteTable } from "./_sql.ts";
-import { batchSizeOf, HttpSession, queryOf, readText, rebatch } from "./_warehouse.ts";
+import { batchSizeOf, HttpWarehouse, queryOf, readText, rebatch } from "./_warehouse.ts";
 import {
   type Connector,
   ConnectorError,
@@ -98,17 +98,15 @@ function checkUrl(value: string, field: string, label: string): void {
 /** How long one getQueryResults call waits server-side for a running job. */
 const POLL_MS = "10000";
 
-class BigQuery implements Connector {
+class BigQuery extends HttpWarehouse implements Connector {
   readonly type = "bigquery";
   readonly dialect = "bigquery" as const;
-  readonly name: string;
   readonly #options: BigQueryOptions;
   readonly #api: string;
-  readonly #session: HttpSession;
   readonly #token: () => Promise<string>;
 
   constructor(options: BigQueryOptions) {
-    this.name = options.name ?? "bigquery";
+    super(options.name ?? "bigquery");
     if (typeof options.project !== "string" || options.project === "") {
       throw new ConnectorError(`${this.name}: project is required`);
     }
@@ -118,8 +116,7 @@ class BigQuery implements Connector {
     if (options.tokenEndpoint !== undefined) {
       checkUrl(options.tokenEndpoint, "tokenEndpoint", this.name);
     }
-    this.#session = new HttpSession(this.name);
-    this.#token = tokenSource(options, this.#session, this.name);
+    this.#token = tokenSource(options, this.http, this.name);
   }
 
   /** One API call with the bearer token; errors carry BigQuery's message. */
@@ -128,7 +125,7 @@ class BigQuery implements Connector {
     for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
     const headers: Record<string, string> = { Authorization: `Bearer ${await this.#token()}` };
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    const response = await this.#session.fetch(url, {
+    const response = await this.http.fetch(url, {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -265,19 +262,6 @@ class BigQuery implements Connector {
   /** Each statement is its own request; BigQuery runs a transactional script as one job. */
   session<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
     return work(this);
-  }
-
-  async ping(): Promise<void> {
-    await this.#execute("SELECT 1");
-  }
-
-  close(): Promise<void> {
-    this.#session.close();
-    return Promise.resolve();
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
   }
 }
 

@@ -8,7 +8,7 @@
 import { loadClickHouse } from "./_clickhouse_load.ts";
 import { jsonEachRowLine, paramText, RESULT_FORMAT, ResultDecoder } from "./_clickhouse_rows.ts";
 import { quoteTable } from "./_sql.ts";
-import { batchSizeOf, HttpSession, lines, queryOf, readText } from "./_warehouse.ts";
+import { batchSizeOf, HttpWarehouse, lines, queryOf, readText } from "./_warehouse.ts";
 import {
   type Connector,
   ConnectorError,
@@ -100,17 +100,15 @@ function paramSettings(
   return out;
 }
 
-class ClickHouse implements Connector {
+class ClickHouse extends HttpWarehouse implements Connector {
   readonly type = "clickhouse";
   readonly dialect = "clickhouse" as const;
-  readonly name: string;
   readonly #base: URL;
   readonly #headers: Record<string, string>;
   readonly #database: string | undefined;
-  readonly #session: HttpSession;
 
   constructor(options: ClickHouseOptions) {
-    this.name = options.name ?? "clickhouse";
+    super(options.name ?? "clickhouse");
     this.#base = parseUrl(options.url, this.name);
     this.#database = options.database;
     this.#headers = {
@@ -118,7 +116,6 @@ class ClickHouse implements Connector {
       "X-ClickHouse-Key": options.password ?? "",
       "Content-Type": "text/plain; charset=utf-8",
     };
-    this.#session = new HttpSession(this.name);
   }
 
   /** One POST; the SQL goes in the body unless it is given as the `query` setting. */
@@ -126,7 +123,7 @@ class ClickHouse implements Connector {
     const url = new URL(this.#base);
     if (this.#database !== undefined) url.searchParams.set("database", this.#database);
     for (const [key, value] of Object.entries(settings)) url.searchParams.set(key, value);
-    const response = await this.#session.fetch(url, {
+    const response = await this.http.fetch(url, {
       method: "POST",
       headers: this.#headers,
       body,
@@ -203,19 +200,6 @@ class ClickHouse implements Connector {
   /** Each statement is its own request (ClickHouse has no transactions). */
   session<T>(work: (session: SqlSession) => Promise<T>): Promise<T> {
     return work(this);
-  }
-
-  async ping(): Promise<void> {
-    await this.#run("SELECT 1");
-  }
-
-  close(): Promise<void> {
-    this.#session.close();
-    return Promise.resolve();
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
   }
 }
 

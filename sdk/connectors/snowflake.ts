@@ -8,7 +8,7 @@
 import { authHeaders } from "./_snowflake_auth.ts";
 import { loadSnowflake } from "./_snowflake_load.ts";
 import { type Binding, binding, decodeRow, type RowType } from "./_snowflake_rows.ts";
-import { batchSizeOf, HttpSession, queryOf, readText, rebatch } from "./_warehouse.ts";
+import { batchSizeOf, HttpWarehouse, queryOf, readText, rebatch } from "./_warehouse.ts";
 import {
   type Connector,
   ConnectorError,
@@ -92,17 +92,15 @@ interface ResultSet {
 /** Polling a running statement: first wait, growth factor, longest wait. */
 const POLL = { first: 100, factor: 2, max: 2_000 };
 
-class Snowflake implements Connector {
+class Snowflake extends HttpWarehouse implements Connector {
   readonly type = "snowflake";
   readonly dialect = "snowflake" as const;
-  readonly name: string;
   readonly #options: SnowflakeOptions;
   readonly #base: string;
-  readonly #session: HttpSession;
   readonly #auth: () => Promise<Record<string, string>>;
 
   constructor(options: SnowflakeOptions) {
-    this.name = options.name ?? "snowflake";
+    super(options.name ?? "snowflake");
     if (typeof options.account !== "string" || !/^[A-Za-z0-9._-]+$/.test(options.account)) {
       throw new ConnectorError(`${this.name}: account is required (e.g. "myorg-myaccount")`);
     }
@@ -115,7 +113,6 @@ class Snowflake implements Connector {
     this.#options = options;
     this.#base = base.replace(/\/$/, "");
     this.#auth = authHeaders(options, this.name);
-    this.#session = new HttpSession(this.name);
   }
 
   async #call(
@@ -129,7 +126,7 @@ class Snowflake implements Connector {
       "User-Agent": "tau/1.0",
     };
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    const response = await this.#session.fetch(new URL(this.#base + path), {
+    const response = await this.http.fetch(new URL(this.#base + path), {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -260,19 +257,6 @@ class Snowflake implements Connector {
         await this.#submit(statements.join(";\n"), this.#bindings(params), statements.length);
       },
     });
-  }
-
-  async ping(): Promise<void> {
-    await this.#submit("SELECT 1");
-  }
-
-  close(): Promise<void> {
-    this.#session.close();
-    return Promise.resolve();
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
   }
 }
 

@@ -1,6 +1,6 @@
 /** The run columns both store engines share: what `updateRun` may set, and which hold JSON. */
 import { encode } from "./codec.ts";
-import type { RunPatch } from "./types.ts";
+import type { NewRun, RunPatch } from "./types.ts";
 
 /** The only columns `updateRun` may set, in a fixed order (one cached statement per key set). */
 export const PATCH_COLUMNS = [
@@ -50,3 +50,36 @@ export function patchValues(patch: RunPatch): [column: string, value: null | num
 export const RESOLVED_SQL = `EXISTS (SELECT 1 FROM runs s WHERE s.pipeline = runs.pipeline
   AND s.status = 'success' AND (s.created_at > runs.created_at
     OR (s.created_at = runs.created_at AND s.run_id > runs.run_id)))`;
+
+/**
+ * A new run's columns and values as stored (queued, or skipped and finished at once), in one
+ * order. Flags are booleans: PostgreSQL stores them as they are, SQLite as 0/1.
+ */
+export function newRunValues(run: NewRun, now: string): [column: string, value: Param][] {
+  const skipped = run.status === "skipped";
+  return [
+    ["run_id", run.run_id],
+    ["pipeline", run.pipeline],
+    ["version", run.version],
+    ["status", skipped ? "skipped" : "queued"],
+    ["trigger", run.trigger],
+    ["params", JSON.stringify(run.params)],
+    ["attempt", 0],
+    ["max_attempts", run.max_attempts],
+    ["created_at", now],
+    ["finished_at", skipped ? now : null],
+    ["duration_ms", skipped ? 0 : null],
+    ["result", null],
+    ["error", encode(run.error ?? null)],
+    ["permissions", encode(run.permissions)],
+    ["attempts", "[]"],
+    ["pid", null],
+    ["scheduled_at", run.scheduled_at ?? null],
+    ["logical_run", run.logical_run ?? null],
+    ["downstream", run.downstream ?? false],
+    ["exclusive", run.exclusive ?? false],
+    ["pool", run.pool ?? null],
+  ];
+}
+
+type Param = null | number | string | boolean;

@@ -2,7 +2,7 @@
 
 import { DEFAULT_LIMIT, encode, toErrorRun, toRun, toStats } from "../codec.ts";
 import { pipelineNotFound } from "../pipeline_rules.ts";
-import { patchValues, RESOLVED_SQL } from "../run_columns.ts";
+import { newRunValues, patchValues, RESOLVED_SQL } from "../run_columns.ts";
 import type {
   ErrorRun,
   Json,
@@ -31,37 +31,15 @@ export async function getRun(db: Db, runId: string): Promise<RunRecord | null> {
  * partial index on (logical_run, pipeline)) inserts nothing and returns null.
  */
 export async function insertRun(db: Db, run: NewRun, ifAbsent = false): Promise<RunRecord | null> {
-  const now = new Date().toISOString();
-  const skipped = run.status === "skipped";
+  const values = newRunValues(run, new Date().toISOString());
   try {
     const [row] = await query(
       db,
-      `INSERT INTO runs (run_id, pipeline, version, status, trigger, params, attempt,
-         max_attempts, created_at, finished_at, duration_ms, result, error, permissions, attempts,
-         pid, scheduled_at, logical_run, downstream, exclusive, pool)
-       VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $10, NULL, $11, $12, '[]', NULL, $13, $14,
-         $15, $16, $17)
+      `INSERT INTO runs (${values.map(([column]) => column).join(", ")})
+       VALUES (${values.map((_, i) => `$${i + 1}`).join(", ")})
        ${ifAbsent ? "ON CONFLICT DO NOTHING" : ""}
        RETURNING ${RUN_COLUMNS}`,
-      [
-        run.run_id,
-        run.pipeline,
-        run.version,
-        skipped ? "skipped" : "queued",
-        run.trigger,
-        JSON.stringify(run.params),
-        run.max_attempts,
-        now,
-        skipped ? now : null,
-        skipped ? 0 : null,
-        encode(run.error ?? null),
-        encode(run.permissions),
-        run.scheduled_at ?? null,
-        run.logical_run ?? null,
-        run.downstream ?? false,
-        run.exclusive ?? false,
-        run.pool ?? null,
-      ],
+      values.map(([, value]) => value),
     );
     return row ? toRun(row) : null;
   } catch (err) {

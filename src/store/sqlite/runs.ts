@@ -2,7 +2,7 @@
 
 import { DEFAULT_LIMIT, encode, type Row, toErrorRun, toRun, toStats } from "../codec.ts";
 import { pipelineNotFound } from "../pipeline_rules.ts";
-import { patchValues, RESOLVED_SQL } from "../run_columns.ts";
+import { newRunValues, patchValues, RESOLVED_SQL } from "../run_columns.ts";
 import type {
   ErrorRun,
   Json,
@@ -27,34 +27,13 @@ export function getRun(db: Db, runId: string): RunRecord | null {
 
 /** Inserts a run (queued, or skipped and finished at once); a queued one wakes the queue. */
 export function insertRun(db: Db, run: NewRun): RunRecord {
-  const now = new Date().toISOString();
-  const skipped = run.status === "skipped";
+  const values = newRunValues(run, new Date().toISOString());
   try {
     const row = db.stmt(
-      `INSERT INTO runs (run_id, pipeline, version, status, trigger, params, attempt, max_attempts,
-         created_at, finished_at, duration_ms, result, error, permissions, attempts, pid,
-         scheduled_at, logical_run, downstream, exclusive, pool)
-       VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, NULL, ?, ?, '[]', NULL, ?, ?, ?, ?, ?) RETURNING *`,
-    ).get(
-      run.run_id,
-      run.pipeline,
-      run.version,
-      skipped ? "skipped" : "queued",
-      run.trigger,
-      JSON.stringify(run.params),
-      run.max_attempts,
-      now,
-      skipped ? now : null,
-      skipped ? 0 : null,
-      encode(run.error ?? null),
-      encode(run.permissions),
-      run.scheduled_at ?? null,
-      run.logical_run ?? null,
-      run.downstream ? 1 : 0,
-      run.exclusive ? 1 : 0,
-      run.pool ?? null,
-    );
-    if (!skipped) db.queueChanged();
+      `INSERT INTO runs (${values.map(([column]) => column).join(", ")})
+       VALUES (${values.map(() => "?").join(", ")}) RETURNING *`,
+    ).get(...values.map(([, value]) => typeof value === "boolean" ? Number(value) : value));
+    if (run.status !== "skipped") db.queueChanged();
     return toRun(row as Row);
   } catch (err) {
     if (err instanceof Error && /FOREIGN KEY constraint failed/.test(err.message)) {
