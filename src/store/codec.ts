@@ -8,6 +8,7 @@ import {
   type ErrorRun,
   type HealRecord,
   type Json,
+  type NewVersion,
   type PipelineRecord,
   type PipelineVersion,
   type RunRecord,
@@ -102,4 +103,26 @@ export function toStats(pipelines: number, byStatus: Row[]): StoreStats {
     }
   }
   return { pipelines, runs };
+}
+
+/** A new version's columns and values as stored, in one order (both engines write these). */
+export function newVersionValues(
+  input: NewVersion,
+  version: number,
+  now: string,
+  promoted: boolean,
+): [column: string, value: string | number | null][] {
+  return [
+    ["pipeline", input.name],
+    ["version", version],
+    ["hash", input.hash],
+    ["filename", input.filename],
+    ["code", input.code],
+    ["metadata", JSON.stringify(input.metadata)],
+    ["created_at", now],
+    ["source", input.source],
+    ["parent", input.parent],
+    ["heal_id", input.heal_id ?? null],
+    ["promoted_at", promoted ? now : null],
+  ];
 }

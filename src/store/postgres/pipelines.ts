@@ -4,7 +4,7 @@
  * version after the newest or changes which one is current.
  */
 
-import { type Row, toPipeline, toVersion } from "../codec.ts";
+import { newVersionValues, type Row, toPipeline, toVersion } from "../codec.ts";
 import { deployedVersion, pipelineNotDeployed, scheduleOf } from "../pipeline_rules.ts";
 import type {
   DeployInput,
@@ -105,23 +105,12 @@ async function insertVersion(
   now: string,
   promoted: boolean,
 ): Promise<PipelineVersion> {
+  const values = newVersionValues(input, version, now, promoted);
   const [row] = await query(
     db,
-    `INSERT INTO pipeline_versions (${VERSION_COLUMNS})
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${VERSION_COLUMNS}`,
-    [
-      input.name,
-      version,
-      input.hash,
-      input.filename,
-      input.code,
-      JSON.stringify(input.metadata),
-      now,
-      input.source,
-      input.parent,
-      input.heal_id ?? null,
-      promoted ? now : null,
-    ],
+    `INSERT INTO pipeline_versions (${values.map(([column]) => column).join(", ")})
+     VALUES (${values.map((_, i) => `$${i + 1}`).join(", ")}) RETURNING ${VERSION_COLUMNS}`,
+    values.map(([, value]) => value),
   );
   return toVersion(row as Row);
 }

@@ -1,7 +1,7 @@
 /** Pipelines and their versions on SQLite: deploy, candidates, promotion, lookups. */
 
 import { TauError } from "../../core/errors.ts";
-import { type Row, toPipeline, toVersion } from "../codec.ts";
+import { newVersionValues, type Row, toPipeline, toVersion } from "../codec.ts";
 import { deployedVersion, pipelineNotDeployed, scheduleOf } from "../pipeline_rules.ts";
 import type {
   DeployInput,
@@ -82,23 +82,11 @@ function insertVersion(
   now: string,
   promoted: boolean,
 ): PipelineVersion {
+  const values = newVersionValues(input, version, now, promoted);
   const row = db.stmt(
-    `INSERT INTO pipeline_versions (pipeline, version, hash, filename, code, metadata,
-       created_at, source, parent, heal_id, promoted_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
-  ).get(
-    input.name,
-    version,
-    input.hash,
-    input.filename,
-    input.code,
-    JSON.stringify(input.metadata),
-    now,
-    input.source,
-    input.parent,
-    input.heal_id ?? null,
-    promoted ? now : null,
-  );
+    `INSERT INTO pipeline_versions (${values.map(([column]) => column).join(", ")})
+     VALUES (${values.map(() => "?").join(", ")}) RETURNING *`,
+  ).get(...values.map(([, value]) => value));
   return toVersion(row as Row);
 }
 
