@@ -123,8 +123,11 @@ export class Watchdog {
         wrote = 0;
         const roots = [this.#o.pid, ...(this.#o.extraPids?.() ?? [])];
         const rootsKey = roots.join(",");
+        // The whole of /proc is scanned now and then (processes reparented inside bubblewrap);
+        // a child forked since the last scan is found at once, from its parent's children list.
         if (
-          this.#samples < TREE_EVERY || this.#samples % TREE_EVERY === 0 || rootsKey !== this.#roots
+          this.#samples < TREE_EVERY || this.#samples % TREE_EVERY === 0 ||
+          rootsKey !== this.#roots || hasNewChildren(this.#tree)
         ) {
           this.#tree = processTrees(roots);
           this.#roots = rootsKey;
@@ -272,6 +275,19 @@ function processTrees(roots: number[]): number[] {
   const tree = [...roots];
   for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]!) ?? []));
   return tree;
+}
+
+/**
+ * Whether a process of the tree has a child the tree lacks (a run whose deno started after the
+ * last scan, under load). Its CPU would otherwise go unseen until the next scan, and a run
+ * killed by RLIMIT_CPU before then could not be told apart from a crash.
+ */
+function hasNewChildren(tree: number[]): boolean {
+  const known = new Set(tree);
+  return tree.some((pid) =>
+    readProc(`/proc/${pid}/task/${pid}/children`).split(" ")
+      .some((child) => child !== "" && !known.has(Number(child)))
+  );
 }
 
 function processStats(pid: number) {
