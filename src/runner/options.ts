@@ -6,6 +6,7 @@ import type { Connection } from "../connections/registry.ts";
 import type { RunLimits } from "../sandbox/limits.ts";
 import type { OsBoundary } from "../sandbox/os_boundary.ts";
 import type { HealMode } from "../heal/mod.ts";
+import type { Clock } from "../scheduler/clock.ts";
 
 export interface RunManagerOptions {
   store: Store;
@@ -39,6 +40,11 @@ export interface RunManagerOptions {
   tags?: string[];
   /** How long a claim holds without a heartbeat; heartbeats come every third of it. */
   leaseMs?: number;
+  /**
+   * Time for leases, heartbeats and the queue poll (tests pass a manual one).
+   * @default {systemClock}
+   */
+  clock?: Clock;
 }
 
 /** A claim lapses this long after the worker's last heartbeat. */

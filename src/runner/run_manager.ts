@@ -30,6 +30,7 @@ import {
   type StopReason,
   stopRun,
 } from "./options.ts";
+import { type Clock, systemClock } from "../scheduler/clock.ts";
 
 /** How often a wait for a run another process executes looks at the store. */
 const WAIT_POLL_MS = 200;
@@ -46,15 +47,20 @@ export class RunManager {
   readonly #tasks = new Set<Promise<void>>();
   #dispatching: Promise<void> = Promise.resolve();
   #draining = false;
-  #timers: ReturnType<typeof setInterval>[] = [];
-  #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  /** Stops the poll and lease recovery loops (at shutdown, at once). */
+  readonly #loops = new AbortController();
+  /** Stops the heartbeats (at shutdown, once the runs finishing have ended). */
+  readonly #heartbeats = new AbortController();
+  readonly #clock: Clock;
   /** When a heartbeat last renewed this worker's leases. */
-  #renewedAt = Date.now();
+  #renewedAt: number;
   #unwatch: (() => Promise<void>) | null = null;
   readonly workerId: string;
 
   constructor(options: RunManagerOptions) {
     this.#o = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#renewedAt = this.#clock.now().getTime();
     this.workerId = options.workerId ?? `${Deno.hostname()}-${Deno.pid}`;
   }
 
@@ -91,30 +97,34 @@ export class RunManager {
       roles: ["worker"],
       tags: this.#o.tags ?? [],
       capacity: this.#o.maxConcurrent ?? 10,
-    }, new Date());
+    }, this.#clock.now());
     this.#unwatch = await store.watchQueue(() => void this.dispatch());
-    const every = (ms: number, fn: () => Promise<unknown>) =>
-      setInterval(() => fn().catch((e) => this.#reportError("worker", e)), ms);
-    this.#timers.push(every(POLL_MS, () => this.dispatch()));
-    this.#timers.push(every(this.#leaseMs / 2, () => this.recoverLost()));
+    this.#every(POLL_MS, this.#loops.signal, "worker", () => this.dispatch());
+    this.watchLeases();
     // Heartbeats go on while draining: the runs still finishing keep their leases.
-    this.#heartbeatTimer = every(this.#leaseMs / 3, () => this.#heartbeat());
+    this.#every(this.#leaseMs / 3, this.#heartbeats.signal, "worker", () => this.#heartbeat());
     await this.dispatch();
   }
 
   /** Only recovers runs of dead workers (a scheduler process that executes nothing). */
   watchLeases(): void {
-    this.#timers.push(
-      setInterval(
-        () => this.recoverLost().catch((e) => this.#reportError("recover", e)),
-        this.#leaseMs / 2,
-      ),
-    );
+    this.#every(this.#leaseMs / 2, this.#loops.signal, "recover", () => this.recoverLost());
+  }
+
+  /** Calls `fn` every `ms` of the clock until `signal` aborts; a failure is reported, not fatal. */
+  #every(ms: number, signal: AbortSignal, label: string, fn: () => Promise<unknown>): void {
+    void (async () => {
+      for (;;) {
+        await this.#clock.sleep(ms, signal);
+        if (signal.aborted) return;
+        await fn().catch((err) => this.#reportError(label, err));
+      }
+    })();
   }
 
   /** Renews this worker's leases; a run it no longer holds (taken or cancelled) is stopped. */
   async #heartbeat(): Promise<void> {
-    const beganAt = Date.now();
+    const beganAt = this.#clock.now().getTime();
     // Only runs active before the call can be judged by its answer: one claimed meanwhile is
     // not in it yet.
     const running = [...this.#active.keys()];
@@ -127,13 +137,13 @@ export class RunManager {
             status: this.#draining ? "draining" : "active",
             running,
           },
-          new Date(),
+          this.#clock.now(),
           this.#leaseMs,
         ),
       );
     } catch (err) {
       // Unable to renew for a whole lease: others may be running these runs by now. Stop them.
-      if (Date.now() - this.#renewedAt > this.#leaseMs) this.#abortAll("lost");
+      if (this.#clock.now().getTime() - this.#renewedAt > this.#leaseMs) this.#abortAll("lost");
       throw err;
     }
     this.#renewedAt = beganAt;
@@ -149,7 +159,7 @@ export class RunManager {
 
   /** Requeues or fails runs whose worker stopped heartbeating (any process may do this). */
   async recoverLost(): Promise<void> {
-    const { requeued, failed } = await this.#o.store.recoverLostRuns(new Date());
+    const { requeued, failed } = await this.#o.store.recoverLostRuns(this.#clock.now());
     for (const run of failed) {
       if (run.error) await closeAbandonedSteps(this.#o.store, run.run_id, run.error);
       await storeDiagnosis(this.#ctx, run);
@@ -241,7 +251,7 @@ export class RunManager {
       worker_id: this.workerId,
       tags: this.#o.tags ?? [],
       slots: free,
-      now: new Date(),
+      now: this.#clock.now(),
       lease_ms: this.#leaseMs,
       choose: fairOrder,
     });
@@ -346,7 +356,7 @@ export class RunManager {
    */
   async shutdown(graceMs = 0): Promise<void> {
     this.#draining = true;
-    for (const timer of this.#timers) clearInterval(timer);
+    this.#loops.abort();
     await this.#unwatch?.();
     const all = Promise.allSettled([...this.#tasks]);
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -355,8 +365,9 @@ export class RunManager {
     clearTimeout(timer);
     this.#abortAll("drain");
     await all;
-    clearInterval(this.#heartbeatTimer);
-    await this.#o.store.heartbeat(this.workerId, { status: "stopped", running: [] }, new Date(), 0)
+    this.#heartbeats.abort();
+    await this.#o.store
+      .heartbeat(this.workerId, { status: "stopped", running: [] }, this.#clock.now(), 0)
       .catch(() => {});
   }
 

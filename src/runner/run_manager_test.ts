@@ -1,0 +1,81 @@
+import { assertEquals } from "../../tests/helpers/assert.ts";
+import { ManualClock } from "../../tests/helpers/manual_clock.ts";
+import { tauPaths } from "../config/paths.ts";
+import { validatePipelineConfig } from "../metadata/schema.ts";
+import { fairOrder } from "../scheduler/admission.ts";
+import { openStore } from "../store/mod.ts";
+import { RunManager } from "./run_manager.ts";
+
+const LEASE_MS = 3_000;
+
+async function withStore(
+  fn: (store: Awaited<ReturnType<typeof openStore>>, home: string) => Promise<void>,
+) {
+  const home = await Deno.makeTempDir({ prefix: "tau_run_manager_" });
+  const store = await openStore({ path: `${home}/tau.db` });
+  try {
+    await fn(store, home);
+  } finally {
+    await store.close();
+    await Deno.remove(home, { recursive: true });
+  }
+}
+
+for (const retries of [0, 1]) {
+  Deno.test(`a lapsed lease is recovered on the manager's clock (retries: ${retries})`, async () => {
+    await withStore(async (store, home) => {
+      const validated = validatePipelineConfig({ name: "p", retries });
+      if (!validated.ok) throw new Error(JSON.stringify(validated.issues));
+      await store.deploy({
+        name: "p",
+        code: "c",
+        hash: "h",
+        filename: "p.ts",
+        source_path: null,
+        schedule: null,
+        metadata: validated.metadata as never,
+      });
+      const clock = new ManualClock();
+      const manager = new RunManager({
+        store,
+        paths: tauPaths(home),
+        daemonPort: 1,
+        execute: false,
+        leaseMs: LEASE_MS,
+        clock,
+        workerId: "watcher",
+      });
+      // A worker claims the run at the clock's time, then never heartbeats again.
+      await store.registerWorker(
+        { id: "gone", host: "h", pid: 1, roles: ["worker"], tags: [], capacity: 1 },
+        clock.now(),
+      );
+      const run = await store.createRun(await manager.prepare("p"));
+      const [claimed] = await store.claimRuns({
+        worker_id: "gone",
+        tags: [],
+        slots: 1,
+        now: clock.now(),
+        lease_ms: LEASE_MS,
+        choose: fairOrder,
+      });
+      assertEquals(claimed?.run_id, run.run_id);
+      // Its first attempt began (what executeRun records before the child starts).
+      await store.updateRun(run.run_id, { attempt: 1, started_at: clock.now().toISOString() });
+      manager.watchLeases();
+      try {
+        await clock.advance(LEASE_MS - 500);
+        assertEquals((await store.getRun(run.run_id))?.status, "running", "the lease still holds");
+        await clock.advance(LEASE_MS);
+        const after = await store.getRun(run.run_id);
+        if (retries > 0) {
+          assertEquals([after?.status, after?.attempt], ["queued", 1], "queued for attempt 2");
+        } else {
+          assertEquals([after?.status, after?.error?.kind], ["failed", "worker_lost"]);
+        }
+      } finally {
+        await manager.shutdown();
+      }
+    });
+  });
+}
