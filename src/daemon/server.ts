@@ -99,21 +99,7 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
   keepServingOnStrayErrors();
   if (options.logFile) setLogFile(options.logFile);
   const opened = await openDaemon(options);
-  const {
-    paths,
-    config,
-    configFile,
-    host,
-    requestedPort,
-    connections,
-    boundary,
-    movedWarehouse,
-    apiKey,
-    roles,
-    store,
-    workerId,
-    leaseMs,
-  } = opened;
+  const { paths, config, host, requestedPort, roles, store } = opened;
 
   const controller = new AbortController();
   let server: Deno.HttpServer<Deno.NetAddr>;
@@ -121,7 +107,7 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
   const daemon = { pid: Deno.pid, host, port: requestedPort, startedAt };
   const { runs, scheduler, retention } = services(opened, daemon, options.tags ?? []);
   // Only digests of the admin keys stay in memory; the configured key is dropped from config.
-  const keyDigests = await adminKeyDigests([apiKey, config.auth.api_key]);
+  const keyDigests = await adminKeyDigests([opened.apiKey, config.auth.api_key]);
   delete config.auth.api_key;
   const app = createApp({
     store,
@@ -130,11 +116,11 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     paths,
     config,
     adminKeyDigests: keyDigests,
-    connections,
+    connections: opened.connections,
     daemon,
-    boundary,
+    boundary: opened.boundary,
     roles: [...roles],
-    leaseMs,
+    leaseMs: opened.leaseMs,
   });
   try {
     server = roles.has("api")
@@ -187,11 +173,13 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     home: paths.home,
     roles: [...roles],
     store: store.kind,
-    config_file: configFile,
-    worker_id: workerId,
+    config_file: opened.configFile,
+    worker_id: opened.workerId,
     recovered,
     interrupted_heals: interruptedHeals,
-    ...(movedWarehouse ? { moved_warehouse: "warehouse.duckdb → warehouse/warehouse.duckdb" } : {}),
+    ...(opened.movedWarehouse
+      ? { moved_warehouse: "warehouse.duckdb → warehouse/warehouse.duckdb" }
+      : {}),
   });
 
   const drain = async (signal: string) => {
@@ -200,7 +188,7 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     await scheduler.stop();
     await retention.stop();
     await runs.shutdown(parseDuration(config.daemon.drain_grace) as number);
-    await store.releaseLease("scheduler", workerId).catch(() => {});
+    await store.releaseLease("scheduler", opened.workerId).catch(() => {});
     await server.finished;
     await store.close();
     await Deno.remove(paths.stateFile).catch(() => {});
