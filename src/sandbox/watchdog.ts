@@ -192,10 +192,10 @@ export class Watchdog {
    */
   cpuCouldReach(seconds: number, until = performance.now()): boolean {
     const since = Math.max(0, until - this.#cpu.at) / 1000;
-    // /proc counts in clock ticks and the kernel enforces RLIMIT_CPU on exact runtime: room
-    // for the difference. Measured under load, a run killed at 2 s had last read 1.92 s 6 ms
-    // before it was seen to exit, so the room is a quarter second at least.
-    const slack = Math.max(0.25, seconds * 0.1);
+    // /proc's reading trails the runtime the kernel enforces RLIMIT_CPU on: under load, runs
+    // killed at 2 s had last read 1.77 to 1.92 s within 25 ms of being seen to exit. Room for
+    // that, half a second and a twentieth.
+    const slack = 0.5 + seconds * 0.05;
     return this.#cpu.seconds + since * CORES + slack >= seconds;
   }
 
