@@ -1,7 +1,8 @@
 /**
- * Owns every run of this daemon: creates the record, runs attempts with retries and backoff,
- * cancels, lets callers wait for the end, and puts runs left behind by a dead daemon into a
- * truthful state on start.
+ * Owns every run of this daemon: creates the record (submit), cancels, lets callers wait for the
+ * end, and puts runs left behind by a dead daemon into a truthful state on start. Claiming,
+ * heartbeats and draining are its worker's (queue_worker.ts); executing a claimed run with
+ * retries and backoff is execute.ts, and finishing it finish.ts.
  */
 import { join } from "node:path";
 import { TauError } from "../core/errors.ts";
@@ -14,62 +15,64 @@ import {
   type RunDefaults,
 } from "../metadata/schema.ts";
 import type { Json, NewRun, PipelineRecord, RunRecord } from "../store/mod.ts";
-import { fairOrder } from "../scheduler/admission.ts";
 import { requirePipeline, TERMINAL_STATUSES } from "../store/mod.ts";
 import { closeAbandonedSteps } from "./steps.ts";
 import { systemErrors } from "./classify.ts";
 import { type ShownPermissions, showPermissions } from "./run_permissions.ts";
 import { effectiveLimits, NO_DECLARED_LIMITS, type RunLimits } from "../sandbox/limits.ts";
 import { DEFAULT_LIMITS } from "../sandbox/permissions.ts";
-import { executeRun } from "./execute.ts";
-import { failInternal, finishRun, type RunContext, storeDiagnosis } from "./finish.ts";
-import {
-  DEFAULT_LEASE_MS,
-  type RunManagerOptions,
-  type RunRequest,
-  type StopReason,
-  stopRun,
-} from "./options.ts";
-import { type Clock, systemClock } from "../scheduler/clock.ts";
+import { finishRun, type RunContext } from "./finish.ts";
+import { type RunManagerOptions, type RunRequest, stopRun } from "./options.ts";
+import { QueueWorker } from "./queue_worker.ts";
 
 /** How often a wait for a run another process executes looks at the store. */
 const WAIT_POLL_MS = 200;
-/** Queued runs are looked for at least this often, even without a queue notification. */
-const POLL_MS = 1_000;
 
 export class RunManager {
   readonly #o: RunManagerOptions;
-  readonly #active = new Map<
-    string,
-    { controller: AbortController; pipeline: string; task: Promise<void> }
-  >();
   readonly #done = new EventTarget();
-  readonly #tasks = new Set<Promise<void>>();
-  #dispatching: Promise<void> = Promise.resolve();
-  #draining = false;
-  /** Stops the poll and lease recovery loops (at shutdown, at once). */
-  readonly #loops = new AbortController();
-  /** Stops the heartbeats (at shutdown, once the runs finishing have ended). */
-  readonly #heartbeats = new AbortController();
-  readonly #clock: Clock;
-  /** When a heartbeat last renewed this worker's leases. */
-  #renewedAt: number;
-  #unwatch: (() => Promise<void>) | null = null;
+  readonly #worker: QueueWorker;
   readonly workerId: string;
 
   constructor(options: RunManagerOptions) {
     this.#o = options;
-    this.#clock = options.clock ?? systemClock;
-    this.#renewedAt = this.#clock.now().getTime();
     this.workerId = options.workerId ?? `${Deno.hostname()}-${Deno.pid}`;
+    this.#worker = new QueueWorker(this.#ctx);
   }
 
-  get #leaseMs(): number {
-    return this.#o.leaseMs ?? DEFAULT_LEASE_MS;
+  /**
+   * Starts the worker side: claims runs when any process queues one (and every second), renews
+   * the leases of its runs, and requeues or fails runs of workers whose leases lapsed.
+   */
+  startWorker(): Promise<void> {
+    return this.#worker.startWorker();
   }
 
-  get #guard() {
-    return { worker_id: this.workerId };
+  /** Only recovers runs of dead workers (a scheduler process that executes nothing). */
+  watchLeases(): void {
+    this.#worker.watchLeases();
+  }
+
+  /** Requeues or fails runs whose worker stopped heartbeating (any process may do this). */
+  recoverLost(): Promise<void> {
+    return this.#worker.recoverLost();
+  }
+
+  get activeCount(): number {
+    return this.#worker.activeCount;
+  }
+
+  /** Starts the queued runs that fit the limits (see src/scheduler/admission.ts). */
+  dispatch(): Promise<void> {
+    return this.#worker.dispatch();
+  }
+
+  /**
+   * Stops claiming, lets active runs finish for up to `graceMs`, then stops the rest and gives
+   * them back to the queue (another worker, or this daemon's next start, runs them again).
+   */
+  shutdown(graceMs = 0): Promise<void> {
+    return this.#worker.shutdown(graceMs);
   }
 
   /** What executing and finishing runs needs of this manager (runner/execute.ts, finish.ts). */
@@ -82,95 +85,6 @@ export class RunManager {
       limits: (metadata) => this.#limits(metadata),
       effective: (metadata) => this.#effective(metadata),
     };
-  }
-
-  /**
-   * Starts the worker side: claims runs when any process queues one (and every second), renews
-   * the leases of its runs, and requeues or fails runs of workers whose leases lapsed.
-   */
-  async startWorker(): Promise<void> {
-    const { store } = this.#o;
-    await store.registerWorker({
-      id: this.workerId,
-      host: Deno.hostname(),
-      pid: Deno.pid,
-      roles: ["worker"],
-      tags: this.#o.tags ?? [],
-      capacity: this.#o.maxConcurrent ?? 10,
-    }, this.#clock.now());
-    this.#unwatch = await store.watchQueue(() => void this.dispatch());
-    this.#every(POLL_MS, this.#loops.signal, "worker", () => this.dispatch());
-    this.watchLeases();
-    // Heartbeats go on while draining: the runs still finishing keep their leases.
-    this.#every(this.#leaseMs / 3, this.#heartbeats.signal, "worker", () => this.#heartbeat());
-    await this.dispatch();
-  }
-
-  /** Only recovers runs of dead workers (a scheduler process that executes nothing). */
-  watchLeases(): void {
-    this.#every(this.#leaseMs / 2, this.#loops.signal, "recover", () => this.recoverLost());
-  }
-
-  /** Calls `fn` every `ms` of the clock until `signal` aborts; a failure is reported, not fatal. */
-  #every(ms: number, signal: AbortSignal, label: string, fn: () => Promise<unknown>): void {
-    void (async () => {
-      for (;;) {
-        await this.#clock.sleep(ms, signal);
-        if (signal.aborted) return;
-        await fn().catch((err) => this.#reportError(label, err));
-      }
-    })();
-  }
-
-  /** Renews this worker's leases; a run it no longer holds (taken or cancelled) is stopped. */
-  async #heartbeat(): Promise<void> {
-    const beganAt = this.#clock.now().getTime();
-    // Only runs active before the call can be judged by its answer: one claimed meanwhile is
-    // not in it yet.
-    const running = [...this.#active.keys()];
-    let held: Set<string>;
-    try {
-      held = new Set(
-        await this.#o.store.heartbeat(
-          this.workerId,
-          {
-            status: this.#draining ? "draining" : "active",
-            running,
-          },
-          this.#clock.now(),
-          this.#leaseMs,
-        ),
-      );
-    } catch (err) {
-      // Unable to renew for a whole lease: others may be running these runs by now. Stop them.
-      if (this.#clock.now().getTime() - this.#renewedAt > this.#leaseMs) this.#abortAll("lost");
-      throw err;
-    }
-    this.#renewedAt = beganAt;
-    for (const runId of running) {
-      const active = this.#active.get(runId);
-      if (active && !held.has(runId)) stopRun(active.controller, "lost");
-    }
-  }
-
-  #abortAll(reason: StopReason): void {
-    for (const { controller } of this.#active.values()) stopRun(controller, reason);
-  }
-
-  /** Requeues or fails runs whose worker stopped heartbeating (any process may do this). */
-  async recoverLost(): Promise<void> {
-    const { requeued, failed } = await this.#o.store.recoverLostRuns(this.#clock.now());
-    for (const run of failed) {
-      if (run.error) await closeAbandonedSteps(this.#o.store, run.run_id, run.error);
-      await storeDiagnosis(this.#ctx, run);
-      this.#done.dispatchEvent(new Event(run.run_id));
-      await this.#o.onFinished?.(run).catch((err) => this.#reportError(run.run_id, err));
-    }
-    if (requeued.length > 0) await this.dispatch();
-  }
-
-  get activeCount(): number {
-    return this.#active.size;
   }
 
   /** Creates a run of the pipeline's current version; it starts as soon as a slot is free. */
@@ -236,28 +150,6 @@ export class RunManager {
     };
   }
 
-  /** Starts the queued runs that fit the limits (see src/scheduler/admission.ts). */
-  dispatch(): Promise<void> {
-    const next = this.#dispatching.then(() => this.#dispatchOnce());
-    this.#dispatching = next.catch((err) => this.#reportError("dispatch", err));
-    return this.#dispatching;
-  }
-
-  async #dispatchOnce(): Promise<void> {
-    if (this.#o.execute === false || this.#draining) return;
-    const free = (this.#o.maxConcurrent ?? 10) - this.#active.size;
-    if (free <= 0) return; // every slot taken: nothing to look up
-    const claimed = await this.#o.store.claimRuns({
-      worker_id: this.workerId,
-      tags: this.#o.tags ?? [],
-      slots: free,
-      now: this.#clock.now(),
-      lease_ms: this.#leaseMs,
-      choose: fairOrder,
-    });
-    for (const run of claimed) this.#start(run.run_id, run.pipeline);
-  }
-
   /** The limits a run of this pipeline gets: its own, else `[sandbox]`, capped by the ceiling. */
   #limits(metadata: PipelineMetadata & RunDefaults): RunLimits {
     const configured = this.#o.limits ?? { defaults: DEFAULT_LIMITS, ceiling: DEFAULT_LIMITS };
@@ -292,7 +184,7 @@ export class RunManager {
         details: { status: run.status },
       });
     }
-    const controller = this.#active.get(runId)?.controller;
+    const controller = this.#worker.controllerOf(runId);
     if (controller) {
       stopRun(controller, "cancel");
       await this.waitFor(runId, 30_000);
@@ -348,48 +240,6 @@ export class RunManager {
     }
     await this.dispatch();
     return { failed, restarted };
-  }
-
-  /**
-   * Stops claiming, lets active runs finish for up to `graceMs`, then stops the rest and gives
-   * them back to the queue (another worker, or this daemon's next start, runs them again).
-   */
-  async shutdown(graceMs = 0): Promise<void> {
-    this.#draining = true;
-    this.#loops.abort();
-    await this.#unwatch?.();
-    const all = Promise.allSettled([...this.#tasks]);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const graceOver = new Promise((resolve) => timer = setTimeout(resolve, graceMs));
-    await Promise.race([all, graceOver]);
-    clearTimeout(timer);
-    this.#abortAll("drain");
-    await all;
-    this.#heartbeats.abort();
-    await this.#o.store
-      .heartbeat(this.workerId, { status: "stopped", running: [] }, this.#clock.now(), 0)
-      .catch(() => {});
-  }
-
-  #start(runId: string, pipeline: string): void {
-    // Claimed again while still executing here: this worker's lease had lapsed, so the old
-    // execution no longer owns the run. It stops before the new one begins.
-    const previous = this.#active.get(runId);
-    if (previous) stopRun(previous.controller, "lost");
-    // Counted as active at once, so the next dispatch sees the slot taken.
-    const controller = new AbortController();
-    const entry = { controller, pipeline, task: Promise.resolve() };
-    this.#active.set(runId, entry);
-    const task = (previous?.task ?? Promise.resolve())
-      .then(() => executeRun(this.#ctx, runId, controller))
-      .catch((err) => failInternal(this.#ctx, runId, err))
-      .finally(() => {
-        if (this.#active.get(runId) === entry) this.#active.delete(runId);
-        this.#tasks.delete(task);
-        void this.dispatch();
-      });
-    entry.task = task;
-    this.#tasks.add(task);
   }
 }
 
