@@ -6,7 +6,8 @@ import type { Connection } from "../connections/registry.ts";
 import { resolveConnections, type ResolvedConnections } from "../connections/resolve.ts";
 import { runRequests } from "../connections/run_requests.ts";
 import { NO_OS_BOUNDARY } from "../sandbox/os_boundary.ts";
-import { runAttempt } from "./attempt.ts";
+import type { RunLimits } from "../sandbox/limits.ts";
+import { type AttemptSpec, runAttempt } from "./attempt.ts";
 import { systemErrors } from "./classify.ts";
 import { makeRedactor } from "./redact.ts";
 import { finishRun, guardOf, type RunContext } from "./finish.ts";
@@ -24,34 +25,9 @@ export async function executeRun(
   const { store, paths } = ctx.o;
   let run = await store.getRun(runId);
   if (!run || run.status !== "running" || run.worker_id !== ctx.workerId) return;
-  const version = await store.getVersion(run.pipeline, run.version);
-  if (!version) {
-    await finishRun(ctx, run, "failed", null, {
-      kind: "internal",
-      message: `Version ${run.version} of ${run.pipeline} is missing`,
-    }, run.attempts);
-    return;
-  }
-  const metadata = ctx.effective(version.metadata);
-  const entry = await materializeVersion(paths, version);
-  const secretValues = readSecrets(metadata.secrets, ctx.o.env ?? Deno.env);
-  const registry = ctx.o.connections ?? new Map<string, Connection>();
-  let connections: ResolvedConnections;
-  try {
-    connections = await resolveConnections(metadata.connections, registry, paths.home);
-  } catch (err) {
-    const error = err instanceof TauError ? err : new TauError("invalid_config", String(err));
-    await finishRun(ctx, run, "failed", null, {
-      kind: "unknown_connection",
-      message: error.message,
-      hint: error.hint ?? null,
-    }, run.attempts);
-    return;
-  }
-  const redact = makeRedactor([
-    ...Object.entries(secretValues),
-    ...connections.redact.map((value): [string, string] => ["connection", value]),
-  ]);
+  const prepared = await prepare(ctx, run);
+  if (!prepared) return;
+  const { metadata } = prepared;
   const lastSuccess = await store.lastSuccessfulRun(run.pipeline);
   const limits = ctx.limits(metadata);
   const attempts: AttemptRecord[] = [...run.attempts];
@@ -83,38 +59,10 @@ export async function executeRun(
     if (!started) return; // taken from this worker (cancelled, or its lease lapsed)
     run = started;
     const outcome = await runAttempt(store, paths, {
-      runId,
+      ...attemptSpec(ctx, run, prepared, limits, controller.signal),
       attempt,
-      pipeline: run.pipeline,
-      filename: version.filename,
-      entry,
-      metadata,
-      params: run.params,
       lastSuccessfulRun: lastSuccess?.finished_at ?? null,
-      secretValues,
-      redact,
       firstLogSeq: logSeq,
-      daemonPort: ctx.o.daemonPort,
-      daemonAddresses: ctx.o.daemonAddresses,
-      limits,
-      boundary: ctx.o.boundary ?? NO_OS_BOUNDARY,
-      signal: controller.signal,
-      onStart: (pid) =>
-        void store.updateRun(runId, { pid }, guardOf(ctx))
-          .catch((err) => ctx.reportError(runId, err)),
-      connectionHosts: connections.hosts,
-      connectionHostsByName: connections.hostsByName,
-      connections: connections.forRun,
-      requests: ({ scratchDir, scratchView }) =>
-        runRequests({
-          declared: metadata.connections,
-          registry,
-          home: paths.home,
-          scratchDir,
-          scratchView,
-          limits,
-          boundary: ctx.o.boundary ?? NO_OS_BOUNDARY,
-        }),
     });
     logSeq = outcome.nextLogSeq;
     await store.updateRun(runId, {
@@ -161,6 +109,88 @@ export async function executeRun(
     }
   }
   await finishRun(ctx, run, last.status, last.result, last.error, attempts, startedAt);
+}
+
+/** The parts of an attempt's spec that every attempt of the run shares. */
+function attemptSpec(
+  ctx: RunContext,
+  run: RunRecord,
+  prepared: Prepared,
+  limits: RunLimits,
+  signal: AbortSignal,
+): Omit<AttemptSpec, "attempt" | "lastSuccessfulRun" | "firstLogSeq"> {
+  const { store, paths } = ctx.o;
+  const { version, metadata, entry, secretValues, registry, connections, redact } = prepared;
+  const runId = run.run_id;
+  const boundary = ctx.o.boundary ?? NO_OS_BOUNDARY;
+  return {
+    runId,
+    pipeline: run.pipeline,
+    filename: version.filename,
+    entry,
+    metadata,
+    params: run.params,
+    secretValues,
+    redact,
+    daemonPort: ctx.o.daemonPort,
+    daemonAddresses: ctx.o.daemonAddresses,
+    limits,
+    boundary,
+    signal,
+    onStart: (pid) =>
+      void store.updateRun(runId, { pid }, guardOf(ctx)).catch((err) =>
+        ctx.reportError(runId, err)
+      ),
+    connectionHosts: connections.hosts,
+    connectionHostsByName: connections.hostsByName,
+    connections: connections.forRun,
+    requests: ({ scratchDir, scratchView }) =>
+      runRequests({
+        declared: metadata.connections,
+        registry,
+        home: paths.home,
+        scratchDir,
+        scratchView,
+        limits,
+        boundary,
+      }),
+  };
+}
+
+type Prepared = NonNullable<Awaited<ReturnType<typeof prepare>>>;
+
+/** What every attempt of a run shares; null when the run could not start (it is finished). */
+async function prepare(ctx: RunContext, run: RunRecord) {
+  const { store, paths } = ctx.o;
+  const version = await store.getVersion(run.pipeline, run.version);
+  if (!version) {
+    await finishRun(ctx, run, "failed", null, {
+      kind: "internal",
+      message: `Version ${run.version} of ${run.pipeline} is missing`,
+    }, run.attempts);
+    return null;
+  }
+  const metadata = ctx.effective(version.metadata);
+  const entry = await materializeVersion(paths, version);
+  const secretValues = readSecrets(metadata.secrets, ctx.o.env ?? Deno.env);
+  const registry = ctx.o.connections ?? new Map<string, Connection>();
+  let connections: ResolvedConnections;
+  try {
+    connections = await resolveConnections(metadata.connections, registry, paths.home);
+  } catch (err) {
+    const error = err instanceof TauError ? err : new TauError("invalid_config", String(err));
+    await finishRun(ctx, run, "failed", null, {
+      kind: "unknown_connection",
+      message: error.message,
+      hint: error.hint ?? null,
+    }, run.attempts);
+    return null;
+  }
+  const redact = makeRedactor([
+    ...Object.entries(secretValues),
+    ...connections.redact.map((value): [string, string] => ["connection", value]),
+  ]);
+  return { version, metadata, entry, secretValues, registry, connections, redact };
 }
 
 function readSecrets(names: string[], env: { get(name: string): string | undefined }) {
