@@ -1,5 +1,5 @@
 /** Routes that take a pipeline file: deploy it, or check it as a deploy would (`tau check`). */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { checkDeploy, deployPipeline } from "../deploy/deploy.ts";
 import { configuredLimits } from "../sandbox/limits.ts";
@@ -36,16 +36,18 @@ export function deployRoutes(deps: ApiDeps): Hono {
   const schedule = async (name: string) => scheduleView(await store.getSchedule(name), timezone);
   const permissionsOf = (p: PipelineRecord, hash: string) => runs.permissions(p, hash);
   const app = new Hono();
-
-  app.post("/", async (c) => {
-    const body = parseBody(deployBody, await jsonBody(c.req));
-    const result = await deployPipeline(
+  /** Deploy and check take the same arguments: the request's file and the daemon's settings. */
+  const deployArgs = async (c: Context) =>
+    [
       store,
       paths,
       deps.connections,
-      deployInput(body),
+      deployInput(parseBody(deployBody, await jsonBody(c.req))),
       configuredLimits(deps.config).ceiling,
-    );
+    ] as const;
+
+  app.post("/", async (c) => {
+    const result = await deployPipeline(...await deployArgs(c));
     const pipeline = await requirePipeline(store, result.pipeline);
     deps.scheduler.poke();
     return c.json({
@@ -61,14 +63,7 @@ export function deployRoutes(deps: ApiDeps): Hono {
 
   // `tau check`: every deploy check, nothing stored; what a deploy would do and grant.
   app.post("/check", async (c) => {
-    const body = parseBody(deployBody, await jsonBody(c.req));
-    const checked = await checkDeploy(
-      store,
-      paths,
-      deps.connections,
-      deployInput(body),
-      configuredLimits(deps.config).ceiling,
-    );
+    const checked = await checkDeploy(...await deployArgs(c));
     const { metadata, existing, unchanged, hash } = checked;
     // Numbered after the newest version, a heal's unpromoted candidates included.
     const newest = existing ? (await store.listVersions(existing.name)).at(-1)?.version : 0;
