@@ -83,6 +83,11 @@ export class TauError extends Error {
 }
 
 /** Turns anything thrown into the wire shape, hiding internals of unexpected errors. */
+/** The message of anything thrown. */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 export function toErrorBody(err: unknown): ErrorBody {
   if (err instanceof TauError) return err.toJSON();
   const message = err instanceof Error ? err.message : String(err);

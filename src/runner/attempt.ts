@@ -10,6 +10,7 @@
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { TauPaths } from "../config/paths.ts";
+import { errorText } from "../core/errors.ts";
 import type { PipelineMetadata, RunDefaults } from "../metadata/schema.ts";
 import type { ChildError } from "../protocol/events.ts";
 import type { Json, RunError, RunStatus, Store } from "../store/mod.ts";
@@ -148,7 +149,7 @@ export async function runAttempt(
     outcome = await supervise(store, spec, logs, engines, dirs);
   } catch (err) {
     // Only Tau's own failures get here (the child's are verdicts): the run ends, truthfully.
-    outcome = failedOutcome(spec, logs, systemErrors.internal(describe(err)));
+    outcome = failedOutcome(spec, logs, systemErrors.internal(errorText(err)));
   } finally {
     await engines.requests?.close().catch(() => {});
   }
@@ -158,7 +159,7 @@ export async function runAttempt(
     outcome = {
       ...outcome,
       status: "failed",
-      error: spec.redact(systemErrors.internal(`storing its logs failed: ${describe(err)}`)),
+      error: spec.redact(systemErrors.internal(`storing its logs failed: ${errorText(err)}`)),
     };
   }
   await Deno.remove(runDir, { recursive: true }).catch(() => {});
@@ -174,10 +175,6 @@ function failedOutcome(spec: AttemptSpec, logs: LogWriter, error: RunError): Att
     sandbox: { ...layersReport(spec.boundary), limits: spec.limits, usage: null },
     access: null,
   };
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 async function supervise(

@@ -5,6 +5,7 @@
  * redacted.
  */
 import type { ChildError } from "../protocol/events.ts";
+import { errorText } from "../core/errors.ts";
 import { LineParser, type ParsedLine } from "../protocol/line_parser.ts";
 import type { Json, RunError } from "../store/mod.ts";
 import { REQUEST_OPS, type RequestHandler } from "../connections/run_requests.ts";
@@ -61,20 +62,20 @@ export class ChildOutput {
       try {
         await handle(line);
       } catch (err) {
-        fail(`handling the run's output failed: ${describe(err)}`);
+        fail(`handling the run's output failed: ${errorText(err)}`);
       }
     };
     const { counters } = this.#o;
     return [
       consumeLines(child.stdout, new LineParser(nonce), counters, guarded((l) => this.stdout(l)))
-        .catch((err) => fail(`reading the run's output failed: ${describe(err)}`)),
+        .catch((err) => fail(`reading the run's output failed: ${errorText(err)}`)),
       // stderr is never protocol: its parser's nonce is one nothing else knows.
       consumeLines(
         child.stderr,
         new LineParser(crypto.randomUUID()),
         counters,
         guarded((l) => this.stderr(l)),
-      ).catch((err) => fail(`reading the run's stderr failed: ${describe(err)}`)),
+      ).catch((err) => fail(`reading the run's stderr failed: ${errorText(err)}`)),
     ];
   }
 
@@ -141,7 +142,7 @@ export class ChildOutput {
         channel.send({
           id,
           ok: false,
-          error: { message: redact(describe(err)) },
+          error: { message: redact(errorText(err)) },
         }),
     );
   }
@@ -152,8 +153,4 @@ function resultRefusal(reason: string): string {
   return /line longer than/.test(reason)
     ? `it is larger than the ${MAX_LINE_CHARS / 1024 / 1024} MiB a result may be`
     : reason.replace(/^protocol event rejected: /, "");
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
