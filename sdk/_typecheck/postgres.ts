@@ -5,5 +5,6 @@ declare namespace postgres {
   type Sql<_T = any> = any;
   type TransactionSql<_T = any> = any;
   type UnsafeQueryOptions = any;
+  type Row = any;
 }
 export default postgres;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { errorDetails } from "../_error_details.ts";
+import { errorDetails, errorText } from "../_error_details.ts";
 import { ConnectorError } from "./types.ts";
 
 /** An HTTP call that failed, with the status of the last answer when there was one. */
@@ -301,7 +301,7 @@ export class Requester {
       }
       // fetch says only "fetch failed"; why (refused, DNS, TLS) is in its cause.
       const reason = errorDetails(error)?.reason;
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorText(error);
       return { error: reason ? `${message}: ${reason}` : message, cause: error };
     } finally {
       clearTimeout(timer);

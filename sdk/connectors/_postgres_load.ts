@@ -86,7 +86,7 @@ export async function loadRows(
   if (first === null) {
     if (mode !== "replace") return { rows: 0, schema_changes: noChanges() };
     // Nothing to infer columns from: replacing with no rows empties an existing table.
-    return await sql.begin(async (tx) => {
+    return await sql.begin(async (tx: Tx) => {
       const table = await resolve(tx, schema, parts.name);
       if (await targetColumns(tx, table)) await tx.unsafe(`DELETE FROM ${q(flavor, table)}`);
       return { rows: 0, schema_changes: noChanges() };
@@ -105,7 +105,7 @@ export async function loadRows(
   const source = checked(all, new Set(names), keys, label);
   const write: Writer = flavor === "postgres" ? copyRows : insertRows;
 
-  return await sql.begin(async (tx) => {
+  return await sql.begin(async (tx: Tx) => {
     const table = await resolve(tx, schema, parts.name);
     await ensureSchema(tx, flavor, table.schema);
     const target = await targetColumns(tx, table);
@@ -355,7 +355,7 @@ async function superColumns(tx: Tx, table: Table): Promise<Set<string>> {
         AND pg_catalog.format_type(a.atttypid, a.atttypmod) = 'super'`,
     [table.schema, table.name],
   );
-  return new Set(rows.map((r) => String(r.name)));
+  return new Set(rows.map((r: pg.Row) => String(r.name)));
 }
 
 // --- catalog helpers ----------------------------------------------------------------------------
@@ -401,7 +401,7 @@ async function targetColumns(tx: Tx, table: Table): Promise<TargetColumn[] | nul
     [table.schema, table.name],
   );
   if (found.length === 0) return null;
-  return found.filter((r) => r.name !== null).map((r) => ({
+  return found.filter((r: pg.Row) => r.name !== null).map((r: pg.Row) => ({
     name: String(r.name),
     type: String(r.type),
   }));

@@ -6,6 +6,7 @@
  * @module
  */
 import { ConnectorError } from "./types.ts";
+import { errorText } from "../_error_details.ts";
 
 const RSA = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as const;
 const encoder = new TextEncoder();
@@ -76,7 +77,7 @@ export async function importPrivateKey(pem: string, what: string): Promise<Crypt
   try {
     return await crypto.subtle.importKey("pkcs8", pkcs8 as BufferSource, RSA, true, ["sign"]);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorText(error);
     throw new ConnectorError(`${what} is not a usable RSA private key: ${reason}`);
   }
 }

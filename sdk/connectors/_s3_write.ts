@@ -132,7 +132,7 @@ export async function upload(
   };
   const sendPart = async () => {
     if (uploadId === undefined) {
-      const created = await call("CreateMultipartUpload", () =>
+      const created: { UploadId?: string } = await call("CreateMultipartUpload", () =>
         client.send(
           new sdk.CreateMultipartUploadCommand({ ...where, ContentType: s.contentType }),
         ));
@@ -145,7 +145,7 @@ export async function upload(
       PartNumber,
       Body: take(),
     });
-    const res = await call("UploadPart", () => client.send(part));
+    const res: { ETag?: string } = await call("UploadPart", () => client.send(part));
     parts.push({ ETag: res.ETag, PartNumber });
   };
 

@@ -31,6 +31,7 @@ import {
   type Row,
   type RowSource,
 } from "./types.ts";
+import { errorText } from "../_error_details.ts";
 
 /** The fetches of one connector; `close()` aborts those in flight and refuses new ones. */
 export class HttpSession {
@@ -48,7 +49,7 @@ export class HttpSession {
     } catch (error) {
       if (this.#closed) throw new ConnectorError(`${this.label}: the connector is closed`);
       // The origin only: URLs never hold credentials, but paths and queries need not be shown.
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorText(error);
       throw new ConnectorError(`${this.label}: cannot reach ${url.origin}: ${reason}`, {
         cause: error,
       });

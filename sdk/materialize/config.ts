@@ -201,7 +201,7 @@ export type Strategy = MaterializationConfig["strategy"];
 
 const name = z.string().trim().min(1, "must not be empty");
 const table = name.refine(
-  (t) => t.split(".").every((part) => part.length > 0) && t.split(".").length <= 3,
+  (t: string) => t.split(".").every((part) => part.length > 0) && t.split(".").length <= 3,
   "must be `table`, `schema.table` or `project.dataset.table`",
 );
 const keys = z.union([name, z.array(name).min(1)]);
@@ -265,7 +265,7 @@ const schema = z.discriminatedUnion("strategy", [
   }),
   z.strictObject({ strategy: z.literal("append_only"), ...evolving }),
   z.strictObject({ strategy: z.literal("view"), ...base }),
-]).superRefine((config, issue) => {
+]).superRefine((config: Filled, issue: IssueSink) => {
   if (config.strategy !== "incremental") return;
   const needsKey = config.incrementalStrategy === "merge" ||
     config.incrementalStrategy === "delete+insert";
@@ -293,8 +293,34 @@ const schema = z.discriminatedUnion("strategy", [
   }
 });
 
+// The parsed types are spelt out rather than read from zod (`z.output`): the deploy-time check
+// sees zod through an any-typed stand-in (sdk/_typecheck), and the SDK must type-check there too.
+// `deno task check`, against the real zod, proves the schema's output fits them (parseConfig).
+
+/** The fields the schema fills in when a config leaves them out. */
+type Defaulted =
+  | "onSchemaChange"
+  | "incrementalStrategy"
+  | "partitionGranularity"
+  | "invalidateHardDeletes"
+  | "validFromColumn"
+  | "validToColumn"
+  | "isCurrentColumn"
+  | "hashColumn"
+  | "snapshotIdColumn"
+  | "snapshotAtColumn";
+/** A config after parsing: each strategy's defaulted fields are present. */
+type Filled = MaterializationConfig extends infer C
+  ? C extends unknown ? Omit<C, Defaulted> & Required<Pick<C, Extract<keyof C, Defaulted>>>
+  : never
+  : never;
+/** Where a refinement reports a problem (zod's refinement context, as far as it is used). */
+interface IssueSink {
+  addIssue(issue: { code: "custom"; path: string[]; message: string }): void;
+}
+
 /** A validated config with every default filled in and keys as arrays. */
-export type ParsedConfig = z.output<typeof schema> & { keys: string[]; hooks: Hooks };
+export type ParsedConfig = Filled & { keys: string[]; hooks: Hooks };
 export interface Hooks {
   pre: string[];
   post: string[];
@@ -313,12 +339,12 @@ export class MaterializationError extends Error {
 export function parseConfig(input: unknown): ParsedConfig {
   const parsed = schema.safeParse(input);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) =>
+    const problems = parsed.error.issues.map((i: { path: PropertyKey[]; message: string }) =>
       i.path.length > 0 ? `${i.path.join(".")}: ${i.message}` : i.message
     );
     throw new MaterializationError(`Invalid materialization config: ${problems.join("; ")}`);
   }
-  const config = parsed.data;
+  const config: Filled = parsed.data;
   const key = "uniqueKey" in config ? config.uniqueKey : undefined;
   const list = (hook: string | string[] | undefined) =>
     hook === undefined ? [] : Array.isArray(hook) ? hook : [hook];

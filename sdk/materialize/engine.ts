@@ -18,6 +18,7 @@ import { fullRefresh, type Kind, view } from "./strategies/rebuild.ts";
 import { scdType1, scdType2 } from "./strategies/scd.ts";
 import { snapshot } from "./strategies/snapshot.ts";
 import type { Sql } from "./sql.ts";
+import { errorText } from "../_error_details.ts";
 
 /** What a materialization did. */
 export interface MaterializeResult {
@@ -159,7 +160,7 @@ export async function runMaterialization(
 
 function describeFailure(err: unknown, config: ParsedConfig, statement: string | undefined) {
   if (err instanceof MaterializationError) return err;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorText(err);
   const shown = statement && statement.length > 500 ? `${statement.slice(0, 500)}…` : statement;
   return new MaterializationError(
     `${config.targetTable}: ${config.strategy} failed, nothing was changed where the engine has transactions: ${message}${

@@ -3,7 +3,7 @@
  * its official SDK (retries on 429 and 5xx with the SDK's backoff, a timeout per request); the
  * key stays here and is redacted from every error this module lets out.
  */
-import { TauError } from "../core/errors.ts";
+import { errorText, TauError } from "../core/errors.ts";
 import { parseDuration } from "../core/duration.ts";
 import { type AiConfig, apiKeyEnv } from "./config.ts";
 
@@ -135,7 +135,7 @@ export function redact(text: string, key: string): string {
 /** A provider failure as a TauError, the key redacted from everything it says. */
 export function providerError(provider: string, err: unknown, key: string): TauError {
   const status = (err as { status?: unknown })?.status;
-  const message = redact(err instanceof Error ? err.message : String(err), key);
+  const message = redact(errorText(err), key);
   return new TauError(
     "model_unavailable",
     `The ${provider} model request failed${

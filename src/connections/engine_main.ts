@@ -11,6 +11,7 @@
 import { DuckDBRequests } from "./duckdb_requests.ts";
 import { errorLine, okLine, type OpenLine, type RequestLine } from "./engine_protocol.ts";
 import { readLines } from "./line_reader.ts";
+import { errorText } from "../core/errors.ts";
 
 /** How long running statements get to stop after an interrupt before the databases close. */
 const CLOSE_GRACE_MS = 500;
@@ -47,7 +48,7 @@ for await (const line of readLines(Deno.stdin.readable, INPUT_LINE_MAX_BYTES)) {
   const request = message as RequestLine;
   requests.handle(request).then(
     (value) => send(okLine(request.id, value)),
-    (err) => send(errorLine(request.id, err instanceof Error ? err.message : String(err))),
+    (err) => send(errorLine(request.id, errorText(err))),
   );
 }
 await requests.closeAll(CLOSE_GRACE_MS);

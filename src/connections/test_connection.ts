@@ -7,6 +7,7 @@ import { makeRedactor } from "../runner/redact.ts";
 import { runRequests } from "./run_requests.ts";
 import { NO_OS_BOUNDARY, type OsBoundary } from "../sandbox/os_boundary.ts";
 import { DEFAULT_LIMITS } from "../sandbox/permissions.ts";
+import { errorText } from "../core/errors.ts";
 
 export interface ConnectionTest {
   name: string;
@@ -32,7 +33,7 @@ export async function testConnection(
   try {
     await withTimeout(ping(c, { registry, home, scratch, timeoutMs, boundary }), timeoutMs);
   } catch (err) {
-    error = redact(err instanceof Error ? err.message : String(err));
+    error = redact(errorText(err));
   } finally {
     await Deno.remove(scratch, { recursive: true }).catch(() => {});
   }

@@ -3,6 +3,9 @@
  * `code`, a sentence-case `message`, and where possible a `hint` that says what to do next.
  * `src/api/app.ts` maps it to an HTTP status; the CLI maps it to `{"error": …}` and exit 1.
  */
+import { errorText } from "../../sdk/_error_details.ts";
+
+export { errorText };
 
 /** Stable error codes and the HTTP status each maps to. */
 export const ERROR_STATUS = {
@@ -83,13 +86,7 @@ export class TauError extends Error {
 }
 
 /** Turns anything thrown into the wire shape, hiding internals of unexpected errors. */
-/** The message of anything thrown. */
-export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 export function toErrorBody(err: unknown): ErrorBody {
   if (err instanceof TauError) return err.toJSON();
-  const message = err instanceof Error ? err.message : String(err);
-  return { code: "internal", message: `Internal error: ${message}` };
+  return { code: "internal", message: `Internal error: ${errorText(err)}` };
 }

@@ -18,7 +18,7 @@ import { approvedPackages, sandboxLockFile } from "../sandbox/npm_cache.ts";
 import { authorDiagnostics, type AuthorFile, importError, stackLocation } from "./author_file.ts";
 import { parseDenoOutput } from "./diagnostics.ts";
 import { passedBefore, rememberPassed, typecheckMarker } from "./typecheck_cache.ts";
-import { CheckBatcher } from "./typecheck_batch.ts";
+import { CheckBatcher, type CheckOutput } from "./typecheck_batch.ts";
 
 const DESCRIBE_SOURCE = `import { describe } from "tau/_harness.ts";
 await describe(() => import("./pipeline.ts"));
@@ -67,28 +67,33 @@ function checker(paths: TauPaths): CheckBatcher {
   const key = `${paths.denoDir}\0${paths.typecheckMap}`;
   let batcher = batchers.get(key);
   if (!batcher) {
-    batcher = new CheckBatcher((files) =>
-      runDenoProcess({
-        args: [
-          "check",
-          "--no-config",
-          "--no-lock",
-          "--no-remote",
-          // The type-check map points the drivers at stand-ins (sdk/_typecheck): an `npm:`
-          // import is the author's, and must fail here rather than send Deno to the registry.
-          "--no-npm",
-          "--cached-only",
-          "--quiet",
-          `--import-map=${paths.typecheckMap}`,
-          ...files,
-        ],
-        env: toolEnv(paths.denoDir),
-        timeoutMs: 60_000,
-      })
-    );
+    batcher = new CheckBatcher((files) => deployCheck(paths, files));
     batchers.set(key, batcher);
   }
   return batcher;
+}
+
+/** One `deno check` run of the deploy-time type-check over `files`. */
+export function deployCheck(paths: TauPaths, files: string[]): Promise<CheckOutput> {
+  return runDenoProcess({
+    args: [
+      "check",
+      "--no-config",
+      "--no-lock",
+      "--no-remote",
+      // The type-check map points the drivers at stand-ins (sdk/_typecheck): an `npm:`
+      // import is the author's, and must fail here rather than send Deno to the registry.
+      "--no-npm",
+      "--cached-only",
+      "--quiet",
+      `--import-map=${paths.typecheckMap}`,
+      // Always the first root, so the compiler's incremental build info is found again.
+      join(paths.sdkDir, "_typecheck", "incremental_root.ts"),
+      ...files,
+    ],
+    env: toolEnv(paths.denoDir),
+    timeoutMs: 60_000,
+  });
 }
 
 /** `deno check` of the staged file; throws the author's own errors, located in their file. */

@@ -18,6 +18,7 @@ import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { agentGuide, GUIDE_DESCRIPTION } from "./guide.ts";
 import { COMMANDS } from "../cli/commands.ts";
+import { errorText } from "../core/errors.ts";
 
 export interface SetupOptions {
   /** Claude Code's settings folder (`CLAUDE_CONFIG_DIR`, else `~/.claude`). */
@@ -129,10 +130,6 @@ export async function registerMcp(claude: string, tau: string): Promise<McpRepor
   return { status: "failed", error: `claude mcp add failed: ${said}` };
 }
 
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** Installs the skill and registers the MCP server; each step's failure is reported, not thrown. */
 export async function setupAgent(options: SetupOptions): Promise<SetupReport> {
   const note = options.note ?? ((text: string) => console.error(text));
@@ -148,7 +145,7 @@ export async function setupAgent(options: SetupOptions): Promise<SetupReport> {
       skillText(await (options.guide ?? (() => agentGuide(COMMANDS)))()),
     );
   } catch (err) {
-    skill = { status: "failed", path, error: message(err) };
+    skill = { status: "failed", path, error: errorText(err) };
   }
   note(
     {
@@ -164,7 +161,7 @@ export async function setupAgent(options: SetupOptions): Promise<SetupReport> {
   try {
     mcp = await registerMcp(options.claude ?? "claude", options.tau);
   } catch (err) {
-    mcp = { status: "failed", error: message(err) };
+    mcp = { status: "failed", error: errorText(err) };
   }
   const add = `claude mcp add --scope user tau -- ${options.tau} mcp`;
   note(

@@ -11,6 +11,7 @@ import { diagnosisOnFailure } from "../heal/mod.ts";
 import { closeAbandonedSteps } from "./steps.ts";
 import { systemErrors } from "./classify.ts";
 import type { RunManagerOptions } from "./options.ts";
+import { errorText } from "../core/errors.ts";
 
 /** What executing and finishing a run needs of its RunManager. */
 export interface RunContext {
@@ -43,7 +44,7 @@ export async function failInternal(
   try {
     const run = await ctx.o.store.getRun(runId);
     if (!run || TERMINAL_STATUSES.includes(run.status) || run.worker_id !== ctx.workerId) return;
-    const error = systemErrors.internal(err instanceof Error ? err.message : String(err));
+    const error = systemErrors.internal(errorText(err));
     const attempts = run.attempts.map((a) =>
       a.status === "running" ? { ...a, status: "failed" as const, error } : a
     );

@@ -23,6 +23,7 @@
  * day is never a fire time, even for a scheduler that last looked at 02:45 CEST.
  */
 import { Cron } from "croner";
+import { errorText } from "../core/errors.ts";
 
 export type ScheduleSpec =
   | { kind: "cron"; expression: string; timezone: string }
@@ -155,7 +156,7 @@ function compileCron(spec: CronSpec): Cron | string {
       fixedTimeRule: "no-wildcard",
     });
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorText(err);
     return `invalid cron expression "${spec.expression}": ${message}`;
   }
 }

@@ -4,7 +4,7 @@
  */
 
 import { dirname } from "node:path";
-import { TauError } from "../core/errors.ts";
+import { errorText, TauError } from "../core/errors.ts";
 import { isPostgresUrl, redactUrl } from "./postgres/url.ts";
 import { SqliteStore } from "./sqlite/sqlite_store.ts";
 import type { PipelineRecord, Store } from "./types.ts";
@@ -45,7 +45,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     await store.close().catch(() => {});
     if (store.kind === "postgres" && !(err instanceof TauError)) {
       // Unreachable server, refused login, missing database: say which store, never the password.
-      const reason = err instanceof Error ? err.message : String(err);
+      const reason = errorText(err);
       throw new TauError(
         "internal",
         `Cannot open the PostgreSQL store at ${redactUrl(options.url ?? "")}: ${reason}`,
