@@ -309,11 +309,12 @@ type Defaulted =
   | "hashColumn"
   | "snapshotIdColumn"
   | "snapshotAtColumn";
-/** A config after parsing: each strategy's defaulted fields are present. */
-type Filled = MaterializationConfig extends infer C
-  ? C extends unknown ? Omit<C, Defaulted> & Required<Pick<C, Extract<keyof C, Defaulted>>>
-  : never
+/** A config of one strategy with its defaulted fields present (distributes over a union). */
+type WithDefaults<C> = C extends unknown
+  ? Omit<C, Defaulted> & Required<Pick<C, Extract<keyof C, Defaulted>>>
   : never;
+/** A config after parsing. */
+type Filled = WithDefaults<MaterializationConfig>;
 /** Where a refinement reports a problem (zod's refinement context, as far as it is used). */
 interface IssueSink {
   addIssue(issue: { code: "custom"; path: string[]; message: string }): void;
