@@ -7,7 +7,12 @@
  */
 import { batches } from "./_sql.ts";
 import { walkPages } from "./_http_paginate.ts";
-import type { HttpApiConnector, HttpApiOptions, HttpExtractOptions } from "./_http_types.ts";
+import type {
+  HttpApiConnector,
+  HttpApiOptions,
+  HttpExtractOptions,
+  HttpLoadOptions,
+} from "./_http_types.ts";
 import {
   authHeader,
   type HttpCall,
@@ -16,7 +21,7 @@ import {
   type QueryParams,
   Requester,
 } from "./_http_request.ts";
-import { ConnectorError, type Row } from "./types.ts";
+import { ConnectorError, type LoadResult, type Row, type RowSource } from "./types.ts";
 
 export type { HttpAuth, QueryParams } from "./_http_request.ts";
 export { HttpApiError } from "./_http_request.ts";
@@ -113,6 +118,62 @@ function parseJson(text: string, what: string, redact: (text: string) => string)
  * ```
  */
 export function httpApi(options: HttpApiOptions): HttpApiConnector {
+  const session = openSession(options);
+  const connector: HttpApiConnector = {
+    name: session.name,
+    type: "http_api",
+    dialect: null,
+
+    async extract(options) {
+      const rows: Row[] = [];
+      for await (const batch of streamPages(session, options)) rows.push(...batch);
+      return rows;
+    },
+
+    extractStream(options) {
+      return streamPages(session, options);
+    },
+
+    load(rows, options) {
+      return loadRows(session, rows, options);
+    },
+
+    execute(sql, params = []) {
+      return executeRequest(session, sql, params);
+    },
+
+    async ping() {
+      await session.requester.send({ ...session.call("GET", session.base), probe: true });
+    },
+
+    close() {
+      session.closed = true;
+      session.requester.close();
+      return Promise.resolve();
+    },
+
+    [Symbol.asyncDispose]() {
+      return connector.close();
+    },
+  };
+  return connector;
+}
+
+/** One connector's checked options and its request machinery. */
+interface Session {
+  name: string;
+  label: string;
+  base: URL;
+  maxPages: number;
+  allowPartial: boolean;
+  requester: Requester;
+  redact: (text: string) => string;
+  closed: boolean;
+  /** A request with the connector's headers (and auth) and `body` as JSON. */
+  call(method: string, url: URL, extraHeaders?: Record<string, string>, body?: unknown): HttpCall;
+}
+
+function openSession(options: HttpApiOptions): Session {
   const name = options.name ?? "http_api";
   const label = `http_api "${name}"`;
   const base = parseBaseUrl(options.baseUrl, label);
@@ -123,7 +184,6 @@ export function httpApi(options: HttpApiOptions): HttpApiConnector {
     maxRetryDelayMs: positive(options.maxRetryDelayMs, 30_000, "maxRetryDelayMs", label),
   };
   const maxPages = Math.floor(positive(options.maxPages, 100, "maxPages", label, 1));
-  const allowPartial = options.allowPartial ?? false;
   const { header, secrets } = authHeader(options.auth, label);
   const common = new Headers({ accept: "application/json" });
   for (const [key, value] of Object.entries(options.headers ?? {})) {
@@ -134,147 +194,124 @@ export function httpApi(options: HttpApiOptions): HttpApiConnector {
   if (header) common.set(header[0], header[1]);
   const scrub = secrets.filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
   const redact = (text: string) => scrub.reduce((t, s) => t.replaceAll(s, "[REDACTED]"), text);
-  const requester = new Requester(label, policy, redact);
-  let closed = false;
-
-  function call(
-    method: string,
-    url: URL,
-    extraHeaders: Record<string, string> | undefined,
-    body: unknown,
-  ): HttpCall {
-    if (closed) throw new ConnectorError(`${label}: connection closed`);
-    const headers = new Headers(common);
-    if (body !== undefined) headers.set("content-type", "application/json");
-    for (const [key, value] of Object.entries(extraHeaders ?? {})) headers.set(key, value);
-    if (header) headers.set(header[0], header[1]);
-    return { method, url, headers, body: body === undefined ? undefined : JSON.stringify(body) };
-  }
-
-  function method(value: unknown, fallback: string, allowed: Set<string>): string {
-    const m = value === undefined ? fallback : String(value).toUpperCase();
-    if (!allowed.has(m)) {
-      throw new ConnectorError(`${label}: method must be one of ${[...allowed].join(", ")}`);
-    }
-    return m;
-  }
-
-  async function* stream(options: HttpExtractOptions): AsyncGenerator<Row[]> {
-    if (options === null || typeof options !== "object") {
-      throw new ConnectorError(`${label}: extract needs an options object with an endpoint`);
-    }
-    checkKeys(options, EXTRACT_KEYS, "extract", label);
-    const { endpoint, path, pagination, body } = options;
-    const params = (options.params ?? {}) as QueryParams;
-    if (endpoint === undefined) throw new ConnectorError(`${label}: extract needs an endpoint`);
-    if (typeof params !== "object" || Array.isArray(params)) {
-      throw new ConnectorError(`${label}: params must be an object of query-string values`);
-    }
-    const verb = method(options.method, "GET", METHODS);
-    const first = joinUrl(base, endpoint, params, label);
-    yield* walkPages({
-      label: `${label}: ${verb} ${first.pathname}`,
-      path,
-      pagination,
-      maxPages,
-      allowPartial: options.allowPartial ?? allowPartial,
-      fetchPage: async (query) => {
-        const url = joinUrl(base, endpoint, { ...params, ...query }, label);
-        const answer = await requester.send(call(verb, url, options.headers, body));
-        return parseJson(answer.text, `${label}: ${verb} ${url.pathname}`, redact);
-      },
-    });
-  }
-
-  const connector: HttpApiConnector = {
+  const session: Session = {
     name,
-    type: "http_api",
-    dialect: null,
-
-    async extract(options) {
-      const rows: Row[] = [];
-      for await (const batch of stream(options)) rows.push(...batch);
-      return rows;
-    },
-
-    extractStream(options) {
-      return stream(options);
-    },
-
-    async load(rows, options) {
-      if (options === null || typeof options !== "object") {
-        throw new ConnectorError(`${label}: load needs an options object with an endpoint`);
-      }
-      checkKeys(options, LOAD_KEYS, "load", label);
-      if (options.mode !== undefined && options.mode !== "append") {
-        throw new ConnectorError(
-          `${label}: load supports mode "append" only, not "${options.mode}"`,
-        );
-      }
-      if (options.endpoint === undefined) {
-        throw new ConnectorError(`${label}: load needs an endpoint`);
-      }
-      const verb = method(options.method, "POST", new Set(["POST", "PUT", "PATCH"]));
-      const size = Math.floor(positive(options.batchSize, 500, "batchSize", label, 1));
-      const url = joinUrl(base, options.endpoint, {}, label);
-      let sent = 0;
-      for await (const chunk of batches(rows, size)) {
-        // batches() passes iterable chunks through as they come; re-split them to `size`.
-        for (let i = 0; i < chunk.length; i += size) {
-          const slice = chunk.slice(i, i + size);
-          try {
-            await requester.send(call(verb, url, options.headers, slice));
-          } catch (error) {
-            if (sent > 0 && error instanceof Error) {
-              error.message += ` (${sent} rows were sent before this batch)`;
-            }
-            throw error;
-          }
-          sent += slice.length;
-        }
-      }
-      return { rows: sent, schema_changes: null };
-    },
-
-    async execute(sql, params = []) {
-      const match = /^\s*([A-Za-z]+)\s+(\S.*)$/.exec(sql);
-      const verb = method(match ? match[1] : undefined, "POST", METHODS);
-      if (params.length > 1) {
-        throw new ConnectorError(`${label}: execute takes at most one param, the JSON body`);
-      }
-      const url = joinUrl(base, match ? match[2] : sql.trim(), {}, label);
-      const answer = await requester.send(call(verb, url, undefined, params[0]));
-      let value: unknown = answer.text;
-      if (answer.text.trim() === "") value = [];
-      else {
-        try {
-          value = JSON.parse(answer.text);
-        } catch { /* not JSON: kept as text */ }
-      }
-      const items = Array.isArray(value) ? value : [value];
-      const out = items.map((item): Row =>
-        item !== null && typeof item === "object" && !Array.isArray(item)
-          ? item as Row
-          : { value: item }
-      );
-      return { rowCount: out.length, rows: out };
-    },
-
-    async ping() {
-      await requester.send({ ...call("GET", base, undefined, undefined), probe: true });
-    },
-
-    close() {
-      closed = true;
-      requester.close();
-      return Promise.resolve();
-    },
-
-    [Symbol.asyncDispose]() {
-      return connector.close();
+    label,
+    base,
+    maxPages,
+    allowPartial: options.allowPartial ?? false,
+    requester: new Requester(label, policy, redact),
+    redact,
+    closed: false,
+    call(method, url, extraHeaders, body) {
+      if (session.closed) throw new ConnectorError(`${label}: connection closed`);
+      const headers = new Headers(common);
+      if (body !== undefined) headers.set("content-type", "application/json");
+      for (const [key, value] of Object.entries(extraHeaders ?? {})) headers.set(key, value);
+      if (header) headers.set(header[0], header[1]);
+      return { method, url, headers, body: body === undefined ? undefined : JSON.stringify(body) };
     },
   };
-  return connector;
+  return session;
+}
+
+function httpMethod(value: unknown, fallback: string, allowed: Set<string>, label: string) {
+  const m = value === undefined ? fallback : String(value).toUpperCase();
+  if (!allowed.has(m)) {
+    throw new ConnectorError(`${label}: method must be one of ${[...allowed].join(", ")}`);
+  }
+  return m;
+}
+
+async function* streamPages(s: Session, options: HttpExtractOptions): AsyncGenerator<Row[]> {
+  if (options === null || typeof options !== "object") {
+    throw new ConnectorError(`${s.label}: extract needs an options object with an endpoint`);
+  }
+  checkKeys(options, EXTRACT_KEYS, "extract", s.label);
+  const { endpoint, path, pagination, body } = options;
+  const params = (options.params ?? {}) as QueryParams;
+  if (endpoint === undefined) throw new ConnectorError(`${s.label}: extract needs an endpoint`);
+  if (typeof params !== "object" || Array.isArray(params)) {
+    throw new ConnectorError(`${s.label}: params must be an object of query-string values`);
+  }
+  const verb = httpMethod(options.method, "GET", METHODS, s.label);
+  const first = joinUrl(s.base, endpoint, params, s.label);
+  yield* walkPages({
+    label: `${s.label}: ${verb} ${first.pathname}`,
+    path,
+    pagination,
+    maxPages: s.maxPages,
+    allowPartial: options.allowPartial ?? s.allowPartial,
+    fetchPage: async (query) => {
+      const url = joinUrl(s.base, endpoint, { ...params, ...query }, s.label);
+      const answer = await s.requester.send(s.call(verb, url, options.headers, body));
+      return parseJson(answer.text, `${s.label}: ${verb} ${url.pathname}`, s.redact);
+    },
+  });
+}
+
+async function loadRows(
+  s: Session,
+  rows: RowSource,
+  options: HttpLoadOptions,
+): Promise<LoadResult> {
+  if (options === null || typeof options !== "object") {
+    throw new ConnectorError(`${s.label}: load needs an options object with an endpoint`);
+  }
+  checkKeys(options, LOAD_KEYS, "load", s.label);
+  if (options.mode !== undefined && options.mode !== "append") {
+    throw new ConnectorError(
+      `${s.label}: load supports mode "append" only, not "${options.mode}"`,
+    );
+  }
+  if (options.endpoint === undefined) {
+    throw new ConnectorError(`${s.label}: load needs an endpoint`);
+  }
+  const verb = httpMethod(options.method, "POST", new Set(["POST", "PUT", "PATCH"]), s.label);
+  const size = Math.floor(positive(options.batchSize, 500, "batchSize", s.label, 1));
+  const url = joinUrl(s.base, options.endpoint, {}, s.label);
+  let sent = 0;
+  for await (const chunk of batches(rows, size)) {
+    // batches() passes iterable chunks through as they come; re-split them to `size`.
+    for (let i = 0; i < chunk.length; i += size) {
+      const slice = chunk.slice(i, i + size);
+      try {
+        await s.requester.send(s.call(verb, url, options.headers, slice));
+      } catch (error) {
+        if (sent > 0 && error instanceof Error) {
+          error.message += ` (${sent} rows were sent before this batch)`;
+        }
+        throw error;
+      }
+      sent += slice.length;
+    }
+  }
+  return { rows: sent, schema_changes: null };
+}
+
+/** `execute("POST /path", [body])`: one request; a JSON answer becomes rows. */
+async function executeRequest(s: Session, sql: string, params: unknown[]) {
+  const match = /^\s*([A-Za-z]+)\s+(\S.*)$/.exec(sql);
+  const verb = httpMethod(match ? match[1] : undefined, "POST", METHODS, s.label);
+  if (params.length > 1) {
+    throw new ConnectorError(`${s.label}: execute takes at most one param, the JSON body`);
+  }
+  const url = joinUrl(s.base, match ? match[2] : sql.trim(), {}, s.label);
+  const answer = await s.requester.send(s.call(verb, url, undefined, params[0]));
+  let value: unknown = answer.text;
+  if (answer.text.trim() === "") value = [];
+  else {
+    try {
+      value = JSON.parse(answer.text);
+    } catch { /* not JSON: kept as text */ }
+  }
+  const items = Array.isArray(value) ? value : [value];
+  const out = items.map((item): Row =>
+    item !== null && typeof item === "object" && !Array.isArray(item)
+      ? item as Row
+      : { value: item }
+  );
+  return { rowCount: out.length, rows: out };
 }
 
 /** Alias of {@link httpApi}, matching the connector type name used in `tau.toml`. */
