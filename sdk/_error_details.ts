@@ -53,11 +53,6 @@ const EXCERPT_WIDTH = 80;
 /** JSON characters the details may take on the error's line (escaping included). */
 export const MAX_DETAILS_JSON = 32 * 1024;
 
-/** The message of anything thrown: an Error's message, anything else as a string. */
-export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** The driver's detail of `err` or of an error in its `cause` chain; null when none is known. */
 export function errorDetails(err: unknown): ErrorDetails | null {
   let current = err;

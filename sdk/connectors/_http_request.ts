@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { errorDetails, errorText } from "../_error_details.ts";
+import { errorDetails } from "../_error_details.ts";
+import { errorText } from "../_error_text.ts";
 import { ConnectorError } from "./types.ts";
 
 /** An HTTP call that failed, with the status of the last answer when there was one. */

@@ -6,7 +6,7 @@
  * @module
  */
 import { ConnectorError } from "./types.ts";
-import { errorText } from "../_error_details.ts";
+import { errorText } from "../_error_text.ts";
 
 const RSA = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as const;
 const encoder = new TextEncoder();

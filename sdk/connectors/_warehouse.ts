@@ -31,7 +31,7 @@ import {
   type Row,
   type RowSource,
 } from "./types.ts";
-import { errorText } from "../_error_details.ts";
+import { errorText } from "../_error_text.ts";
 
 /** The fetches of one connector; `close()` aborts those in flight and refuses new ones. */
 export class HttpSession {

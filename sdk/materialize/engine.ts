@@ -18,7 +18,7 @@ import { fullRefresh, type Kind, view } from "./strategies/rebuild.ts";
 import { scdType1, scdType2 } from "./strategies/scd.ts";
 import { snapshot } from "./strategies/snapshot.ts";
 import type { Sql } from "./sql.ts";
-import { errorText } from "../_error_details.ts";
+import { errorText } from "../_error_text.ts";
 
 /** What a materialization did. */
 export interface MaterializeResult {

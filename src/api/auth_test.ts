@@ -6,7 +6,7 @@
 import { DatabaseSync } from "node:sqlite";
 import { assert, assertEquals, assertMatch } from "../../tests/helpers/assert.ts";
 import { configSchema } from "../config/config.ts";
-import { ensureApiKey } from "../config/home.ts";
+import { ensureApiKey } from "../config/api_key.ts";
 import { tauPaths } from "../config/paths.ts";
 import { newRunId } from "../core/ids.ts";
 import type { RunManager } from "../runner/run_manager.ts";

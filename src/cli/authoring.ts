@@ -7,7 +7,6 @@ import { pathToFileURL } from "node:url";
 import { TauError } from "../core/errors.ts";
 import { exists } from "../core/fs.ts";
 import { SDK_DIR } from "../config/paths.ts";
-import { approvedImports } from "../sandbox/npm_cache.ts";
 import { RemoteError } from "./client.ts";
 import type { CommandSpec } from "./spec.ts";
 
@@ -80,6 +79,8 @@ function starterName(dir: string): string {
 /** The import map that resolves `tau` to this installation's SDK, and the approved drivers. */
 export async function sdkImports(): Promise<Record<string, string>> {
   const sdk = pathToFileURL(SDK_DIR).href;
+  // Loaded here, by `tau init` alone: no other command needs the driver list.
+  const { approvedImports } = await import("../sandbox/npm_cache.ts");
   return {
     "tau": `${sdk}mod.ts`,
     "tau/connectors": `${sdk}connectors/mod.ts`,

@@ -4,7 +4,7 @@
  * guesses an address: with neither, it says so instead of talking to whatever listens on 8400.
  */
 import { TauError } from "../core/errors.ts";
-import { readApiKey } from "../config/home.ts";
+import { readApiKey } from "../config/api_key.ts";
 import { resolveHome, type TauPaths, tauPaths } from "../config/paths.ts";
 import { clientUrl, type DaemonState, isAlive, readState } from "../daemon/state.ts";
 

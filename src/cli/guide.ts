@@ -1,5 +1,4 @@
 /** `tau guide`: the guide for agents, as markdown (or `{ "guide" }` with --json). */
-import { agentGuide } from "../guide/mod.ts";
 import { TauError } from "../core/errors.ts";
 import type { CommandSpec } from "./spec.ts";
 import { RawText } from "./raw_text.ts";
@@ -13,6 +12,8 @@ export const GUIDE_COMMAND: CommandSpec = {
     if (args.length > 0) {
       throw new TauError("invalid_params", "Unexpected argument", { hint: `usage: ${this.usage}` });
     }
+    // The guide's sections are loaded only by this command.
+    const { agentGuide } = await import("../guide/mod.ts");
     const guide = await agentGuide(commands);
     return flags.json ? { guide } : new RawText(guide);
   },

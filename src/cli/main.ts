@@ -9,16 +9,19 @@ import { connect, RemoteError } from "./client.ts";
 import { COMMANDS } from "./commands.ts";
 import { parseFlags } from "./flags.ts";
 import { RawText } from "./raw_text.ts";
-import { commandHelp, overview, unknownTopic } from "./help.ts";
-import { SDK_TOPICS, sdkHelp } from "./help_sdk.ts";
+
+// Help texts are loaded only when asked for: every other call starts faster without them.
+const helpTexts = () => import("./help.ts");
 
 export async function main(argv: string[]): Promise<{ output: unknown; code: number }> {
   const [name, ...rest] = argv;
-  if (!name || name === "--help" || name === "-h") return { output: overview(COMMANDS), code: 0 };
+  if (!name || name === "--help" || name === "-h") {
+    return { output: (await helpTexts()).overview(COMMANDS), code: 0 };
+  }
   if (name === "help") return { output: await help(rest), code: 0 };
   const spec = COMMANDS[name];
-  if (!spec) throw unknownTopic(name, COMMANDS);
-  if (wantsHelp(rest)) return { output: commandHelp(name, spec), code: 0 };
+  if (!spec) throw (await helpTexts()).unknownTopic(name, COMMANDS);
+  if (wantsHelp(rest)) return { output: (await helpTexts()).commandHelp(name, spec), code: 0 };
   const { positionals, values } = parseFlags(name, spec, rest);
   const output = await spec.run({
     client: () => connect(),
@@ -37,6 +40,7 @@ function wantsHelp(args: string[]): boolean {
 
 /** `tau help`, `tau help COMMAND`, `tau help pipeline|connectors|materializations`. */
 async function help(args: string[]): Promise<unknown> {
+  const { commandHelp, overview, unknownTopic } = await helpTexts();
   const topics = args.filter((a) => a !== "--help" && a !== "-h");
   if (topics.length === 0) return overview(COMMANDS);
   if (topics.length > 1) {
@@ -45,6 +49,7 @@ async function help(args: string[]): Promise<unknown> {
     });
   }
   const topic = topics[0]!;
+  const { SDK_TOPICS, sdkHelp } = await import("./help_sdk.ts");
   if (topic in SDK_TOPICS) return await sdkHelp(topic);
   const spec = COMMANDS[topic];
   if (!spec) throw unknownTopic(topic, COMMANDS);

@@ -1,9 +1,8 @@
 /** Creates TAU_HOME on first start: folders, the local API key (mode 0600), the import map. */
-import { exists } from "../core/fs.ts";
-import { TauError } from "../core/errors.ts";
 import { APPROVED_DRIVERS, approvedImports } from "../sandbox/npm_cache.ts";
 import { pathToFileURL } from "node:url";
 import type { TauPaths } from "./paths.ts";
+import { ensureApiKey } from "./api_key.ts";
 import { RUN_VIEW } from "../sandbox/run_view.ts";
 
 export async function prepareHome(paths: TauPaths): Promise<void> {
@@ -32,38 +31,4 @@ export async function prepareHome(paths: TauPaths): Promise<void> {
   );
   const typecheckMap = { imports: { ...importMap.imports, ...stubs } };
   await Deno.writeTextFile(paths.typecheckMap, JSON.stringify(typecheckMap, null, 2) + "\n");
-}
-
-/** Shortest local key accepted from an existing file (a generated one has 55 characters). */
-const MIN_KEY_LENGTH = 16;
-
-/**
- * Returns the local admin key, creating it (0600) if missing. An existing file readable by
- * others is narrowed to 0600; an empty or too short one is refused rather than trusted.
- */
-export async function ensureApiKey(paths: TauPaths): Promise<string> {
-  if (await exists(paths.apiKey)) {
-    const { mode } = await Deno.stat(paths.apiKey);
-    if (mode !== null && (mode & 0o077) !== 0) await Deno.chmod(paths.apiKey, 0o600);
-    const key = (await Deno.readTextFile(paths.apiKey)).trim();
-    if (key.length < MIN_KEY_LENGTH) {
-      throw new TauError("invalid_config", `${paths.apiKey} holds no usable API key`, {
-        hint: "delete the file and start taud again: a new key is created",
-      });
-    }
-    return key;
-  }
-  const bytes = crypto.getRandomValues(new Uint8Array(24));
-  const key = "tau_sk_" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-  await Deno.writeTextFile(paths.apiKey, key + "\n", { mode: 0o600, createNew: true });
-  await Deno.chmod(paths.apiKey, 0o600);
-  return key;
-}
-
-export async function readApiKey(paths: TauPaths): Promise<string | undefined> {
-  try {
-    return (await Deno.readTextFile(paths.apiKey)).trim() || undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -3,7 +3,7 @@
  * `code`, a sentence-case `message`, and where possible a `hint` that says what to do next.
  * `src/api/app.ts` maps it to an HTTP status; the CLI maps it to `{"error": …}` and exit 1.
  */
-import { errorText } from "../../sdk/_error_details.ts";
+import { errorText } from "../../sdk/_error_text.ts";
 
 export { errorText };
 

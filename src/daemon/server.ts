@@ -5,7 +5,8 @@
  */
 import { healOnFailure } from "../heal/on_failure.ts";
 import { loadConfig } from "../config/config.ts";
-import { ensureApiKey, prepareHome } from "../config/home.ts";
+import { prepareHome } from "../config/home.ts";
+import { ensureApiKey } from "../config/api_key.ts";
 import { tauPaths } from "../config/paths.ts";
 import { TauError } from "../core/errors.ts";
 import { openStore } from "../store/mod.ts";
