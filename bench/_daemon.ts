@@ -20,10 +20,11 @@ export interface BenchDaemon {
  */
 export async function startBenchDaemon(
   home: string,
-  options: { cwd: string; timeoutMs?: number },
+  options: { cwd: string; timeoutMs?: number; role?: string },
 ): Promise<BenchDaemon> {
+  const role = options.role ? [`--role=${options.role}`] : [];
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "--foreground", "--port=0"],
+    args: ["run", "-A", MAIN, "--foreground", "--port=0", ...role],
     cwd: options.cwd,
     env: { TAU_HOME: home },
     stdout: "null",

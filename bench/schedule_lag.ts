@@ -4,7 +4,10 @@
  * for one of `max_concurrent` slots), as p50/p99, for each N. Prints a table on stderr and one
  * JSON document on stdout.
  *
- *   deno run -A bench/schedule_lag.ts [--sizes 100,1000] [--max-concurrent 20]
+ *   deno run -A bench/schedule_lag.ts [--sizes 100,1000] [--max-concurrent 20] [--ticks-only]
+ *
+ * `--ticks-only` starts the daemon without the worker role: the runs are recorded and stay
+ * queued, so only the tick is measured (10,000 pipelines would otherwise mean 10,000 runs).
  *
  * Pipelines 2…N are copies of the first written straight into the store (deploying 1,000 files
  * through the API would measure the type-checker, not the scheduler).
@@ -17,11 +20,17 @@ import { pct, startBenchDaemon } from "./_daemon.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: { sizes: { type: "string" }, "max-concurrent": { type: "string" } },
+  options: {
+    sizes: { type: "string" },
+    "max-concurrent": { type: "string" },
+    "ticks-only": { type: "boolean" },
+  },
 });
+const ticksOnly = values["ticks-only"] ?? false;
 const sizes = (values.sizes ?? "100,1000").split(",").map(Number);
 const maxConcurrent = Number(values["max-concurrent"] ?? 20);
-const LEAD_MS = 20_000; // time to write the pipelines and start the daemon before the instant
+// Time to write the pipelines and start the daemon before the instant.
+const leadMs = (n: number) => 20_000 + n * 10;
 
 const SOURCE = `import { pipeline } from "tau";
 export default pipeline({ name: "lag_0" }, () => ({ ok: true }));
@@ -36,7 +45,7 @@ async function measure(n: number) {
   await daemon.api("POST", "/pipelines", { code: SOURCE, filename: "lag.ts" });
   await daemon.stop();
 
-  const at = new Date(Math.ceil((Date.now() + LEAD_MS) / 1000) * 1000);
+  const at = new Date(Math.ceil((Date.now() + leadMs(n)) / 1000) * 1000);
   const cron = `${at.getUTCSeconds()} ${at.getUTCMinutes()} ${at.getUTCHours()} * * *`;
   const paths = tauPaths(home);
   const store = await openStore({ path: paths.database });
@@ -58,21 +67,22 @@ async function measure(n: number) {
     await store.setSchedule(name, { cron, every_s: null, timezone: "UTC" }, new Date());
   }
   await store.close();
-  if (Date.now() > at.getTime() - 3_000) throw new Error("setup took too long; raise LEAD_MS");
+  if (Date.now() > at.getTime() - 3_000) throw new Error("setup took too long; raise leadMs");
 
-  daemon = await startBenchDaemon(home, { cwd });
+  daemon = await startBenchDaemon(home, { cwd, role: ticksOnly ? "api,scheduler" : undefined });
   const reader = await openStore({ path: paths.database });
   let runs: RunRecord[] = [];
   for (const deadline = at.getTime() + 600_000; Date.now() < deadline;) {
     await new Promise((r) => setTimeout(r, 500));
-    runs = (await reader.listRunsByStatus(["success", "failed"])).filter((r) => r.scheduled_at);
+    const ended = ticksOnly ? ["queued" as const] : ["success" as const, "failed" as const];
+    runs = (await reader.listRunsByStatus(ended)).filter((r) => r.scheduled_at);
     if (runs.length >= n) break;
   }
   await reader.close();
   await daemon.stop();
   await Deno.remove(home, { recursive: true }).catch(() => {});
   await Deno.remove(cwd, { recursive: true }).catch(() => {});
-  const failed = runs.filter((r) => r.status !== "success");
+  const failed = runs.filter((r) => r.status !== (ticksOnly ? "queued" : "success"));
   if (runs.length < n || failed.length > 0) {
     const kinds = failed.map((r) => `${r.error?.kind}: ${r.error?.message?.slice(0, 200)}`);
     throw new Error(
@@ -83,11 +93,11 @@ async function measure(n: number) {
   }
   const from = (iso: string | null) => Date.parse(iso ?? "") - at.getTime();
   const tick = runs.map((r) => from(r.created_at));
+  const ticks = { pipelines: n, tick_p50_ms: pct(tick, 50), tick_p99_ms: pct(tick, 99) };
+  if (ticksOnly) return ticks;
   const start = runs.map((r) => from(r.started_at));
   return {
-    pipelines: n,
-    tick_p50_ms: pct(tick, 50),
-    tick_p99_ms: pct(tick, 99),
+    ...ticks,
     start_p50_ms: pct(start, 50),
     start_p99_ms: pct(start, 99),
     last_start_ms: Math.max(...start),
@@ -98,9 +108,15 @@ const results = [];
 for (const n of sizes) {
   const r = await measure(n);
   results.push(r);
+  const starts = "start_p50_ms" in r
+    ? `; child start p50 ${r.start_p50_ms} ms, p99 ${r.start_p99_ms} ms (max_concurrent ${maxConcurrent})`
+    : "";
   console.error(
-    `${String(n).padStart(5)} pipelines: tick p50 ${r.tick_p50_ms} ms, p99 ${r.tick_p99_ms} ms; ` +
-      `child start p50 ${r.start_p50_ms} ms, p99 ${r.start_p99_ms} ms (max_concurrent ${maxConcurrent})`,
+    `${
+      String(n).padStart(5)
+    } pipelines: tick p50 ${r.tick_p50_ms} ms, p99 ${r.tick_p99_ms} ms${starts}`,
   );
 }
-console.log(JSON.stringify({ max_concurrent: maxConcurrent, results }, null, 2));
+console.log(
+  JSON.stringify({ max_concurrent: maxConcurrent, ticks_only: ticksOnly, results }, null, 2),
+);

@@ -108,10 +108,13 @@ export class RunManager {
     });
   }
 
-  /** The record of a new run of the pipeline's current (or `request.version`), not stored yet. */
-  async prepare(name: string, request: RunRequest = {}): Promise<NewRun> {
+  /**
+   * The record of a new run of the pipeline's current (or `request.version`), not stored yet.
+   * `known` is the pipeline's record when the caller has just read it (the scheduler's pass).
+   */
+  async prepare(name: string, request: RunRequest = {}, known?: PipelineRecord): Promise<NewRun> {
     const { store, paths } = this.#o;
-    const pipeline = await requirePipeline(store, name);
+    const pipeline = known?.name === name ? known : await requirePipeline(store, name);
     const number = request.version ?? pipeline.current_version;
     const version = await store.getVersion(name, number);
     if (request.version !== undefined && !version) {

@@ -12,22 +12,32 @@
  */
 import { type PipelineMetadata, storedMetadata } from "../metadata/schema.ts";
 import type { RunRequest } from "../runner/options.ts";
-import type { NewRun, ScheduleRecord, Store } from "../store/mod.ts";
+import type {
+  NewRun,
+  PipelineRecord,
+  ScheduleRecord,
+  Store,
+  TickInput,
+  TickResult,
+} from "../store/mod.ts";
 import type { Clock } from "./clock.ts";
-import { dueFires, nextFire, type ScheduleSpec } from "./fire_times.ts";
+import { type DueFires, dueFires, nextFire, type ScheduleSpec } from "./fire_times.ts";
 
 /** How late an instant may be handled and still count as on time. */
 export const GRACE_MS = 60_000;
 /** Missed instants examined per schedule and pass; older ones are only counted. */
 export const CATCHUP_LIMIT = 100;
 const MAX_SLEEP_MS = 60_000;
+/** Ticks recorded per transaction. */
+const TICK_BATCH = 1_000;
 
 export interface SchedulerDeps {
   store: Store;
   clock: Clock;
   /** `[scheduler] timezone`, for schedules that name none. */
   timezone: string;
-  prepare(name: string, request: RunRequest): Promise<NewRun>;
+  /** `known`: the pipeline's record, just read by the pass (saves reading it again). */
+  prepare(name: string, request: RunRequest, known?: PipelineRecord): Promise<NewRun>;
   dispatch(): Promise<void>;
   onError?(err: unknown): void;
   /**
@@ -41,6 +51,24 @@ export function specOf(schedule: ScheduleRecord, timezone: string): ScheduleSpec
   return schedule.cron !== null
     ? { kind: "cron", expression: schedule.cron, timezone: schedule.timezone ?? timezone }
     : { kind: "every", seconds: schedule.every_s ?? 0, anchor: new Date(schedule.anchor) };
+}
+
+/**
+ * dueFires for one pass at `now`. Pipelines on one pattern with one last tick (the usual case:
+ * they fired together last time) share one computation.
+ */
+function dueMemo(timezone: string, now: Date): (schedule: ScheduleRecord) => DueFires {
+  const memo = new Map<string, DueFires>();
+  return (schedule) => {
+    const spec = specOf(schedule, timezone);
+    const key = JSON.stringify([spec, schedule.last_tick]);
+    let due = memo.get(key);
+    if (!due) {
+      due = dueFires(spec, new Date(schedule.last_tick), now, CATCHUP_LIMIT);
+      memo.set(key, due);
+    }
+    return due;
+  };
 }
 
 /** When an enabled schedule fires next after `now` (null when disabled or never). */
@@ -106,40 +134,73 @@ export class Scheduler {
     for (const run of await store.listRunsByStatus(["queued", "running"])) {
       active.set(run.pipeline, run.run_id);
     }
+    // Ticks are recorded TICK_BATCH to a transaction as the pass goes: 10,000 pipelines due at
+    // one instant cost ten commits, not 10,000, and the first runs need not wait for the last.
+    let ticks: TickInput[] = [];
     let created = 0;
+    const due = dueMemo(this.deps.timezone, now);
     for (const schedule of await store.listSchedules()) {
       if (!schedule.enabled) continue;
       try {
-        created += await this.#handle(schedule, now, active);
+        ticks.push(...await this.#plan(schedule, due(schedule), now, active));
       } catch (err) {
         this.deps.onError?.(err);
       }
+      if (ticks.length >= TICK_BATCH) {
+        created += await this.#record(ticks);
+        ticks = [];
+      }
     }
+    created += await this.#record(ticks);
     if (created > 0) await this.deps.dispatch();
     return created;
   }
 
-  async #handle(schedule: ScheduleRecord, now: Date, active: Map<string, string>) {
+  /**
+   * Records ticks in one transaction; if it fails they are retried one at a time, so a tick that
+   * cannot be recorded holds up no other. Returns the runs created.
+   */
+  async #record(ticks: TickInput[]): Promise<number> {
+    if (ticks.length === 0) return 0;
+    const results = await this.deps.store.recordTicks(ticks)
+      .catch(() => this.#recordAlone(ticks));
+    return results.filter((r, i) => r.recorded && ticks[i]!.run).length;
+  }
+
+  async #recordAlone(batch: TickInput[]): Promise<TickResult[]> {
+    const results: TickResult[] = [];
+    for (const tick of batch) {
+      results.push(
+        await this.deps.store.recordTick(tick).catch((err) => {
+          this.deps.onError?.(err);
+          return { recorded: false, run: null };
+        }),
+      );
+    }
+    return results;
+  }
+
+  /** The ticks one schedule owes at `now`: runs, skipped runs and missed instants. */
+  async #plan(
+    schedule: ScheduleRecord,
+    due: DueFires,
+    now: Date,
+    active: Map<string, string>,
+  ): Promise<TickInput[]> {
     const { store } = this.deps;
-    const due = dueFires(
-      specOf(schedule, this.deps.timezone),
-      new Date(schedule.last_tick),
-      now,
-      CATCHUP_LIMIT,
-    );
     if (due.skipped > 0) await store.skipTicks(schedule.pipeline, schedule.last_tick, due.skipped);
     const newest = due.fires.at(-1);
-    if (!newest) return 0; // the common case: nothing due, so no pipeline lookup
+    if (!newest) return []; // the common case: nothing due, so no pipeline lookup
     const pipeline = await store.getPipeline(schedule.pipeline);
-    if (!pipeline) return 0;
+    if (!pipeline) return [];
     const metadata = storedMetadata(pipeline);
     const onTime = now.getTime() - newest.getTime() <= GRACE_MS;
     const catchup = metadata.catchup ?? "latest";
     const fire = onTime || catchup === "latest" ? [newest] : catchup === "all" ? due.fires : [];
-    let created = 0;
+    const ticks: TickInput[] = [];
     for (const at of due.fires) {
       if (!fire.includes(at)) {
-        await store.recordTick({
+        ticks.push({
           pipeline: schedule.pipeline,
           scheduled_at: at.toISOString(),
           outcome: "missed",
@@ -149,19 +210,19 @@ export class Scheduler {
       }
       // Caught-up instants run one after another, oldest first.
       const serial = fire.length > 1 && at !== fire[0];
-      created += await this.#fire(schedule.pipeline, metadata, at, active, serial);
+      ticks.push(await this.#fire(pipeline, metadata, at, active, serial));
     }
-    return created;
+    return ticks;
   }
 
   async #fire(
-    name: string,
+    pipeline: PipelineRecord,
     metadata: PipelineMetadata,
     at: Date,
     active: Map<string, string>,
     serial: boolean,
-  ): Promise<number> {
-    const { store } = this.deps;
+  ): Promise<TickInput> {
+    const name = pipeline.name;
     const scheduled_at = at.toISOString();
     const request: RunRequest = {
       trigger: "schedule",
@@ -173,27 +234,24 @@ export class Scheduler {
     const overlap = metadata.overlap ?? "skip";
     if (blocking && overlap === "skip" && !serial) {
       const message = `Skipped: run ${blocking} of ${name} was still active (overlap "skip")`;
-      const { recorded } = await store.recordTick({
+      return {
         pipeline: name,
         scheduled_at,
         outcome: "skipped",
         detail: message,
-        run: await this.deps.prepare(name, { ...request, skipped: { kind: "overlap", message } }),
-      });
-      return recorded ? 1 : 0;
+        run: await this.deps.prepare(
+          name,
+          { ...request, skipped: { kind: "overlap", message } },
+          pipeline,
+        ),
+      };
     }
     const run = await this.deps.prepare(name, {
       ...request,
       exclusive: serial || (blocking !== undefined && overlap === "queue"),
-    });
-    const { recorded } = await store.recordTick({
-      pipeline: name,
-      scheduled_at,
-      outcome: "run",
-      run,
-    });
-    if (!recorded) return 0;
+    }, pipeline);
+    // Later instants of this pass see it as active, as they would once it is recorded.
     active.set(name, run.run_id);
-    return 1;
+    return { pipeline: name, scheduled_at, outcome: "run", run };
   }
 }

@@ -225,3 +225,43 @@ Deno.test("overlap: skip records a skipped run, queue waits, allow runs alongsid
     assert(skipped?.error?.message.includes('was still active (overlap "skip")'));
   });
 });
+
+Deno.test("a tick that cannot be recorded holds up no other tick of its pass", async () => {
+  await fixture(async (f) => {
+    const t0 = new Date("2026-05-01T10:00:00Z");
+    for (const name of ["good_a", "broken", "good_b"]) {
+      await f.deploy({ name, schedule: "0 * * * *", overlap: "allow" }, t0);
+    }
+    const home = await Deno.makeTempDir({ prefix: "tau_sched_paths_" });
+    const runs = new RunManager({
+      store: f.store,
+      paths: tauPaths(home),
+      daemonPort: 1,
+      maxConcurrent: 0,
+    });
+    const errors: unknown[] = [];
+    let breaking = true;
+    const scheduler = new Scheduler({
+      store: f.store,
+      clock: systemClock,
+      timezone: "UTC",
+      // "broken"'s run names a pipeline the store does not have: its insert fails.
+      prepare: async (name, request) => {
+        const run = await runs.prepare(name, request);
+        return name === "broken" && breaking ? { ...run, pipeline: "ghost" } : run;
+      },
+      dispatch: () => runs.dispatch(),
+      onError: (err) => errors.push(err),
+    });
+    assertEquals(await scheduler.tick(new Date("2026-05-01T11:00:01Z")), 2);
+    assertEquals(errors.length, 1, "the failed tick is reported");
+    for (const name of ["good_a", "good_b"]) {
+      assertEquals(await f.ticks(name), [["2026-05-01T11:00:00.000Z", "run"]]);
+    }
+    assertEquals(await f.ticks("broken"), [], "nothing of it was recorded");
+    breaking = false;
+    assertEquals(await scheduler.tick(new Date("2026-05-01T11:00:05Z")), 1, "tried again");
+    assertEquals(await f.ticks("broken"), [["2026-05-01T11:00:00.000Z", "run"]]);
+    await Deno.remove(home, { recursive: true });
+  });
+});

@@ -264,6 +264,12 @@ export interface TickInput {
   run?: NewRun;
 }
 
+/** What recording a tick did: false when its instant was already recorded (no run made). */
+export interface TickResult {
+  recorded: boolean;
+  run: RunRecord | null;
+}
+
 export interface DependencyEdge {
   pipeline: string;
   upstream: string;

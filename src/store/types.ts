@@ -33,6 +33,7 @@ import type {
   StoreStats,
   TickInput,
   TickRecord,
+  TickResult,
 } from "./records.ts";
 
 export * from "./queue_types.ts";
@@ -128,7 +129,12 @@ export interface Store {
    * Records a tick and its run in one transaction, once: false when this instant was already
    * recorded (the run is then not created). Advances the schedule's `last_tick`.
    */
-  recordTick(tick: TickInput): Promise<{ recorded: boolean; run: RunRecord | null }>;
+  recordTick(tick: TickInput): Promise<TickResult>;
+  /**
+   * {@link recordTick} for many ticks in one transaction (the scheduler's pass): results in the
+   * same order. One tick that cannot be recorded fails them all; the caller retries one by one.
+   */
+  recordTicks(ticks: TickInput[]): Promise<TickResult[]>;
   /** Advances `last_tick` past `count` ticks that get no row of their own. */
   skipTicks(pipeline: string, lastTick: string, count: number): Promise<void>;
   /** Newest first. */

@@ -786,6 +786,43 @@ export function storeContract(engine: ContractEngine): void {
     assertEquals([retried.recorded, retried.run?.run_id], [true, "t3"]);
   });
 
+  test("a pass's ticks are recorded in one transaction: all, in order, or none", async (store) => {
+    await store.deploy(deployInput());
+    await store.deploy(deployInput({ name: "alpha" }));
+    for (const name of ["orders", "alpha"]) {
+      await store.setSchedule(name, { cron: null, every_s: 60, timezone: null }, new Date(0));
+    }
+    const at = "2026-01-01T00:01:00.000Z";
+    const tick = (pipeline: string, runId: string) => ({
+      pipeline,
+      scheduled_at: at,
+      outcome: "run" as const,
+      run: newRun(runId, { pipeline, trigger: "schedule", scheduled_at: at }),
+    });
+    const missed = {
+      pipeline: "orders",
+      scheduled_at: "2026-01-01T00:00:00.000Z",
+      outcome: "missed" as const,
+      detail: "missed",
+    };
+    // One tick that cannot be recorded (its run's pipeline does not exist) fails the batch whole.
+    const ghost = { ...tick("orders", "g1"), run: newRun("g1", { pipeline: "ghost" }) };
+    await assert.rejects(store.recordTicks([tick("alpha", "a0"), ghost]));
+    assertEquals([await store.getRun("a0"), await store.listTicks("alpha")], [null, []]);
+
+    const results = await store.recordTicks([missed, tick("orders", "o1"), tick("alpha", "a1")]);
+    assertEquals(results.map((r) => [r.recorded, r.run?.run_id ?? null]), [
+      [true, null],
+      [true, "o1"],
+      [true, "a1"],
+    ]);
+    const again = await store.recordTicks([tick("alpha", "a2")]);
+    assertEquals(again, [{ recorded: false, run: null }]);
+    assertEquals(await store.getRun("a2"), null);
+    assertEquals((await store.listTicks("orders")).map((t) => t.outcome), ["run", "missed"]);
+    assertEquals((await store.getSchedule("alpha"))?.last_tick, at);
+  });
+
   test("schedules: set, unchanged, changed, enabled, skipped and removed", async (store) => {
     await store.deploy(deployInput());
     await store.deploy(deployInput({ name: "alpha" }));

@@ -233,8 +233,12 @@ export class PostgresStore implements Store {
     return schedules.setScheduleEnabled(this.#sql, pipeline, enabled, now);
   }
 
-  recordTick(tick: TickInput) {
-    return schedules.recordTick(this.#sql, tick);
+  async recordTick(tick: TickInput) {
+    return (await schedules.recordTicks(this.#sql, [tick]))[0]!;
+  }
+
+  recordTicks(ticks: TickInput[]) {
+    return schedules.recordTicks(this.#sql, ticks);
   }
 
   skipTicks(pipeline: string, lastTick: string, count: number) {

@@ -5,7 +5,7 @@
  */
 
 import { DEFAULT_LIMIT, toSchedule } from "../codec.ts";
-import type { RunRecord, ScheduleInput, ScheduleRecord, TickInput, TickRecord } from "../types.ts";
+import type { ScheduleInput, ScheduleRecord, TickInput, TickRecord, TickResult } from "../types.ts";
 import { SCHEDULE_COLUMNS, TICK_COLUMNS } from "./columns.ts";
 import { count, type Db, query, type Sql, tx } from "./db.ts";
 import { insertRun } from "./runs.ts";
@@ -78,35 +78,39 @@ export async function setScheduleEnabled(
   return row ? toSchedule(row) : null;
 }
 
-export function recordTick(
-  sql: Sql,
-  tick: TickInput,
-): Promise<{ recorded: boolean; run: RunRecord | null }> {
+/** Records ticks with their runs in one transaction; each is recorded at most once. */
+export function recordTicks(sql: Sql, ticks: TickInput[]): Promise<TickResult[]> {
   return tx(sql, async (tx) => {
-    // A second process inserting the same instant waits here on the first one's uncommitted
-    // row, then inserts nothing once it commits (or takes over if it rolled back).
-    const inserted = await query(
-      tx,
-      `INSERT INTO ticks (pipeline, scheduled_at, outcome, run_id, detail, recorded_at)
-       VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (pipeline, scheduled_at) DO NOTHING RETURNING pipeline`,
-      [
-        tick.pipeline,
-        tick.scheduled_at,
-        tick.outcome,
-        tick.run?.run_id ?? null,
-        tick.detail ?? null,
-        new Date().toISOString(),
-      ],
-    );
-    if (inserted.length === 0) return { recorded: false, run: null };
-    await query(
-      tx,
-      "UPDATE schedules SET last_tick = GREATEST(last_tick, $1) WHERE pipeline = $2",
-      [tick.scheduled_at, tick.pipeline],
-    );
-    return { recorded: true, run: tick.run ? await insertRun(tx, tick.run) : null };
+    const results: TickResult[] = [];
+    for (const tick of ticks) results.push(await insertTick(tx, tick));
+    return results;
   });
+}
+
+async function insertTick(tx: Db, tick: TickInput): Promise<TickResult> {
+  // A second process inserting the same instant waits here on the first one's uncommitted
+  // row, then inserts nothing once it commits (or takes over if it rolled back).
+  const inserted = await query(
+    tx,
+    `INSERT INTO ticks (pipeline, scheduled_at, outcome, run_id, detail, recorded_at)
+     VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (pipeline, scheduled_at) DO NOTHING RETURNING pipeline`,
+    [
+      tick.pipeline,
+      tick.scheduled_at,
+      tick.outcome,
+      tick.run?.run_id ?? null,
+      tick.detail ?? null,
+      new Date().toISOString(),
+    ],
+  );
+  if (inserted.length === 0) return { recorded: false, run: null };
+  await query(
+    tx,
+    "UPDATE schedules SET last_tick = GREATEST(last_tick, $1) WHERE pipeline = $2",
+    [tick.scheduled_at, tick.pipeline],
+  );
+  return { recorded: true, run: tick.run ? await insertRun(tx, tick.run) : null };
 }
 
 export async function skipTicks(

@@ -1,7 +1,7 @@
 /** Schedules and their ticks on SQLite. */
 
 import { DEFAULT_LIMIT, toSchedule } from "../codec.ts";
-import type { RunRecord, ScheduleInput, ScheduleRecord, TickInput, TickRecord } from "../types.ts";
+import type { ScheduleInput, ScheduleRecord, TickInput, TickRecord, TickResult } from "../types.ts";
 import { count, type Db } from "./db.ts";
 import { insertRun } from "./runs.ts";
 
@@ -59,25 +59,28 @@ export function setScheduleEnabled(
   return getSchedule(db, pipeline);
 }
 
-export function recordTick(db: Db, tick: TickInput): { recorded: boolean; run: RunRecord | null } {
-  return db.tx(() => {
-    const { changes } = db.stmt(
-      `INSERT OR IGNORE INTO ticks (pipeline, scheduled_at, outcome, run_id, detail, recorded_at)
-       VALUES (?, ?, ?, ?, ?, ?)`,
-    ).run(
-      tick.pipeline,
-      tick.scheduled_at,
-      tick.outcome,
-      tick.run?.run_id ?? null,
-      tick.detail ?? null,
-      new Date().toISOString(),
-    );
-    if (Number(changes) === 0) return { recorded: false, run: null };
-    db.stmt(
-      "UPDATE schedules SET last_tick = max(last_tick, ?) WHERE pipeline = ?",
-    ).run(tick.scheduled_at, tick.pipeline);
-    return { recorded: true, run: tick.run ? insertRun(db, tick.run) : null };
-  });
+/** Records ticks with their runs in one transaction; each is recorded at most once. */
+export function recordTicks(db: Db, ticks: TickInput[]): TickResult[] {
+  return db.tx(() => ticks.map((tick) => insertTick(db, tick)));
+}
+
+function insertTick(db: Db, tick: TickInput): TickResult {
+  const { changes } = db.stmt(
+    `INSERT OR IGNORE INTO ticks (pipeline, scheduled_at, outcome, run_id, detail, recorded_at)
+     VALUES (?, ?, ?, ?, ?, ?)`,
+  ).run(
+    tick.pipeline,
+    tick.scheduled_at,
+    tick.outcome,
+    tick.run?.run_id ?? null,
+    tick.detail ?? null,
+    new Date().toISOString(),
+  );
+  if (Number(changes) === 0) return { recorded: false, run: null };
+  db.stmt(
+    "UPDATE schedules SET last_tick = max(last_tick, ?) WHERE pipeline = ?",
+  ).run(tick.scheduled_at, tick.pipeline);
+  return { recorded: true, run: tick.run ? insertRun(db, tick.run) : null };
 }
 
 export function skipTicks(db: Db, pipeline: string, lastTick: string, count: number): void {

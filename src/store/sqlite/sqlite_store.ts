@@ -220,7 +220,11 @@ export class SqliteStore implements Store {
   }
 
   async recordTick(tick: TickInput) {
-    return schedules.recordTick(this.#db, tick);
+    return schedules.recordTicks(this.#db, [tick])[0]!;
+  }
+
+  async recordTicks(ticks: TickInput[]) {
+    return schedules.recordTicks(this.#db, ticks);
   }
 
   async skipTicks(pipeline: string, lastTick: string, count: number) {
