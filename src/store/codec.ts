@@ -17,6 +17,7 @@ import {
   type StepRecord,
   type StoreStats,
   TERMINAL_STATUSES,
+  type TickInput,
   type WorkerRecord,
 } from "./types.ts";
 
@@ -104,6 +105,19 @@ export function toStats(pipelines: number, byStatus: Row[]): StoreStats {
   }
   return { pipelines, runs };
 }
+
+/** The columns of a tick row in {@link TICK_INSERT_COLUMNS} order (both engines write these). */
+export function tickValues(tick: TickInput): (string | null)[] {
+  return [
+    tick.pipeline,
+    tick.scheduled_at,
+    tick.outcome,
+    tick.run?.run_id ?? null,
+    tick.detail ?? null,
+    new Date().toISOString(),
+  ];
+}
+export const TICK_INSERT_COLUMNS = "pipeline, scheduled_at, outcome, run_id, detail, recorded_at";
 
 /** A new version's columns and values as stored, in one order (both engines write these). */
 export function newVersionValues(

@@ -4,7 +4,7 @@
  * transaction only when the tick row was.
  */
 
-import { DEFAULT_LIMIT, toSchedule } from "../codec.ts";
+import { DEFAULT_LIMIT, TICK_INSERT_COLUMNS, tickValues, toSchedule } from "../codec.ts";
 import type { ScheduleInput, ScheduleRecord, TickInput, TickRecord, TickResult } from "../types.ts";
 import { SCHEDULE_COLUMNS, TICK_COLUMNS } from "./columns.ts";
 import { count, type Db, query, type Sql, tx } from "./db.ts";
@@ -92,17 +92,9 @@ async function insertTick(tx: Db, tick: TickInput): Promise<TickResult> {
   // row, then inserts nothing once it commits (or takes over if it rolled back).
   const inserted = await query(
     tx,
-    `INSERT INTO ticks (pipeline, scheduled_at, outcome, run_id, detail, recorded_at)
-     VALUES ($1, $2, $3, $4, $5, $6)
+    `INSERT INTO ticks (${TICK_INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (pipeline, scheduled_at) DO NOTHING RETURNING pipeline`,
-    [
-      tick.pipeline,
-      tick.scheduled_at,
-      tick.outcome,
-      tick.run?.run_id ?? null,
-      tick.detail ?? null,
-      new Date().toISOString(),
-    ],
+    tickValues(tick),
   );
   if (inserted.length === 0) return { recorded: false, run: null };
   await query(

@@ -1,6 +1,6 @@
 /** Schedules and their ticks on SQLite. */
 
-import { DEFAULT_LIMIT, toSchedule } from "../codec.ts";
+import { DEFAULT_LIMIT, TICK_INSERT_COLUMNS, tickValues, toSchedule } from "../codec.ts";
 import type { ScheduleInput, ScheduleRecord, TickInput, TickRecord, TickResult } from "../types.ts";
 import { count, type Db } from "./db.ts";
 import { insertRun } from "./runs.ts";
@@ -66,16 +66,8 @@ export function recordTicks(db: Db, ticks: TickInput[]): TickResult[] {
 
 function insertTick(db: Db, tick: TickInput): TickResult {
   const { changes } = db.stmt(
-    `INSERT OR IGNORE INTO ticks (pipeline, scheduled_at, outcome, run_id, detail, recorded_at)
-     VALUES (?, ?, ?, ?, ?, ?)`,
-  ).run(
-    tick.pipeline,
-    tick.scheduled_at,
-    tick.outcome,
-    tick.run?.run_id ?? null,
-    tick.detail ?? null,
-    new Date().toISOString(),
-  );
+    `INSERT OR IGNORE INTO ticks (${TICK_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`,
+  ).run(...tickValues(tick));
   if (Number(changes) === 0) return { recorded: false, run: null };
   db.stmt(
     "UPDATE schedules SET last_tick = max(last_tick, ?) WHERE pipeline = ?",
