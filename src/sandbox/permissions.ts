@@ -216,13 +216,13 @@ function hasView(options: Pick<SandboxOptions, "boundary">): boolean {
   return os?.mechanism === "bubblewrap" && os.bwrap !== null;
 }
 
-/** The paths a run uses for its files, given where they are on the host. */
 let denoPath: string | undefined;
-/** Deno's own path, asked once: the call costs ~15 µs, and the scheduler prepares runs by the thousand. */
+/** Deno's own path, asked once: it costs ~15 µs, and a scheduler pass prepares thousands of runs. */
 function denoExecPath(): string {
   return denoPath ??= Deno.execPath();
 }
 
+/** The paths a run uses for its files, given where they are on the host. */
 export function runPaths(options: SandboxOptions): RunPaths {
   if (!hasView(options)) {
     return {
