@@ -217,7 +217,7 @@ function hasView(options: Pick<SandboxOptions, "boundary">): boolean {
 }
 
 let denoPath: string | undefined;
-/** Deno's own path, asked once: it costs ~15 µs, and a scheduler pass prepares thousands of runs. */
+/** Deno's own path, asked once: it costs ~15 µs, and a scheduler pass prepares thousands. */
 function denoExecPath(): string {
   return denoPath ??= Deno.execPath();
 }
