@@ -10,14 +10,15 @@ import { fileURLToPath } from "node:url";
 import { cpus, totalmem } from "node:os";
 import { errorText } from "../src/core/errors.ts";
 
-const BENCHMARKS: Record<string, string[]> = {
-  run_overhead: [],
-  load_throughput: [],
-  schedule_lag: [],
-  schedule_ticks: ["--sizes", "1000,10000", "--ticks-only"],
-  worker_throughput: [],
-  heal_cost: [],
-  duckdb_engine: [],
+/** Each benchmark: its script in bench/ and the arguments it runs with. */
+const BENCHMARKS: Record<string, { script: string; args: string[] }> = {
+  run_overhead: { script: "run_overhead", args: [] },
+  load_throughput: { script: "load_throughput", args: [] },
+  schedule_lag: { script: "schedule_lag", args: [] },
+  schedule_ticks: { script: "schedule_lag", args: ["--sizes", "1000,10000", "--ticks-only"] },
+  worker_throughput: { script: "worker_throughput", args: [] },
+  heal_cost: { script: "heal_cost", args: [] },
+  duckdb_engine: { script: "duckdb_engine", args: [] },
 };
 
 const chosen = Deno.args.length > 0 ? Deno.args : Object.keys(BENCHMARKS);
@@ -36,11 +37,11 @@ if (unknown.length > 0) {
 const benchmarks: Record<string, unknown> = {};
 let failed = false;
 for (const name of chosen) {
-  const script = name === "schedule_ticks" ? "schedule_lag" : name;
+  const { script, args } = BENCHMARKS[name]!;
   const path = fileURLToPath(new URL(`./${script}.ts`, import.meta.url));
   console.error(`— ${name}`);
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", path, ...BENCHMARKS[name]!],
+    args: ["run", "-A", path, ...args],
     stdout: "piped",
     stderr: "inherit",
   }).output();
