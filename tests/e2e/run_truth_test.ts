@@ -18,10 +18,18 @@ interface Log {
   message: string;
 }
 
-async function waitForLog(d: TestDaemon, pipeline: string, runId: string, text: string) {
+/** Waits until the run has logged `text` `times` times (over all its attempts). */
+async function waitForLog(
+  d: TestDaemon,
+  pipeline: string,
+  runId: string,
+  text: string,
+  times = 1,
+) {
   for (let i = 0; i < 600; i++) {
     const run = await d.tau("inspect", pipeline, "--run", runId);
-    if (run.json.logs?.some((l: Log) => l.message.includes(text))) return;
+    const seen = (run.json.logs ?? []).filter((l: Log) => l.message.includes(text)).length;
+    if (seen >= times) return;
     assertEquals(run.json.status === "queued" || run.json.status === "running", true, run.stdout);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -130,6 +138,8 @@ Deno.test("a draining daemon aborts ctx.signal before it gives the run back", as
     await d.process.status;
     await d.restart(); // the run was given back to the queue, whole: it runs again
     await waitForLog(d, "await_signal", runId, "shutting down");
+    // Cancel the second attempt only once it waits: earlier, it would never reach its step.
+    await waitForLog(d, "await_signal", runId, "waiting", 2);
     const cancelled = await d.tau("cancel", runId);
     assertEquals(cancelled.json.status, "cancelled", cancelled.stdout);
     const run = (await d.tau("inspect", "await_signal", "--run", runId)).json;
