@@ -3,7 +3,11 @@
  * the real CLI, interleaved with N bare `deno run` of an equivalent file. Prints a table on
  * stderr and one JSON document on stdout; exits 1 if any Tau run does not end in "success".
  *
- *   deno task bench [--runs N] [--os-boundary off]
+ * Runs are spaced out (`--gap-ms`, 200 by default), as scheduled work is: whatever each leaves
+ * behind (the warm pool starting the next run's child) finishes before the next is timed.
+ *
+ *   deno run -A bench/run_overhead.ts [--runs N] [--os-boundary off] [--warm-pool-mb 0]
+ *     [--gap-ms N]
  */
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
@@ -35,6 +39,7 @@ interface RunRecord {
   started_at: string | null;
   finished_at: string | null;
   logs: { ts: string }[];
+  sandbox?: { warm: boolean | null };
 }
 interface Series {
   total_ms: number;
@@ -44,12 +49,24 @@ interface Series {
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: { runs: { type: "string" }, "os-boundary": { type: "string" } },
+  options: {
+    runs: { type: "string" },
+    "os-boundary": { type: "string" },
+    // `--warm-pool-mb 0` prices the cold start: every run starts its own child.
+    "warm-pool-mb": { type: "string" },
+    "gap-ms": { type: "string" },
+  },
 });
 // `--os-boundary off` measures layers 1 and 2 alone, to price the bubblewrap layer.
 const osBoundary = values["os-boundary"] ?? "auto";
 const runs = Number(values.runs ?? 40);
 if (!Number.isInteger(runs) || runs < 1) throw new Error("--runs must be a positive integer");
+const warmPoolMb = values["warm-pool-mb"];
+if (warmPoolMb !== undefined && !/^\d+$/.test(warmPoolMb)) {
+  throw new Error("--warm-pool-mb must be a whole number of MiB");
+}
+const gapMs = Number(values["gap-ms"] ?? 200);
+const pause = () => new Promise((resolve) => setTimeout(resolve, gapMs));
 
 const round = (x: number) => Math.round(x * 10) / 10;
 const summary = (xs: number[]): Series => ({
@@ -80,7 +97,8 @@ let daemon = null as BenchDaemon | null;
 
 async function startDaemon(): Promise<BenchDaemon> {
   await Deno.mkdir(home);
-  await Deno.writeTextFile(`${home}/tau.toml`, `[sandbox]\nos_boundary = "${osBoundary}"\n`);
+  const pool = warmPoolMb === undefined ? "" : `warm_pool_mb = ${warmPoolMb}\n`;
+  await Deno.writeTextFile(`${home}/tau.toml`, `[sandbox]\nos_boundary = "${osBoundary}"\n${pool}`);
   daemon = await startBenchDaemon(home, { cwd: ROOT });
   return daemon;
 }
@@ -135,18 +153,23 @@ async function main() {
   const phases: Record<string, number[]> = {};
   const phase = (name: string, value: number) => (phases[name] ??= []).push(value);
   const wallStart = performance.now();
+  let warmRuns = 0;
   for (let i = 0; i < runs; i++) {
+    await pause();
     times.bare.push((await timed(bare))[0]);
+    await pause();
     const sent = Date.now();
     const [apiMs, run] = await timed(viaApi);
     const received = Date.now();
     times.api.push(apiMs);
+    if (run.sandbox?.warm) warmRuns++;
     const firstLog = ms(run.logs[0]?.ts);
     phase("submit", ms(run.created_at) - sent);
     phase("prepare", ms(run.started_at) - ms(run.created_at));
     phase("spawn_to_first_log", firstLog - ms(run.started_at));
     phase("first_log_to_finish", ms(run.finished_at) - firstLog);
     phase("reply", received - ms(run.finished_at));
+    await pause();
     times.cli.push((await timed(viaCli))[0]);
   }
   const wallMs = performance.now() - wallStart;
@@ -154,6 +177,7 @@ async function main() {
   const bareS = summary(times.bare), apiS = summary(times.api), cliS = summary(times.cli);
   const ratio = (s: Series) => Math.round((s.p50_ms / bareS.p50_ms) * 100) / 100;
   const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
+  const warmPool = (await api("GET", "/status")).sandbox.warm_pool;
   const report = {
     scenario: "sequential_trivial_runs",
     runs,
@@ -168,6 +192,11 @@ async function main() {
       cli_over_api_p50: round(cliS.p50_ms - apiS.p50_ms),
     },
     overhead_ratio: { api_p50: ratio(apiS), cli_p50: ratio(cliS) },
+    /** API runs that started on a child the warm pool had ready. */
+    api_warm_runs: warmRuns,
+    /** The pool when the runs were done: what it held, and its hits and misses. */
+    warm_pool: warmPool,
+    gap_ms: gapMs,
     api_phases_p50_ms: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, pct(v, 50)])),
     os_boundary: osBoundary,
     deno_version: Deno.version.deno,

@@ -120,5 +120,7 @@ function sandboxStatus(deps: ApiDeps) {
     default_limits: defaults,
     ceiling,
     deno: Deno.version.deno,
+    // Children started ahead of their runs; null where this daemon executes no runs.
+    warm_pool: deps.runs.warmPoolStatus(),
   };
 }

@@ -36,6 +36,7 @@ interface Harness {
 function recordingRuns(store: Store) {
   return {
     activeCount: 0,
+    warmPoolStatus: () => null,
     async submit(name: string, request: { params?: Record<string, Json> } = {}) {
       const p = await requirePipeline(store, name);
       return store.createRun({

@@ -58,6 +58,10 @@ export const configSchema = z.strictObject({
     max_threads: z.number().int().min(8).max(4096).default(64),
     /** Files and folders a run may hold in its scratch folder and DENO_DIR. */
     max_files: z.number().int().min(100).max(10_000_000).default(100_000),
+    /** Memory the children started ahead of their runs may hold together; 0: none. */
+    warm_pool_mb: z.number().int().min(0).max(65536).default(256),
+    /** How long a warm child waits for a run before it is discarded. */
+    warm_pool_idle: duration.default("10m"),
     /** Nothing a pipeline declares may go beyond these. */
     ceiling: z.strictObject({
       heap_mb: z.number().int().min(16).max(65536).default(8192),

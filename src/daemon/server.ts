@@ -242,6 +242,10 @@ function services(
     },
     onFailure: defaultOnFailure(config.ai),
     execute: roles.has("worker"),
+    warmPool: {
+      budgetMb: config.sandbox.warm_pool_mb,
+      idleMs: parseDuration(config.sandbox.warm_pool_idle) as number,
+    },
     workerId,
     tags,
     leaseMs,

@@ -17,23 +17,16 @@ import type { Json, RunError, RunStatus, Store } from "../store/mod.ts";
 import type { RequestHandler } from "../connections/run_requests.ts";
 import {
   type AccessRecord,
-  buildRunLaunch,
   checkGrantedHosts,
   type ChildExit,
-  copyCaches,
   diskUsage,
   layersReport,
-  linkModuleCache,
   neverAllowed,
-  type OsBoundary,
+  type PermissionSet,
   readAuditLog,
   type RunLimits,
-  SandboxChild,
-  sandboxLockFile,
   summarizeAudit,
   type Usage,
-  versionTemplate,
-  type ViewBoundary,
 } from "../sandbox/mod.ts";
 import type { InitMessage } from "../../sdk/_channel.ts";
 import { STORED_ERROR_CHARS } from "../../sdk/_limits.ts";
@@ -46,28 +39,24 @@ import { LogWriter, MAX_STEP_NAME_CHARS, redactLines, storedText } from "./log_w
 import type { Redactor } from "./redact.ts";
 import { stopReason } from "./options.ts";
 import { verdict } from "./verdict.ts";
+import { type ChildSpec, type RunChild, startRunChild } from "./run_child.ts";
+import type { WarmPool } from "./warm_pool.ts";
 
-export interface AttemptSpec {
+export interface AttemptSpec extends ChildSpec {
   runId: string;
   attempt: number;
   pipeline: string;
+  version: number;
   filename: string;
-  entry: string;
   metadata: PipelineMetadata & RunDefaults;
   params: Record<string, Json>;
   lastSuccessfulRun: string | null;
-  secretValues: Record<string, string>;
   redact: Redactor;
   firstLogSeq: number;
-  daemonPort: number;
-  daemonAddresses?: string[];
-  limits: RunLimits;
-  /** Layer 3 as detected at daemon start. */
-  boundary: OsBoundary;
   signal: AbortSignal;
   onStart?: (pid: number) => void;
-  /** Hosts of the declared connections. */
-  connectionHosts: string[];
+  /** Children started ahead of their runs; without it every attempt starts cold. */
+  pool?: WarmPool | null;
   /** The same hosts per connection name (for the access record). */
   connectionHostsByName?: Record<string, string[]>;
   /** Declared connections' connector options, sent in the init message only. */
@@ -92,6 +81,8 @@ export interface AttemptOutcome {
 
 export type SandboxRecord = ReturnType<typeof layersReport> & {
   limits: RunLimits;
+  /** The child was started ahead of the run by the warm pool (null: no child started). */
+  warm: boolean | null;
   /** Peak memory, threads, CPU and disk seen by the watchdog. */
   usage: Usage | null;
 };
@@ -99,57 +90,25 @@ export type SandboxRecord = ReturnType<typeof layersReport> & {
 /** Longest stored audit target (a path or host the run asked for). */
 const MAX_TARGET_CHARS = 512;
 
-interface RunDirs {
-  scratchDir: string;
-  denoDir: string;
-  auditFile: string;
-  importMap: string;
-  lockFile: string;
-  /** Layer 3 and what it mounts; absent without it. */
-  boundary: ViewBoundary;
-}
-
 export async function runAttempt(
   store: Store,
   paths: TauPaths,
   spec: AttemptSpec,
 ): Promise<AttemptOutcome> {
-  const runDir = join(paths.runs, `${spec.runId}-${spec.attempt}`);
-  const dirs: RunDirs = {
-    scratchDir: join(runDir, "scratch"),
-    denoDir: join(runDir, "deno"),
-    auditFile: join(runDir, "audit", "permissions.jsonl"),
-    importMap: paths.importMap,
-    lockFile: sandboxLockFile(paths.denoDir),
-    // What the run's imports resolve to, besides its own code: the SDK and approved drivers.
-    boundary: spec.boundary.mechanism === null ? undefined : {
-      os: spec.boundary,
-      sdkDir: paths.sdkDir,
-      npmDir: join(paths.denoDir, "npm"),
-      viewImportMap: paths.viewImportMap,
-    },
-  };
   const logs = new LogWriter(store, spec.runId, spec.attempt, spec.firstLogSeq, {
     redact: spec.redact,
   });
   const engines: { requests?: RequestHandler } = {};
+  const version = { pipeline: spec.pipeline, version: spec.version };
+  let child: RunChild | null = null;
   let outcome: AttemptOutcome;
   try {
-    await Deno.mkdir(dirs.scratchDir, { recursive: true, mode: 0o700 });
-    await Deno.mkdir(join(runDir, "audit"), { mode: 0o700 });
-    const template = await versionTemplate(
-      join(spec.entry, ".."),
-      spec.entry,
-      paths.importMap,
-      paths.denoDir,
-      dirs.boundary,
-    );
-    if (template) await copyCaches(template, dirs.denoDir);
-    await linkModuleCache(paths.denoDir, dirs.denoDir, { mountPoint: dirs.boundary !== undefined });
-    outcome = await supervise(store, spec, logs, engines, dirs);
+    child = (await spec.pool?.take(version, spec)) ?? await startRunChild(paths, spec);
+    outcome = await supervise(store, spec, logs, engines, child);
   } catch (err) {
     // Only Tau's own failures get here (the child's are verdicts): the run ends, truthfully.
     outcome = failedOutcome(spec, logs, systemErrors.internal(errorText(err)));
+    await child?.child.discard();
   } finally {
     await engines.requests?.close().catch(() => {});
   }
@@ -162,7 +121,9 @@ export async function runAttempt(
       error: spec.redact(systemErrors.internal(`storing its logs failed: ${errorText(err)}`)),
     };
   }
-  await Deno.remove(runDir, { recursive: true }).catch(() => {});
+  if (child) await Deno.remove(child.dir, { recursive: true }).catch(() => {});
+  // The next run of this version will find a child waiting.
+  spec.pool?.keep(version, spec);
   return { ...outcome, nextLogSeq: logs.nextSeq };
 }
 
@@ -172,7 +133,7 @@ function failedOutcome(spec: AttemptSpec, logs: LogWriter, error: RunError): Att
     result: null,
     error: spec.redact(error),
     nextLogSeq: logs.nextSeq,
-    sandbox: { ...layersReport(spec.boundary), limits: spec.limits, usage: null },
+    sandbox: { ...layersReport(spec.boundary), limits: spec.limits, warm: null, usage: null },
     access: null,
   };
 }
@@ -182,39 +143,40 @@ async function supervise(
   spec: AttemptSpec,
   logs: LogWriter,
   engines: { requests?: RequestHandler },
-  dirs: RunDirs,
+  run: RunChild,
 ): Promise<AttemptOutcome> {
   const { limits, redact } = spec;
-  const launch = launchFor(spec, dirs);
-  const sandbox: SandboxRecord = { ...layersReport(spec.boundary), limits, usage: null };
+  const { launch, dirs, child } = run;
+  const sandbox: SandboxRecord = {
+    ...layersReport(spec.boundary),
+    limits,
+    warm: run.warm,
+    usage: null,
+  };
   const codeUrl = pathToFileURL(join(dirname(launch.view.entry), "pipeline.ts")).href;
   const classify = (error: ChildError) => classifyError(spec, codeUrl, error);
   const daemon = { port: spec.daemonPort, addresses: spec.daemonAddresses };
   const refused = await checkGrantedHosts(launch.permissions.net, daemon);
-  if (refused) return failedOutcome(spec, logs, systemErrors.forbiddenAddress(refused));
+  if (refused) {
+    await child.discard();
+    return failedOutcome(spec, logs, systemErrors.forbiddenAddress(refused));
+  }
   const requests = engines.requests = spec.requests?.({
     scratchDir: dirs.scratchDir,
     scratchView: launch.view.scratch,
   });
   // The compiler caches the run starts with are Tau's doing, not the run's.
   const baseline = await diskUsage([dirs.denoDir], Infinity);
-
-  const child = new SandboxChild({
-    launch,
-    cwd: dirs.scratchDir,
-    limits,
-    watch: {
-      extraPids: () => requests?.enginePids() ?? [],
-      folders: [dirs.scratchDir, dirs.denoDir],
-      baseline,
-      auditFile: dirs.auditFile,
-    },
-  });
   spec.onStart?.(child.pid);
   const nonce = crypto.randomUUID();
   const channel = new Channel(child.stdin.getWriter());
   channel.send(initMessage(spec, nonce));
-  child.watch((reason) => channel.send({ type: "stop", reason }));
+  child.watch((reason) => channel.send({ type: "stop", reason }), {
+    extraPids: () => requests?.enginePids() ?? [],
+    folders: [dirs.scratchDir, dirs.denoDir],
+    baseline,
+    auditFile: dirs.auditFile,
+  });
   // The run manager aborts with "cancel", "drain" or "lost" (another worker runs it now).
   const onAbort = () => {
     const reason = stopReason(spec.signal);
@@ -278,24 +240,6 @@ async function supervise(
   };
 }
 
-function launchFor(spec: AttemptSpec, dirs: RunDirs) {
-  return buildRunLaunch(
-    {
-      net: spec.metadata.net,
-      secrets: spec.metadata.secrets,
-      connectionHosts: spec.connectionHosts,
-    },
-    {
-      ...dirs,
-      entry: spec.entry,
-      daemonPort: spec.daemonPort,
-      daemonAddresses: spec.daemonAddresses,
-      limits: spec.limits,
-    },
-    spec.secretValues,
-  );
-}
-
 /** The first line the run reads: who it is, its params, and its declared connections. */
 function initMessage(spec: AttemptSpec, nonce: string): InitMessage {
   return {
@@ -336,7 +280,7 @@ function storedError(redact: Redactor, error: RunError): RunError {
 
 async function accessRecord(
   spec: AttemptSpec,
-  permissions: ReturnType<typeof buildRunLaunch>["permissions"],
+  permissions: PermissionSet,
   auditFile: string,
   requested: ReadonlySet<string>,
 ): Promise<AccessRecord> {

@@ -126,6 +126,8 @@ function attemptSpec(
   return {
     runId,
     pipeline: run.pipeline,
+    version: run.version,
+    pool: ctx.pool,
     filename: version.filename,
     entry,
     metadata,

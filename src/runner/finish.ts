@@ -12,6 +12,7 @@ import { closeAbandonedSteps } from "./steps.ts";
 import { systemErrors } from "./classify.ts";
 import type { RunManagerOptions } from "./options.ts";
 import { errorText } from "../core/errors.ts";
+import type { WarmPool } from "./warm_pool.ts";
 
 /** What executing and finishing a run needs of its RunManager. */
 export interface RunContext {
@@ -24,6 +25,8 @@ export interface RunContext {
   limits(metadata: PipelineMetadata & RunDefaults): RunLimits;
   /** The metadata with the daemon's defaults applied. */
   effective(metadata: unknown): PipelineMetadata & RunDefaults;
+  /** Children started ahead of their runs (null: every run starts cold). */
+  pool: WarmPool | null;
 }
 
 /** Writes to a run this worker holds are conditional on still holding it. */

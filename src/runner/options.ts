@@ -38,6 +38,11 @@ export interface RunManagerOptions {
   workerId?: string;
   /** Pools this worker serves (runs of a pipeline with `pool` need the tag). @default {[]} */
   tags?: string[];
+  /**
+   * Children started ahead of their runs (`[sandbox] warm_pool_mb`, `warm_pool_idle`), when this
+   * process executes runs. @default {none: every run starts cold}
+   */
+  warmPool?: { budgetMb: number; idleMs: number };
   /** How long a claim holds without a heartbeat; heartbeats come every third of it. */
   leaseMs?: number;
   /**

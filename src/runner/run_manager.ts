@@ -24,6 +24,8 @@ import { DEFAULT_LIMITS } from "../sandbox/permissions.ts";
 import { finishRun, type RunContext } from "./finish.ts";
 import { type RunManagerOptions, type RunRequest, stopRun } from "./options.ts";
 import { QueueWorker } from "./queue_worker.ts";
+import { discardRunChild, startRunChild } from "./run_child.ts";
+import { WarmPool, type WarmPoolStatus } from "./warm_pool.ts";
 
 /** How often a wait for a run another process executes looks at the store. */
 const WAIT_POLL_MS = 200;
@@ -32,12 +34,29 @@ export class RunManager {
   readonly #o: RunManagerOptions;
   readonly #done = new EventTarget();
   readonly #worker: QueueWorker;
+  readonly #pool: WarmPool | null;
   readonly workerId: string;
 
   constructor(options: RunManagerOptions) {
     this.#o = options;
     this.workerId = options.workerId ?? `${Deno.hostname()}-${Deno.pid}`;
+    const warm = options.execute === false ? undefined : options.warmPool;
+    this.#pool = warm
+      ? new WarmPool({
+        ...warm,
+        start: (spec) => startRunChild(options.paths, spec, true),
+        discard: discardRunChild,
+        currentVersion: async (name) =>
+          (await options.store.getPipeline(name))?.current_version ?? null,
+        onError: (err) => this.#reportError("warm pool", err),
+      })
+      : null;
     this.#worker = new QueueWorker(this.#ctx);
+  }
+
+  /** The warm pool as `tau status` shows it; null when this process executes no runs. */
+  warmPoolStatus(): WarmPoolStatus | null {
+    return this.#pool?.status() ?? null;
   }
 
   /**
@@ -71,8 +90,9 @@ export class RunManager {
    * Stops claiming, lets active runs finish for up to `graceMs`, then stops the rest and gives
    * them back to the queue (another worker, or this daemon's next start, runs them again).
    */
-  shutdown(graceMs = 0): Promise<void> {
-    return this.#worker.shutdown(graceMs);
+  async shutdown(graceMs = 0): Promise<void> {
+    await this.#worker.shutdown(graceMs);
+    await this.#pool?.close();
   }
 
   /** What executing and finishing runs needs of this manager (runner/execute.ts, finish.ts). */
@@ -84,6 +104,7 @@ export class RunManager {
       reportError: (runId, err) => this.#reportError(runId, err),
       limits: (metadata) => this.#limits(metadata),
       effective: (metadata) => this.#effective(metadata),
+      pool: this.#pool,
     };
   }
 
@@ -141,7 +162,6 @@ export class RunManager {
       permissions: showPermissions(paths, metadata, {
         ...this.#o,
         limits: this.#limits(metadata),
-        runId,
         entry,
       }) as unknown as Json,
       scheduled_at: request.scheduled_at ?? null,

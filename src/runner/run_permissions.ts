@@ -21,7 +21,6 @@ export function showPermissions(
     daemonPort: number;
     daemonAddresses?: string[];
     limits: RunLimits;
-    runId?: string;
     entry?: string;
     /** Named connections from tau.toml: declared ones grant their hosts. */
     connections?: Map<string, Connection>;
@@ -29,7 +28,8 @@ export function showPermissions(
     boundary?: OsBoundary;
   },
 ): ShownPermissions {
-  const runDir = join(paths.runs, `${options.runId ?? "<run_id>"}-<attempt>`);
+  // Each child gets a folder of its own, named when it starts (maybe before its run exists).
+  const runDir = join(paths.runs, "<child>");
   const launch = buildRunLaunch(
     {
       net: metadata.net,

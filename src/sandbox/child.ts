@@ -35,9 +35,10 @@ export interface ChildOptions {
   /** The run's scratch folder on the host: its working directory. */
   cwd: string;
   limits: RunLimits;
-  /** What the watchdog counts besides the child itself. */
-  watch: Pick<WatchdogOptions, "extraPids" | "folders" | "baseline" | "auditFile">;
 }
+
+/** What the watchdog counts besides the child itself (known once the child serves a run). */
+export type ChildWatch = Pick<WatchdogOptions, "extraPids" | "folders" | "baseline" | "auditFile">;
 
 /** How the child ended, with what the supervisor saw along the way. */
 export interface ChildExit {
@@ -52,6 +53,7 @@ export interface ChildExit {
 
 export class SandboxChild {
   readonly #process: Deno.ChildProcess;
+  readonly #status: Promise<Deno.CommandStatus>;
   readonly #options: ChildOptions;
   #ended: ChildExit["ended"] = null;
   #stopped: ChildExit["stopped"] = null;
@@ -76,6 +78,15 @@ export class SandboxChild {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
+    this.#status = this.#process.status.finally(() => {
+      this.#exited = true;
+      this.#exitedAt = performance.now();
+    });
+  }
+
+  /** The child has exited (a warm child that died while it waited is never handed a run). */
+  get exited(): boolean {
+    return this.#exited;
   }
 
   get pid(): number {
@@ -95,11 +106,13 @@ export class SandboxChild {
   }
 
   /**
-   * Starts the clocks and the watchdog. `tellStop` delivers a stop line to the run (its
-   * `ctx.signal` aborts); the timeout sends one a grace period before it kills.
+   * Starts the clocks and the watchdog, when the child is given its run (a warm child waits
+   * unwatched before that: it has no run, and runs nothing but Deno's own start-up).
+   * `tellStop` delivers a stop line to the run (its `ctx.signal` aborts); the timeout sends
+   * one a grace period before it kills.
    */
-  watch(tellStop: (reason: StopLine) => void): void {
-    const { limits, watch } = this.#options;
+  watch(tellStop: (reason: StopLine) => void, watch: ChildWatch): void {
+    const { limits } = this.#options;
     this.#tellStop = tellStop;
     const grace = Math.min(STOP_GRACE_MS, Math.floor(limits.timeout_ms / 10));
     this.#timers.push(
@@ -148,13 +161,7 @@ export class SandboxChild {
   async exit(readers: Promise<unknown>[]): Promise<ChildExit> {
     let status: Deno.CommandStatus;
     try {
-      [status] = await Promise.all([
-        this.#process.status.finally(() => {
-          this.#exited = true;
-          this.#exitedAt = performance.now();
-        }),
-        ...readers,
-      ]);
+      [status] = await Promise.all([this.#status, ...readers]);
     } finally {
       for (const timer of this.#timers) clearTimeout(timer);
       await this.#watchdog?.stop();
@@ -167,6 +174,17 @@ export class SandboxChild {
       usage: watchdog.peak,
       cpuCouldReach: (seconds) => watchdog.cpuCouldReach(seconds, this.#exitedAt),
     };
+  }
+
+  /** Kills a child that never served a run, and waits until it is gone. */
+  async discard(): Promise<void> {
+    this.#kill();
+    await Promise.all([
+      this.#status,
+      this.#process.stdin.close().catch(() => {}),
+      this.#process.stdout.cancel().catch(() => {}),
+      this.#process.stderr.cancel().catch(() => {}),
+    ]);
   }
 
   #sendStop(reason: StopLine): void {

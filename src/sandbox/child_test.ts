@@ -20,10 +20,9 @@ async function supervise(
     launch,
     cwd: Deno.cwd(),
     limits: { ...DEFAULT_LIMITS, timeout_ms: options.timeoutMs ?? 30_000 },
-    watch: { folders: [] },
   });
   const told: StopLine[] = [];
-  child.watch((reason) => told.push(reason));
+  child.watch((reason) => told.push(reason), { folders: [] });
   const drain = async (stream: ReadableStream<Uint8Array>) => {
     for await (const _ of stream) { /* read to the end */ }
   };

@@ -6,6 +6,7 @@
 export { type AccessRecord, readAuditLog, summarizeAudit } from "./audit.ts";
 export {
   type ChildExit,
+  type ChildWatch,
   type EndReason,
   SandboxChild,
   STOP_GRACE_MS,
@@ -18,4 +19,4 @@ export { checkGrantedHosts, neverAllowed } from "./network.ts";
 export { sandboxLockFile } from "./npm_cache.ts";
 export { layersReport, type OsBoundary } from "./os_boundary.ts";
 export { buildRunLaunch, type PermissionSet, type RunLaunch } from "./permissions.ts";
-export { type LimitKind, type Usage, Watchdog } from "./watchdog.ts";
+export { type LimitKind, treeRssKb, type Usage, Watchdog } from "./watchdog.ts";

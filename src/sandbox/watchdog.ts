@@ -291,6 +291,22 @@ function hasNewChildren(tree: number[]): boolean {
   );
 }
 
+/**
+ * Resident memory of a process and its descendants, in KiB (0 when it is gone): a warm child is
+ * prlimit's or bubblewrap's process with deno below it.
+ */
+export function treeRssKb(pid: number): number {
+  let total = 0;
+  for (const stack = [pid]; stack.length > 0;) {
+    const next = stack.pop()!;
+    total += Number(/VmRSS:\s+(\d+)/.exec(readProc(`/proc/${next}/status`))?.[1] ?? 0);
+    for (const child of readProc(`/proc/${next}/task/${next}/children`).split(" ")) {
+      if (child !== "") stack.push(Number(child));
+    }
+  }
+  return total;
+}
+
 function processStats(pid: number) {
   const status = readProc(`/proc/${pid}/status`);
   const stat = readProc(`/proc/${pid}/stat`);

@@ -529,7 +529,7 @@ Deno.test("hostile access attempts are denied and leak nothing", async (t) => {
         `${d.home}/api_key`,
       );
       assertEquals((await Deno.stat(`${d.home}/api_key`)).mode, before);
-      // The scratch folder is $TAU_HOME/runs/<run>-<attempt>/scratch.
+      // The scratch folder is $TAU_HOME/runs/<child>/scratch.
       assertDenied(
         await run("chdir_escape", { path: "../../../api_key" }),
         "read",
