@@ -173,7 +173,7 @@ export class Scheduler {
       results.push(
         await this.deps.store.recordTick(tick).catch((err) => {
           this.deps.onError?.(err);
-          return { recorded: false, run: null };
+          return { recorded: false, run_id: null };
         }),
       );
     }

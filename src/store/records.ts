@@ -267,7 +267,8 @@ export interface TickInput {
 /** What recording a tick did: false when its instant was already recorded (no run made). */
 export interface TickResult {
   recorded: boolean;
-  run: RunRecord | null;
+  /** The run it created, if any (read it with getRun: the pass itself needs only the count). */
+  run_id: string | null;
 }
 
 export interface DependencyEdge {

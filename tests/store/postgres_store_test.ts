@@ -164,7 +164,7 @@ pgTest("two stores recording the same tick at once create exactly one run", asyn
       });
       const results = await Promise.all([a.recordTick(tick("a")), b.recordTick(tick("b"))]);
       assertEquals(results.filter((r) => r.recorded).length, 1, at);
-      assertEquals(results.filter((r) => r.run !== null).length, 1, at);
+      assertEquals(results.filter((r) => r.run_id !== null).length, 1, at);
     }
     const runs = await a.listRuns("orders", { limit: 100 });
     assertEquals(runs.length, instants.length);

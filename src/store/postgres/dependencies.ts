@@ -45,5 +45,5 @@ export function listLogicalRun(db: Db, logicalRun: string): Promise<RunRecord[]>
 export function createDependencyRun(db: Db, run: NewRun): Promise<RunRecord | null> {
   // The partial unique index on (logical_run, pipeline) for dependency runs decides, in the
   // database, which of several evaluations creates the run; the others get null.
-  return insertRun(db, run, true);
+  return insertRun(db, run, { ifAbsent: true });
 }

@@ -30,15 +30,19 @@ export async function getRun(db: Db, runId: string): Promise<RunRecord | null> {
  * Inserts a run. With `ifAbsent`, a conflict on any unique key (for dependency runs, the
  * partial index on (logical_run, pipeline)) inserts nothing and returns null.
  */
-export async function insertRun(db: Db, run: NewRun, ifAbsent = false): Promise<RunRecord | null> {
+export async function insertRun(
+  db: Db,
+  run: NewRun,
+  options: { ifAbsent?: boolean; returning?: boolean } = {},
+): Promise<RunRecord | null> {
   const values = newRunValues(run, new Date().toISOString());
   try {
     const [row] = await query(
       db,
       `INSERT INTO runs (${values.map(([column]) => column).join(", ")})
        VALUES (${values.map((_, i) => `$${i + 1}`).join(", ")})
-       ${ifAbsent ? "ON CONFLICT DO NOTHING" : ""}
-       RETURNING ${RUN_COLUMNS}`,
+       ${options.ifAbsent ? "ON CONFLICT DO NOTHING" : ""}
+       ${options.returning === false ? "" : `RETURNING ${RUN_COLUMNS}`}`,
       values.map(([, value]) => value),
     );
     return row ? toRun(row) : null;

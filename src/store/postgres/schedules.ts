@@ -96,13 +96,14 @@ async function insertTick(tx: Db, tick: TickInput): Promise<TickResult> {
      ON CONFLICT (pipeline, scheduled_at) DO NOTHING RETURNING pipeline`,
     tickValues(tick),
   );
-  if (inserted.length === 0) return { recorded: false, run: null };
+  if (inserted.length === 0) return { recorded: false, run_id: null };
   await query(
     tx,
     "UPDATE schedules SET last_tick = GREATEST(last_tick, $1) WHERE pipeline = $2",
     [tick.scheduled_at, tick.pipeline],
   );
-  return { recorded: true, run: tick.run ? await insertRun(tx, tick.run) : null };
+  if (tick.run) await insertRun(tx, tick.run, { returning: false });
+  return { recorded: true, run_id: tick.run?.run_id ?? null };
 }
 
 export async function skipTicks(

@@ -3,7 +3,7 @@
 import { DEFAULT_LIMIT, TICK_INSERT_COLUMNS, tickValues, toSchedule } from "../codec.ts";
 import type { ScheduleInput, ScheduleRecord, TickInput, TickRecord, TickResult } from "../types.ts";
 import { count, type Db } from "./db.ts";
-import { insertRun } from "./runs.ts";
+import { addRun } from "./runs.ts";
 
 export function getSchedule(db: Db, pipeline: string): ScheduleRecord | null {
   const row = db.stmt("SELECT * FROM schedules WHERE pipeline = ?").get(pipeline);
@@ -68,11 +68,12 @@ function insertTick(db: Db, tick: TickInput): TickResult {
   const { changes } = db.stmt(
     `INSERT OR IGNORE INTO ticks (${TICK_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)`,
   ).run(...tickValues(tick));
-  if (Number(changes) === 0) return { recorded: false, run: null };
+  if (Number(changes) === 0) return { recorded: false, run_id: null };
   db.stmt(
     "UPDATE schedules SET last_tick = max(last_tick, ?) WHERE pipeline = ?",
   ).run(tick.scheduled_at, tick.pipeline);
-  return { recorded: true, run: tick.run ? insertRun(db, tick.run) : null };
+  if (tick.run) addRun(db, tick.run);
+  return { recorded: true, run_id: tick.run?.run_id ?? null };
 }
 
 export function skipTicks(db: Db, pipeline: string, lastTick: string, count: number): void {
