@@ -19,6 +19,7 @@ const BENCHMARKS: Record<string, { script: string; args: string[] }> = {
   worker_throughput: { script: "worker_throughput", args: [] },
   heal_cost: { script: "heal_cost", args: [] },
   duckdb_engine: { script: "duckdb_engine", args: [] },
+  soak: { script: "soak", args: [] },
 };
 
 const chosen = Deno.args.length > 0 ? Deno.args : Object.keys(BENCHMARKS);
