@@ -257,12 +257,51 @@ export class Watchdog {
 }
 
 /**
- * The roots and all their descendants, from the parent pid in each /proc/PID/stat (kernels
- * without CONFIG_PROC_CHILDREN have no children files). A run cannot start processes, so a
- * tree only grows while bubblewrap starts deno; rescanning now and then is enough. /proc is read
- * synchronously: it lives in memory, and sync reads cost a quarter of async ones.
+ * The roots and all their descendants. Each task's `children` file names the processes it
+ * forked; reading those for the tree alone costs a few reads per process, where scanning every
+ * /proc/PID/stat of the machine cost half the daemon's CPU with ten runs going. Kernels without
+ * CONFIG_PROC_CHILDREN have no such files: there the parent pid in each /proc/PID/stat is read.
+ * A run cannot start processes, so a tree only grows while bubblewrap starts deno; rescanning
+ * now and then is enough. /proc is read synchronously: it lives in memory, and sync reads cost a
+ * quarter of async ones.
  */
 function processTrees(roots: number[]): number[] {
+  const tree = [...roots];
+  const seen = new Set(roots);
+  const childrenOf = HAS_CHILDREN_FILES ? forkedBy : parentIndex();
+  for (let i = 0; i < tree.length; i++) {
+    for (const child of childrenOf(tree[i]!)) {
+      if (!seen.has(child)) {
+        seen.add(child);
+        tree.push(child);
+      }
+    }
+  }
+  return tree;
+}
+
+const HAS_CHILDREN_FILES = Deno.build.os === "linux" &&
+  readProc(`/proc/${Deno.pid}/task/${Deno.pid}/children`, null) !== null;
+
+/** The processes any thread of `pid` forked. */
+function forkedBy(pid: number): number[] {
+  const children: number[] = [];
+  let tasks: Deno.DirEntry[];
+  try {
+    tasks = [...Deno.readDirSync(`/proc/${pid}/task`)];
+  } catch {
+    return children; // gone
+  }
+  for (const task of tasks) {
+    for (const child of readProc(`/proc/${pid}/task/${task.name}/children`).split(" ")) {
+      if (child !== "") children.push(Number(child));
+    }
+  }
+  return children;
+}
+
+/** Children by parent, from every process's /proc/PID/stat (the fallback: a whole scan). */
+function parentIndex(): (pid: number) => number[] {
   const children = new Map<number, number[]>();
   for (const entry of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(entry.name)) continue;
@@ -273,9 +312,7 @@ function processTrees(roots: number[]): number[] {
     list.push(Number(entry.name));
     children.set(ppid, list);
   }
-  const tree = [...roots];
-  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]!) ?? []));
-  return tree;
+  return (pid) => children.get(pid) ?? [];
 }
 
 /**
@@ -296,15 +333,7 @@ function hasNewChildren(tree: number[]): boolean {
  * prlimit's or bubblewrap's process with deno below it.
  */
 export function treeRssKb(pid: number): number {
-  let total = 0;
-  for (const stack = [pid]; stack.length > 0;) {
-    const next = stack.pop()!;
-    total += Number(/VmRSS:\s+(\d+)/.exec(readProc(`/proc/${next}/status`))?.[1] ?? 0);
-    for (const child of readProc(`/proc/${next}/task/${next}/children`).split(" ")) {
-      if (child !== "") stack.push(Number(child));
-    }
-  }
-  return total;
+  return processTrees([pid]).reduce((sum, each) => sum + processStats(each).rssKb, 0);
 }
 
 function processStats(pid: number) {
@@ -324,11 +353,11 @@ function processStats(pid: number) {
   };
 }
 
-/** A /proc file's text, or "" for a process that is gone. */
-function readProc(path: string): string {
+/** A /proc file's text, or `missing` ("") for a process that is gone. */
+function readProc<T = string>(path: string, missing: T | string = ""): string | T {
   try {
     return Deno.readTextFileSync(path);
   } catch {
-    return "";
+    return missing;
   }
 }
