@@ -66,7 +66,7 @@ async function withApi(fn: (h: Harness) => void | Promise<void>): Promise<void> 
     scheduler: { poke() {} },
     paths,
     config: configSchema.parse({}),
-    adminKeyDigests: await adminKeyDigests([ADMIN]),
+    adminKeyDigests: adminKeyDigests([ADMIN]),
     connections: new Map(),
     daemon: { pid: Deno.pid, host: "127.0.0.1", port: 8400, startedAt: new Date() },
   });
@@ -250,7 +250,7 @@ Deno.test("only the digest of a key is stored", async () => {
     try {
       const rows = db.prepare("SELECT * FROM api_keys").all().map((r) => ({ ...r }));
       assertEquals(rows.length, 1);
-      assertEquals(rows[0]?.hash, await hashApiKey(key));
+      assertEquals(rows[0]?.hash, hashApiKey(key));
       assert(!JSON.stringify(rows).includes(key.split("_").slice(2).join("_")));
     } finally {
       db.close();

@@ -30,7 +30,7 @@ export function keyRoutes({ store }: Pick<ApiDeps, "store">): Hono {
         : `Unknown scope ${JSON.stringify(body.scope)}`;
       throw new TauError("invalid_params", given, { hint: SCOPE_HINT });
     }
-    const { id, key, hash } = await generateApiKey();
+    const { id, key, hash } = generateApiKey();
     const record = await store.createApiKey({
       id,
       name: body.name ?? null,

@@ -38,17 +38,17 @@ export function scopeAllows(have: ApiKeyScope, need: ApiKeyScope): boolean {
 }
 
 /** SHA-256 hex digest of a whole key: what is stored and compared. */
-export function hashApiKey(key: string): Promise<string> {
+export function hashApiKey(key: string): string {
   return sha256Hex(key);
 }
 
 /** A fresh key with its id and digest. The key is shown once and never stored. */
-export async function generateApiKey(): Promise<{ id: string; key: string; hash: string }> {
+export function generateApiKey(): { id: string; key: string; hash: string } {
   const id = Buffer.from(crypto.getRandomValues(new Uint8Array(ID_BYTES))).toString("hex");
   const secret = Buffer.from(crypto.getRandomValues(new Uint8Array(SECRET_BYTES)))
     .toString("base64url");
   const key = `tau_${id}_${secret}`;
-  return { id, key, hash: await hashApiKey(key) };
+  return { id, key, hash: hashApiKey(key) };
 }
 
 /** The id of a key in the `tau_<id>_<secret>` format, or null for anything else. */
@@ -65,8 +65,8 @@ export function digestsEqual(a: string, b: string): boolean {
 }
 
 /** Digests of the daemon's admin keys; missing ones are skipped, the keys are not kept. */
-export function adminKeyDigests(keys: readonly (string | undefined)[]): Promise<string[]> {
-  return Promise.all(keys.filter((k): k is string => !!k).map(hashApiKey));
+export function adminKeyDigests(keys: readonly (string | undefined)[]): string[] {
+  return keys.filter((k): k is string => !!k).map(hashApiKey);
 }
 
 export interface VerifyOptions {
@@ -83,7 +83,7 @@ export interface VerifyOptions {
  * only once its digest matched, so revocation is told to no one but the key's holder.
  */
 export async function verifyApiKey(key: string, options: VerifyOptions): Promise<Principal> {
-  const digest = await hashApiKey(key);
+  const digest = hashApiKey(key);
   let admin = false;
   for (const expected of options.adminDigests) admin = digestsEqual(expected, digest) || admin;
   if (admin) return { id: null, scope: "admin" };

@@ -27,8 +27,8 @@ function fakeStore(keys: StoredApiKey[]) {
   };
 }
 
-async function stored(overrides: Partial<StoredApiKey> = {}) {
-  const { id, key, hash } = await generateApiKey();
+function stored(overrides: Partial<StoredApiKey> = {}) {
+  const { id, key, hash } = generateApiKey();
   const record: StoredApiKey = {
     id,
     name: null,
@@ -52,14 +52,14 @@ async function refusal(promise: Promise<unknown>): Promise<TauError> {
   throw new Error("expected a TauError");
 }
 
-Deno.test("generated keys read tau_<id>_<secret> with a 256-bit secret and parse back", async () => {
-  const a = await generateApiKey();
-  const b = await generateApiKey();
+Deno.test("generated keys read tau_<id>_<secret> with a 256-bit secret and parse back", () => {
+  const a = generateApiKey();
+  const b = generateApiKey();
   assertMatch(a.key, /^tau_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
   assert(a.key !== b.key && a.id !== b.id);
   assertEquals(parseApiKey(a.key), { id: a.id });
-  assertEquals(a.hash, await sha256Hex(a.key));
-  assertEquals(a.hash, await hashApiKey(a.key));
+  assertEquals(a.hash, sha256Hex(a.key));
+  assertEquals(a.hash, hashApiKey(a.key));
 });
 
 Deno.test("parseApiKey refuses anything but the stored-key format", () => {
@@ -100,9 +100,9 @@ Deno.test("digestsEqual compares whole digests, whatever their length", () => {
 });
 
 Deno.test("verifyApiKey: admin keys by digest, stored keys by id and digest", async () => {
-  const { key, record } = await stored({ scope: "operate" });
+  const { key, record } = stored({ scope: "operate" });
   const store = fakeStore([record]);
-  const adminDigests = await adminKeyDigests(["local-admin-key-123", undefined, ""]);
+  const adminDigests = adminKeyDigests(["local-admin-key-123", undefined, ""]);
   assertEquals(adminDigests.length, 1);
   assertEquals(await verifyApiKey("local-admin-key-123", { store, adminDigests }), {
     id: null,
@@ -114,14 +114,14 @@ Deno.test("verifyApiKey: admin keys by digest, stored keys by id and digest", as
   });
 
   const forged = `tau_${record.id}_${"A".repeat(43)}`;
-  for (const wrong of [forged, "local-admin-key-124", (await generateApiKey()).key]) {
+  for (const wrong of [forged, "local-admin-key-124", generateApiKey().key]) {
     const err = await refusal(verifyApiKey(wrong, { store, adminDigests }));
     assertEquals([err.code, err.message], ["unauthorized", "Invalid API key"]);
   }
 });
 
 Deno.test("verifyApiKey refuses a revoked key, saying so only to its holder", async () => {
-  const { key, record } = await stored({ revoked_at: "2026-01-02T00:00:00.000Z" });
+  const { key, record } = stored({ revoked_at: "2026-01-02T00:00:00.000Z" });
   const store = fakeStore([record]);
   const err = await refusal(verifyApiKey(key, { store, adminDigests: [] }));
   assertEquals(err.code, "unauthorized");
@@ -137,9 +137,9 @@ Deno.test("verifyApiKey records a use at most once per interval", async () => {
   const now = new Date("2026-01-01T12:00:00.000Z");
   const recent = new Date(now.getTime() - TOUCH_INTERVAL_MS + 1000).toISOString();
   const old = new Date(now.getTime() - TOUCH_INTERVAL_MS).toISOString();
-  const fresh = await stored({ last_used_at: recent });
-  const stale = await stored({ last_used_at: old });
-  const never = await stored();
+  const fresh = stored({ last_used_at: recent });
+  const stale = stored({ last_used_at: old });
+  const never = stored();
   const store = fakeStore([fresh.record, stale.record, never.record]);
   for (const k of [fresh, stale, never]) {
     await verifyApiKey(k.key, { store, adminDigests: [], now });

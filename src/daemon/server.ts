@@ -108,7 +108,7 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
   const daemon = { pid: Deno.pid, host, port: requestedPort, startedAt };
   const { runs, scheduler, retention } = services(opened, daemon, options.tags ?? []);
   // Only digests of the admin keys stay in memory; the configured key is dropped from config.
-  const keyDigests = await adminKeyDigests([opened.apiKey, config.auth.api_key]);
+  const keyDigests = adminKeyDigests([opened.apiKey, config.auth.api_key]);
   delete config.auth.api_key;
   const app = createApp({
     store,

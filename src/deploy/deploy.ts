@@ -129,7 +129,7 @@ export async function checkDeploy(
   }
 
   const existing = await store.getPipeline(metadata.name);
-  const hash = await sha256Hex(request.code);
+  const hash = sha256Hex(request.code);
   const current = existing ? await store.getVersion(existing.name, existing.current_version) : null;
   const unchanged = current?.hash === hash;
   const source = request.source_path ?? null;

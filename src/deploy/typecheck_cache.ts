@@ -24,7 +24,7 @@ export interface TypecheckInputs {
 
 /** The marker file of a passed check of exactly these inputs. */
 export async function typecheckMarker(inputs: TypecheckInputs): Promise<string> {
-  const key = await sha256Hex(
+  const key = sha256Hex(
     JSON.stringify([
       Deno.version.deno,
       await Deno.readTextFile(inputs.typecheckMap),
@@ -62,5 +62,5 @@ async function sdkFingerprint(sdkDir: string): Promise<string> {
   const parts = await Promise.all(
     files.map(async (file) => `${relative(sdkDir, file)}\0${await Deno.readTextFile(file)}`),
   );
-  return await sha256Hex(parts.join("\0"));
+  return sha256Hex(parts.join("\0"));
 }

@@ -121,7 +121,7 @@ export function sandboxCacheRoot(
  */
 export async function ensureSandboxCache(root = sandboxCacheRoot()): Promise<string> {
   const lock = JSON.stringify(await approvedLock());
-  const key = (await sha256Hex(lock + JSON.stringify(await approvedImports()))).slice(0, 16);
+  const key = sha256Hex(lock + JSON.stringify(await approvedImports())).slice(0, 16);
   const dir = join(root, key);
   if (await exists(join(dir, ".ready"))) return dir;
   await Deno.mkdir(root, { recursive: true });
