@@ -77,16 +77,21 @@ const rssMb = (pids: number[]) =>
   }, 0);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Waits until the engine's process tree has used CPU steadily for half a second. */
+/**
+ * Waits until the engine's process tree, unchanged, has used 0.5 s of CPU: the query is burning.
+ * (Counted in total, not as a rate: on a loaded machine it may get a fraction of a core.)
+ */
 async function untilBurning(requests: RequestHandler): Promise<number[]> {
-  for (let waited = 0; waited < 20_000; waited += 500) {
+  let since = { members: "", ticks: 0 };
+  for (let waited = 0; waited < 30_000; waited += 100) {
     const [pid] = requests.enginePids();
     if (pid !== undefined) {
       const tree = processTree(pid);
-      const before = cpuTicks(tree);
-      await sleep(500);
-      if (cpuTicks(tree) - before >= 30) return tree; // ≥ 0.3 s of CPU in 0.5 s
-    } else await sleep(500);
+      const members = tree.join(",");
+      if (since.members !== members) since = { members, ticks: cpuTicks(tree) };
+      else if (cpuTicks(tree) - since.ticks >= 50) return tree;
+    }
+    await sleep(100);
   }
   throw new Error("The engine never started burning CPU");
 }
