@@ -27,6 +27,8 @@ const PIPELINE = fileURLToPath(new URL("./_trivial_pipeline.ts", import.meta.url
 interface Sample {
   runs: number;
   rss_mb: number;
+  /** What the daemon's JavaScript heap holds (from `tau status`): growth here would be a leak. */
+  heap_used_mb: number;
   fds: number;
   /** Folders in $TAU_HOME/runs: warm children's and running runs' (none should stay behind). */
   run_folders: number;
@@ -46,7 +48,14 @@ try {
     for await (const _ of Deno.readDir(`/proc/${pid}/fd`)) fds++;
     let folders = 0;
     for await (const _ of Deno.readDir(`${home}/runs`)) folders++;
-    return { runs, rss_mb: Math.round(rssKb / 102.4) / 10, fds, run_folders: folders };
+    const { heap_used_mb } = (await api("GET", "/status")).memory;
+    return {
+      runs,
+      rss_mb: Math.round(rssKb / 102.4) / 10,
+      heap_used_mb,
+      fds,
+      run_folders: folders,
+    };
   };
   const code = await Deno.readTextFile(PIPELINE);
   await api("POST", "/pipelines", {
@@ -96,10 +105,12 @@ try {
     idle,
     /** Idle memory over memory after the first wave (1.0: no growth). */
     rss_growth: Math.round((idle.rss_mb / first.rss_mb) * 100) / 100,
+    heap_growth: Math.round((idle.heap_used_mb / first.heap_used_mb) * 100) / 100,
     samples,
   };
   console.error(
     `idle after ${RUNS} runs: rss ${idle.rss_mb} MB (after the first wave ${first.rss_mb}), ` +
+      `heap ${idle.heap_used_mb} MB (${first.heap_used_mb}), ` +
       `fds ${idle.fds} (${first.fds}), run folders ${idle.run_folders}`,
   );
   console.log(JSON.stringify(report, null, 2));

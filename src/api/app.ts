@@ -54,6 +54,7 @@ export function createApp(deps: ApiDeps): Hono {
       port: deps.daemon.port,
       home: deps.paths.home,
       uptime_s: Math.round((Date.now() - deps.daemon.startedAt.getTime()) / 1000),
+      memory: daemonMemory(),
       store: deps.store.kind,
       roles: deps.roles ?? ["api", "worker", "scheduler"],
       pipelines: stats.pipelines,
@@ -111,6 +112,13 @@ export function createApp(deps: ApiDeps): Hono {
 }
 
 /** The layers runs get on this daemon, and the limits they get by default. */
+/** The daemon's own memory: resident, and what its JavaScript heap holds. */
+function daemonMemory() {
+  const { rss, heapUsed, heapTotal } = Deno.memoryUsage();
+  const mb = (bytes: number) => Math.round(bytes / 104_857.6) / 10;
+  return { rss_mb: mb(rss), heap_used_mb: mb(heapUsed), heap_total_mb: mb(heapTotal) };
+}
+
 function sandboxStatus(deps: ApiDeps) {
   const boundary = deps.boundary ?? NO_OS_BOUNDARY;
   const { defaults, ceiling } = configuredLimits(deps.config);
