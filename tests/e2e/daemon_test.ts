@@ -33,6 +33,14 @@ Deno.test("taud starts in the background once, creates its key 0600, and stops",
     const status = await runCli(["status"], { TAU_HOME: home });
     assertEquals(status.json.pid, first.json.pid);
     assertEquals(status.json.port, first.json.port);
+    // Its own memory, as /proc sees it, and the warm pool of a daemon that executes runs.
+    const { rss_mb, heap_used_mb, heap_total_mb } = status.json.memory;
+    const procRss = Number(
+      /VmRSS:\s+(\d+)/.exec(await Deno.readTextFile(`/proc/${first.json.pid}/status`))![1],
+    ) / 1024;
+    assert.ok(Math.abs(rss_mb - procRss) < 50, `${rss_mb} MB against /proc's ${procRss} MB`);
+    assert.ok(heap_used_mb > 0 && heap_used_mb <= heap_total_mb, JSON.stringify(status.json));
+    assertEquals(status.json.sandbox.warm_pool.budget_mb, 256);
 
     const stop = await taud(home, "stop");
     assertEquals(stop.json.status, "stopped");
