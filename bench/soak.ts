@@ -85,7 +85,7 @@ try {
     console.error(
       `${
         String(done).padStart(6)
-      } runs  rss ${s.rss_mb} MB  fds ${s.fds}  run folders ${s.run_folders}`,
+      } runs  rss ${s.rss_mb} MB  heap ${s.heap_used_mb} MB  fds ${s.fds}  run folders ${s.run_folders}`,
     );
   }
   const seconds = (performance.now() - t0) / 1000;
