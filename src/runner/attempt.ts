@@ -122,7 +122,7 @@ export async function runAttempt(
     };
   }
   if (child) await Deno.remove(child.dir, { recursive: true }).catch(() => {});
-  // The next run of this version will find a child waiting.
+  // A version that runs often finds its next child waiting (see warm_pool.ts).
   spec.pool?.keep(version, spec);
   return { ...outcome, nextLogSeq: logs.nextSeq };
 }
