@@ -42,17 +42,19 @@ async function engines(daemonPid: number): Promise<number[]> {
 }
 
 /**
- * The daemon's share of a core over 3 s while a many_files run sleeps on `n` files (after it
- * made them: accounting walks while a run writes).
+ * The daemon's share of a core over 3 s while a many_files run sleeps on `n` files. Measured from
+ * 1.5 s after it made them: accounting walks while a run writes, and the walk that sees its last
+ * files may come up to ten walks' time later (longer on a loaded machine).
  */
 async function sleepingShare(d: TestDaemon, n: number): Promise<number> {
-  const params = JSON.stringify({ n, sleep_ms: 4000 });
+  const params = JSON.stringify({ n, sleep_ms: 6000 });
   const runId = (await d.tau("run", "many_files", "--no-wait", "--params", params)).json.run_id;
   for (let i = 0; i < 600; i++) {
     const { json } = await api(d, "GET", `/runs/${runId}/logs`);
     if (json.logs.some((l: { message: string }) => l.message === `created ${n} files`)) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
   const before = await processUsage(d.process.pid);
   await new Promise((resolve) => setTimeout(resolve, 3_000));
   const after = await processUsage(d.process.pid);
