@@ -280,8 +280,14 @@ function processTrees(roots: number[]): number[] {
   return tree;
 }
 
-const HAS_CHILDREN_FILES = Deno.build.os === "linux" &&
-  readProc(`/proc/${Deno.pid}/task/${Deno.pid}/children`, null) !== null;
+const HAS_CHILDREN_FILES = (() => {
+  try {
+    Deno.statSync(`/proc/${Deno.pid}/task/${Deno.pid}/children`);
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 /** The processes any thread of `pid` forked. */
 function forkedBy(pid: number): number[] {
@@ -353,11 +359,11 @@ function processStats(pid: number) {
   };
 }
 
-/** A /proc file's text, or `missing` ("") for a process that is gone. */
-function readProc<T = string>(path: string, missing: T | string = ""): string | T {
+/** A /proc file's text, or "" for a process that is gone. */
+function readProc(path: string): string {
   try {
     return Deno.readTextFileSync(path);
   } catch {
-    return missing;
+    return "";
   }
 }
