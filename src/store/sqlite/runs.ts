@@ -27,23 +27,24 @@ export function getRun(db: Db, runId: string): RunRecord | null {
 
 /** Inserts a run (queued, or skipped and finished at once); a queued one wakes the queue. */
 export function insertRun(db: Db, run: NewRun): RunRecord {
-  return toRun(writeRun(db, run, " RETURNING *") as Row);
+  return toRun(writeRun(db, run, true) as Row);
 }
 
 /** {@link insertRun} without reading the row back (the scheduler's pass inserts thousands). */
 export function addRun(db: Db, run: NewRun): void {
-  writeRun(db, run, "");
+  writeRun(db, run, false);
 }
 
-function writeRun(db: Db, run: NewRun, returning: string): unknown {
+/** Inserts the run's row; returns it when `readBack`. */
+function writeRun(db: Db, run: NewRun, readBack: boolean): unknown {
   const values = newRunValues(run, new Date().toISOString());
   try {
     const statement = db.stmt(
       `INSERT INTO runs (${values.map(([column]) => column).join(", ")})
-       VALUES (${values.map(() => "?").join(", ")})${returning}`,
+       VALUES (${values.map(() => "?").join(", ")})${readBack ? " RETURNING *" : ""}`,
     );
     const params = values.map(([, value]) => typeof value === "boolean" ? Number(value) : value);
-    const row = returning ? statement.get(...params) : statement.run(...params);
+    const row = readBack ? statement.get(...params) : statement.run(...params);
     if (run.status !== "skipped") db.queueChanged();
     return row;
   } catch (err) {
