@@ -96,7 +96,7 @@ export default pipeline({
   return await ctx.step("load", async (step) => {
     await using db = await ctx.connection(target === "postgres" ? "warehouse" : "lake");
     const source = chunk > 0 ? slices(generate(rows, batch), chunk) : generate(rows, batch);
-    const written = await db.load(source, { table, mode: "replace" });
+    const { rows: written } = await db.load(source, { table, mode: "replace" });
     step.rowsOut = written;
     if (written !== rows) throw new Error(\`loaded \${written} rows, expected \${rows}\`);
     return { rows: written };
