@@ -14,6 +14,7 @@
  */
 import { parseArgs } from "node:util";
 import { inferColumns } from "../sdk/connectors/_columns.ts";
+import { LoadStager } from "../sdk/connectors/_duckdb_load.ts";
 import { parseConnections } from "../src/connections/registry.ts";
 import { type RequestHandler, runRequests } from "../src/connections/run_requests.ts";
 import { detectOsBoundary } from "../src/sandbox/os_boundary.ts";
@@ -31,7 +32,7 @@ const ROWS = Number(args.values.rows);
 const ROUND_TRIPS = Number(args.values["round-trips"]);
 const FIRST = Number(args.values.first);
 const LOAD_BATCH_BYTES = 256 * 1024;
-const IN_FLIGHT = 4;
+const IN_FLIGHT = 2;
 const LIMITS = { memory_mb: 1024, cpu_s: 3600, threads: 64, timeout_ms: 3_600_000 };
 
 const boundary = await detectOsBoundary(args.values.boundary === "off" ? "off" : "auto");
@@ -116,7 +117,7 @@ for (let i = 0; i < FIRST; i++) {
   engineRss.push(rss);
 }
 
-const { requests } = handler();
+const { requests, scratch: loadScratch } = handler();
 await call(requests, "duckdb.query", { sql: "SELECT 1 AS x" });
 const trips: number[] = [];
 for (let i = 0; i < ROUND_TRIPS; i++) {
@@ -147,10 +148,15 @@ const { load } = await call(requests, "duckdb.load_begin", {
   mode: "replace",
   columns: inferColumns(batches[0]!),
 });
+// As the connector does it: each batch staged as a file in the run's scratch, then inserted.
+const stager = new LoadStager(load, loadScratch);
 const inFlight: Promise<unknown>[] = [];
 for (const rows of batches) {
-  inFlight.push(call(requests, "duckdb.load_batch", { load, rows }));
-  if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
+  for (const text of stager.texts(rows)) {
+    const file = await stager.write(text);
+    inFlight.push(call(requests, "duckdb.load_file", { load, file }));
+    if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
+  }
 }
 await Promise.all(inFlight);
 const committed = await call(requests, "duckdb.load_commit", { load });

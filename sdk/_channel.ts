@@ -64,7 +64,15 @@ export async function readInit(): Promise<InitMessage> {
   leftover = end === -1 ? "" : text.slice(end + 1);
   const init = JSON.parse(end === -1 ? text : text.slice(0, end)) as InitMessage;
   prefix = `@tau:${init.nonce} `;
+  scratch = Deno.cwd();
   return init;
+}
+
+let scratch: string | undefined;
+
+/** The run's scratch folder: its working directory at the start (its code may change it). */
+export function scratchFolder(): string {
+  return scratch ??= Deno.cwd();
 }
 
 /**

@@ -103,7 +103,7 @@ export interface PipelineConfig {
      */
     outputMb?: number;
     /**
-     * MiB of requests to Tau's side, such as rows loaded into DuckDB (`request_limit`).
+     * MiB of requests to Tau's side, such as DuckDB statements and their parameters (`request_limit`).
      * @default {`[sandbox] max_request_bytes`, else 4096 MiB}
      */
     requestMb?: number;

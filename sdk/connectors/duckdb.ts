@@ -9,7 +9,8 @@
  *
  * @module
  */
-import { request } from "../_channel.ts";
+import { request, scratchFolder } from "../_channel.ts";
+import { checkColumns, FILE_ROWS, LoadStager } from "./_duckdb_load.ts";
 import { type ColumnType, inferColumns, withColumnTypes } from "./_columns.ts";
 import { noChanges, onSchemaChangeOf, SchemaChangeError } from "./_schema.ts";
 import { batches, mergeKeys, peekFirst } from "./_sql.ts";
@@ -25,9 +26,8 @@ import type {
   SqlSession,
 } from "./types.ts";
 
-/** Rows per load request; keeps each protocol line well under the parent's 1 MiB cap. */
-const LOAD_BATCH_BYTES = 256 * 1024;
-const IN_FLIGHT = 4;
+/** Staged files of a load the engine holds at once: one being read while the next is written. */
+const FILES_IN_FLIGHT = 2;
 
 type Typed = { columns: Record<string, ColumnType> };
 
@@ -49,19 +49,30 @@ export interface DuckDBOptions {
 /** Sends one request to the trusted side and resolves with its reply (the run's channel). */
 export type Send = (op: string, payload: Record<string, unknown>) => Promise<unknown>;
 
+/** How the proxy reaches the trusted side: requests, and the folder loads stage files in. */
+export interface DuckDBChannel {
+  send: Send;
+  /** The run's scratch folder, where its engine reads staged files. */
+  scratch(): string;
+}
+
+const RUN_CHANNEL: DuckDBChannel = { send: request, scratch: scratchFolder };
+
 class DuckDBProxy implements Connector {
   readonly dialect = "duckdb" as const;
   readonly #target: Record<string, unknown>;
   readonly #send: Send;
+  readonly #scratch: () => string;
 
   constructor(
     readonly name: string,
     readonly type: string,
     target: Record<string, unknown>,
-    send: Send = request,
+    channel: DuckDBChannel = RUN_CHANNEL,
   ) {
     this.#target = target;
-    this.#send = send;
+    this.#send = channel.send;
+    this.#scratch = channel.scratch;
   }
 
   async #call(op: string, payload: Record<string, unknown>): Promise<unknown> {
@@ -119,15 +130,29 @@ class DuckDBProxy implements Connector {
       throw new SchemaChangeError(message, hint, details);
     }
     const { load } = begun;
-    // A few batches in flight keep both sides busy; the trusted side applies them in order.
+    const stager = new LoadStager(load, this.#scratch());
+    const known = new Set(columns.map((column) => column.name));
+    // The engine inserts a file while the next is written; it applies them in order.
     const inFlight: Promise<unknown>[] = [];
-    try {
-      for await (const batch of all) {
-        for (const chunk of splitBySize(batch)) {
-          inFlight.push(this.#call("duckdb.load_batch", { load, rows: chunk }));
-          if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
-        }
+    const send = async (rows: Row[]) => {
+      for (const text of stager.texts(rows)) {
+        const file = await stager.write(text);
+        const inserted = this.#call("duckdb.load_file", { load, file });
+        inFlight.push(inserted.finally(() => stager.remove(file)));
+        if (inFlight.length >= FILES_IN_FLIGHT) await inFlight.shift();
       }
+    };
+    try {
+      // Small batches are gathered, so that a file (and a statement) carries many rows.
+      let gathered: Row[] = [];
+      for await (const batch of all) {
+        checkColumns(batch, known, options.table);
+        gathered = gathered.length === 0 ? batch : gathered.concat(batch);
+        if (gathered.length < FILE_ROWS) continue;
+        await send(gathered);
+        gathered = [];
+      }
+      await send(gathered);
       await Promise.all(inFlight);
     } catch (err) {
       await Promise.allSettled(inFlight);
@@ -184,36 +209,6 @@ function requireQuery(options: ExtractOptions): string {
 /** A schema change the engine refused, sent as a reply so it is raised here as itself. */
 type Refusal = { message: string; hint: string; details: SchemaChangeError["details"] };
 
-/** JSON has no bigint: one travels as its decimal text, which DuckDB casts back exactly. */
-function jsonRow(row: Row): Row {
-  for (const key in row) {
-    if (typeof row[key] === "bigint") {
-      return Object.fromEntries(
-        Object.entries(row).map(([k, v]) => [k, typeof v === "bigint" ? String(v) : v]),
-      );
-    }
-  }
-  return row;
-}
-
-/** Splits a batch so each request stays small enough for the channel. */
-function* splitBySize(batch: Row[]): Iterable<Row[]> {
-  let chunk: Row[] = [];
-  let size = 0;
-  for (const original of batch) {
-    const row = jsonRow(original);
-    const bytes = JSON.stringify(row).length;
-    if (chunk.length > 0 && size + bytes > LOAD_BATCH_BYTES) {
-      yield chunk;
-      chunk = [];
-      size = 0;
-    }
-    chunk.push(row);
-    size += bytes;
-  }
-  if (chunk.length > 0) yield chunk;
-}
-
 /**
  * An inline DuckDB database living in the run's scratch folder (or in memory), run by the DuckDB
  * process Tau starts for the run. For a shared database file, configure a named connection in
@@ -239,6 +234,10 @@ export function duckdb(options: DuckDBOptions = {}): Connector {
 }
 
 /** Internal: the proxy for a named connection (the trusted side knows its path). */
-export function namedDuckDB(name: string, type: "duckdb" | "motherduck", send?: Send): Connector {
-  return new DuckDBProxy(name, type, {}, send);
+export function namedDuckDB(
+  name: string,
+  type: "duckdb" | "motherduck",
+  channel?: DuckDBChannel,
+): Connector {
+  return new DuckDBProxy(name, type, {}, channel);
 }

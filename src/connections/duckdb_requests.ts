@@ -3,10 +3,12 @@
  * the sessions the daemon opened for it. Every reply is JSON text bounded in bytes: a result is
  * refused past REPLY_MAX_BYTES (read it with a cursor instead), and a cursor batch ends at its
  * batchSize or BATCH_BUDGET_BYTES, whichever comes first. Loads span several requests (begin,
- * batches, commit) so that streaming input stays bounded; they run inside one DuckDB transaction
- * and use the appender, DuckDB's fast path.
+ * files, commit) inside one DuckDB transaction. Their rows never cross the channel: the run
+ * stages each batch as a JSON file in its scratch folder and DuckDB's own JSON reader inserts it,
+ * typed by the table's columns, in one statement.
  */
-import type { DuckDBAppender, DuckDBConnection, DuckDBResult, DuckDBType } from "@duckdb/node-api";
+import { join } from "node:path";
+import type { DuckDBConnection, DuckDBResult, DuckDBType } from "@duckdb/node-api";
 import type { ColumnType, InferredColumn } from "../../sdk/connectors/_columns.ts";
 import { duckdbColumnType } from "../../sdk/connectors/_declared.ts";
 import {
@@ -16,6 +18,7 @@ import {
   type TargetColumn,
 } from "../../sdk/connectors/_schema.ts";
 import { createTableSql, quoteIdent, quoteTable, splitTable } from "../../sdk/connectors/_sql.ts";
+import { LOAD_FOLDER } from "../../sdk/connectors/_duckdb_load.ts";
 import type { OnSchemaChange, SchemaChanges } from "../../sdk/connectors/types.ts";
 import {
   DuckDBSession,
@@ -39,12 +42,10 @@ interface LoadState {
   keys: string[];
   /** Where batches are appended: the target, its replacement, or a staging table. */
   into: string;
-  /** The columns of `into`, in the appender's order. */
-  columns: string[];
+  /** The columns of `into` and their types: what each staged row is read as. */
+  columns: TargetColumn[];
   /** The columns the rows write (an upsert updates only these). */
   write: string[];
-  /** Every column of the first batch: a row with another one is refused. */
-  known: Set<string>;
   changes: SchemaChanges;
   written: number;
 }
@@ -122,9 +123,9 @@ export class DuckDBRequests {
         return JSON.stringify(
           await this.#beginLoad(this.#session(request), argsOf(request, op)),
         );
-      case "duckdb.load_batch": {
+      case "duckdb.load_file": {
         const a = argsOf(request, op);
-        return JSON.stringify(await this.#appendBatch(a.load, a.rows));
+        return JSON.stringify(await this.#insertFile(a.load, a.file));
       }
       case "duckdb.load_commit":
         return JSON.stringify(await this.#commitLoad(argsOf(request, op).load));
@@ -258,10 +259,10 @@ export class DuckDBRequests {
             } LIMIT 0`,
           );
         }
-        // The stage holds exactly the written columns; the others are tables of the database.
-        const columns = mode === "upsert"
-          ? write
-          : (await targetColumns(c, into))?.map((col) => col.name) ?? [];
+        // The stage holds exactly the written columns, typed as in the target (a temporary
+        // table is not among the database's own columns).
+        const typed = (await targetColumns(c, mode === "upsert" ? table : into)) ?? [];
+        const columns = mode === "upsert" ? typed.filter((col) => write.includes(col.name)) : typed;
         return {
           session,
           table,
@@ -270,7 +271,6 @@ export class DuckDBRequests {
           into,
           columns,
           write,
-          known: new Set(source.map((col) => col.name)),
           changes: plan.changes,
           written: 0,
         } satisfies LoadState;
@@ -287,25 +287,26 @@ export class DuckDBRequests {
     return { load: id };
   }
 
-  async #appendBatch(id: number, rows: Row[]) {
+  /**
+   * Inserts a file of rows the run staged (a JSON array of objects): DuckDB reads each column
+   * as the table's type, and a key the table does not have is not read.
+   */
+  async #insertFile(id: number, file: string) {
     const state = this.#load(id);
-    await state.session.serialize(async (c) => {
-      const { schema, name } = splitTable(state.into);
-      const appender = await c.createAppender(name, schema);
-      try {
-        for (const row of rows) appendRow(appender, state, row);
-        appender.closeSync();
-      } catch (err) {
-        try {
-          appender.closeSync();
-        } catch { /* the error above is the one to report */ }
-        throw err;
-      }
+    const path = join(state.session.target.scratch, LOAD_FOLDER, file);
+    const columns = state.columns.map((col) => q(col.name)).join(", ");
+    const types = state.columns.map((col) => `${sqlText(col.name)}: ${sqlText(readAs(col.type))}`);
+    const added = await state.session.serialize(async (c) => {
+      const result = await c.run(
+        `INSERT INTO ${quoteTable("duckdb", state.into)} (${columns}) SELECT ${columns} ` +
+          `FROM read_json(${sqlText(path)}, format = 'array', columns = {${types.join(", ")}})`,
+      );
+      return Number(result.rowsChanged);
     }).catch(async (err) => {
       await this.#abortLoad(id);
-      throw err;
+      throw new Error(loadErrorMessage(err, state.written));
     });
-    state.written += rows.length;
+    state.written += added;
     return { rows: state.written };
   }
 
@@ -405,28 +406,27 @@ async function upsertFromStage(
   );
 }
 
-/** Appends one row in the table's column order; DuckDB casts text to the column's type. */
-function appendRow(appender: DuckDBAppender, state: LoadState, row: Row): void {
-  for (const key in row) {
-    if (!state.known.has(key)) {
-      throw new Error(
-        `Cannot load into ${state.table}: column "${key}" is not in the first batch ` +
-          "(the first batch fixes the columns; give them all there, null where unknown)",
-      );
-    }
-  }
-  for (const column of state.columns) {
-    const value = row[column];
-    if (value === null || value === undefined) appender.appendNull();
-    else if (typeof value === "boolean") appender.appendBoolean(value);
-    else if (typeof value === "bigint") appender.appendBigInt(value);
-    else if (typeof value === "number") {
-      if (Number.isSafeInteger(value)) appender.appendBigInt(BigInt(value));
-      else appender.appendDouble(value);
-    } else if (typeof value === "string") appender.appendVarchar(value);
-    else appender.appendVarchar(JSON.stringify(value));
-  }
-  appender.endRow();
+/**
+ * The type a staged column is read as. A JSON column is read as text, as the other connectors
+ * load it: a string is the document's text, anything else is written as its JSON.
+ */
+const readAs = (type: string) => type === "JSON" ? "VARCHAR" : type;
+
+/** A SQL string literal. */
+const sqlText = (text: string) => `'${text.replaceAll("'", "''")}'`;
+
+/**
+ * DuckDB's error about a staged file, told as the load's: which row (counted over the whole
+ * load), without the file's path or the JSON reader's advice on its own options.
+ */
+function loadErrorMessage(err: unknown, before: number): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message
+    .replace(/\n?Try setting 'auto_detect'[^\n]*/, "")
+    .replace(
+      /in file "[^"]*", in record\/value (\d+)/,
+      (_, n) => `in row ${before + Number(n)} of the load`,
+    );
 }
 
 /** Bytes of `{"columns":…}` around rows: a few per column, far below this. */

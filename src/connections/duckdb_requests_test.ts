@@ -3,6 +3,7 @@ import { type RequestHandler, runRequests, type RunRequestsOptions } from "./run
 import { type Connection, parseConnections } from "./registry.ts";
 import { NO_OS_BOUNDARY } from "../sandbox/os_boundary.ts";
 import { inferColumns } from "../../sdk/connectors/_columns.ts";
+import { LoadStager } from "../../sdk/connectors/_duckdb_load.ts";
 
 const LIMITS = { memory_mb: 1024, cpu_s: 600, threads: 64, timeout_ms: 600_000 };
 
@@ -39,8 +40,9 @@ async function setup() {
     lake: { type: "duckdb", path: "lake.duckdb", allowed_directories: ["data"] },
   });
   const requests = handlerFor(["lake"], registry, home, scratch);
-  const call = (op: string, payload: Record<string, unknown>) =>
+  const call: Call = (op: string, payload: Record<string, unknown>) =>
     ask(requests, op, { connection: "lake", ...payload });
+  call.scratch = scratch;
   const cleanup = async () => {
     await requests.close();
     await Deno.remove(home, { recursive: true });
@@ -49,8 +51,12 @@ async function setup() {
   return { home, scratch, call, cleanup, requests };
 }
 
+/** A request to the run's session, and the run's scratch folder (where loads stage rows). */
+type Call = ((op: string, p: Record<string, unknown>) => Promise<unknown>) & { scratch?: string };
+
+/** Loads batches as the connector does: each staged as a file in scratch, then inserted. */
 async function load(
-  call: (op: string, p: Record<string, unknown>) => Promise<unknown>,
+  call: Call,
   table: string,
   batches: Record<string, unknown>[][],
   options: Record<string, unknown> = {},
@@ -62,7 +68,12 @@ async function load(
   }) as { load: number } | { refused: { message: string } };
   if ("refused" in begun) throw new Error(begun.refused.message);
   const { load } = begun;
-  for (const rows of batches) await call("duckdb.load_batch", { load, rows });
+  const stager = new LoadStager(load, call.scratch!);
+  for (const rows of batches) {
+    for (const text of stager.texts(rows)) {
+      await call("duckdb.load_file", { load, file: await stager.write(text) });
+    }
+  }
   return await call("duckdb.load_commit", { load }) as { rows: number };
 }
 
@@ -189,13 +200,55 @@ Deno.test("duckdb: upsert refuses duplicate keys and a failed load leaves the ta
       () => load(call, "t", [[{ id: null, v: "n" }]], { mode: "upsert", mergeKey: "id" }),
       /NULL in id/,
     );
-    await assert.rejects(() =>
-      load(call, "t", [[{ id: 2, v: "y" }], [{ id: "not a number", v: "z" }]])
+    await assert.rejects(
+      () => load(call, "t", [[{ id: 2, v: "y" }], [{ id: "not a number", v: "z" }]]),
+      Error,
+      'in row 1 of the load: Failed to cast value to numerical: "not a number"',
     );
     await assert.rejects(() =>
       load(call, "t", [[{ id: 3, v: "y" }], [{ id: "bad", v: "z" }]], { mode: "replace" })
     );
     assertEquals(await call("duckdb.query", { sql: "SELECT id, v FROM t" }), [{ id: 1, v: "x" }]);
+  } finally {
+    await cleanup();
+  }
+});
+
+Deno.test("duckdb: staged rows keep every value, and the files are only the load's", async () => {
+  const { call, cleanup, requests } = await setup();
+  try {
+    const text = 'a,"b"\nc\r\nd \u0000 é 😀 \\N';
+    const rows = [
+      { id: 1, s: text, n: 0.1 + 0.2, big: 2n ** 63n - 1n, obj: { x: [1, "y"] }, ts: new Date(0) },
+      { id: 2, s: "", n: 5e-324, big: null, obj: null, ts: null },
+      { id: 3, s: null, n: -0, big: -(2n ** 62n), obj: [null], ts: "1999-12-31T23:00:00-01:00" },
+    ];
+    await call("duckdb.execute", {
+      sql:
+        "CREATE TABLE kinds (id BIGINT, s VARCHAR, n DOUBLE, big HUGEINT, obj JSON, ts TIMESTAMPTZ)",
+    });
+    assertEquals((await load(call, "kinds", [rows])).rows, 3);
+    const back = await call("duckdb.query", {
+      sql: "SELECT id, s, n, big::VARCHAR AS big, obj::VARCHAR AS obj, " +
+        "epoch_ms(ts) AS ts FROM kinds ORDER BY id",
+    });
+    assertEquals(back, [
+      { id: 1, s: text, n: 0.1 + 0.2, big: String(2n ** 63n - 1n), obj: '{"x":[1,"y"]}', ts: 0 },
+      { id: 2, s: "", n: 5e-324, big: null, obj: null, ts: null },
+      { id: 3, s: null, n: 0, big: String(-(2n ** 62n)), obj: "[null]", ts: 946684800000 },
+    ]);
+    // Only a bare name in the load folder is read; the engine never sees another path.
+    const begun = await call("duckdb.load_begin", {
+      table: "kinds",
+      columns: inferColumns([{ id: 1 }]),
+    }) as { load: number };
+    for (const file of ["../people.csv", "/etc/passwd", "1_1.csv", "x_1.json"]) {
+      await assert.rejects(
+        () => requests.handle("duckdb.load_file", { connection: "lake", load: begun.load, file }),
+        Error,
+        "file: expected a staged load file name",
+      );
+    }
   } finally {
     await cleanup();
   }

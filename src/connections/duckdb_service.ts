@@ -14,6 +14,8 @@ export interface DuckDBTarget {
   path: string;
   /** Directories statements may read and write (read_csv, COPY … TO). */
   allowedDirectories: string[];
+  /** The run's scratch folder, where the engine sees it: loads read their staged rows there. */
+  scratch: string;
   /**
    * Where DuckDB spills. DuckDB quietly adds its temp directory to `allowed_directories`, and
    * its default (`.tmp` beside the database, or under the daemon's working directory for

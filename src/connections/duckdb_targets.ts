@@ -43,7 +43,11 @@ function namedTarget(name: string, context: TargetContext): SessionTarget {
       `Cannot use connection ${name}: it is not declared; add connections: ["${name}"]`,
     );
   }
-  const common = { tempDirectory: spillDirectory(scratch.view), ...settings };
+  const common = {
+    scratch: scratch.view,
+    tempDirectory: spillDirectory(scratch.view),
+    ...settings,
+  };
   if (c.type === "motherduck") {
     const f = c.fields as { database: string; token: string };
     return {
@@ -74,6 +78,7 @@ function inlineTarget(path: string, context: TargetContext): DuckDBTarget {
   const { scratch, settings } = context;
   const common = {
     allowedDirectories: [scratch.view],
+    scratch: scratch.view,
     tempDirectory: spillDirectory(scratch.view),
     ...settings,
   };

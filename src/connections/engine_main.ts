@@ -15,13 +15,18 @@ import { errorText } from "../core/errors.ts";
 
 /** How long running statements get to stop after an interrupt before the databases close. */
 const CLOSE_GRACE_MS = 500;
-/** Input lines come from the daemon: a load batch (under 1 MiB as a run sends it) and framing. */
-const INPUT_LINE_MAX_BYTES = 64 * 1024 * 1024;
+/** Input lines come from the daemon: a run's request (under 1 MiB as the run sent it), framed. */
+const INPUT_LINE_MAX_BYTES = 8 * 1024 * 1024;
 
 const requests = new DuckDBRequests();
 
 if (Deno.args.includes("--warm")) {
-  requests.open(1, { path: ":memory:", allowedDirectories: [], tempDirectory: Deno.cwd() });
+  requests.open(1, {
+    path: ":memory:",
+    allowedDirectories: [],
+    scratch: Deno.cwd(),
+    tempDirectory: Deno.cwd(),
+  });
   await requests.handle({ id: 1, op: "duckdb.query", session: 1, args: { sql: "SELECT 1" } });
   await requests.closeAll(0);
   Deno.exit(0);

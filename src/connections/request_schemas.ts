@@ -15,14 +15,11 @@ const target = {
 };
 const params = z.union([z.array(z.unknown()).max(100_000), z.record(z.string(), z.unknown())])
   .optional();
-// Rows are checked for shape only: copying each one through zod would cost the daemon more than
-// the engine spends appending it (the engine checks the values against the table's types).
-const row = z.custom<Record<string, unknown>>(
-  (value) => typeof value === "object" && value !== null && !Array.isArray(value),
-  { message: "expected object" },
-);
-// The run's channel caps a request line at 1 MiB, which bounds rows far below this.
-const rows = z.array(row).max(1_000_000);
+// A file of rows a load staged in the run's scratch folder (see sdk/connectors/duckdb.ts): a
+// bare name, so it can only be in the load folder there.
+const loadFile = z.string().regex(/^[0-9]{1,9}_[0-9]{1,9}\.json$/, {
+  message: "expected a staged load file name (LOAD_SEQ.json)",
+});
 const name = z.string().min(1).max(MAX_NAME_CHARS);
 const handle = z.number().int().positive();
 
@@ -60,7 +57,7 @@ const REQUEST_SCHEMAS = {
       .optional(),
     columns: z.array(column).min(1).max(10_000),
   }),
-  "duckdb.load_batch": z.object({ ...target, load: handle, rows }),
+  "duckdb.load_file": z.object({ ...target, load: handle, file: loadFile }),
   "duckdb.load_commit": z.object({ ...target, load: handle }),
   "duckdb.load_abort": z.object({ ...target, load: handle }),
 };

@@ -7,9 +7,9 @@ Deno.test("request schemas: the duckdb ops, each validated and split into target
     "duckdb.cursor_open",
     "duckdb.execute",
     "duckdb.load_abort",
-    "duckdb.load_batch",
     "duckdb.load_begin",
     "duckdb.load_commit",
+    "duckdb.load_file",
     "duckdb.query",
   ]);
   assertEquals(
@@ -36,7 +36,8 @@ Deno.test("request schemas: refusals name the op and the field", () => {
     ["duckdb.query", { sql: "", connection: "x".repeat(65) }, /: connection: /],
     ["duckdb.cursor_next", { cursor: 1, batchSize: 0 }, /: batchSize: /],
     ["duckdb.cursor_next", { cursor: "1" }, /: cursor: expected number$/],
-    ["duckdb.load_batch", { load: 1, rows: [[1]] }, /: rows.0: expected object$/],
+    ["duckdb.load_file", { load: 1, file: "../x.json" }, /: file: expected a staged load/],
+    ["duckdb.load_file", { load: 1, file: "1_1.json/../../x" }, /: file: expected a staged/],
     ["duckdb.load_begin", { table: "t", mode: "merge" }, /: mode: /],
     ["duckdb.load_begin", { table: "t", mergeKey: [""] }, /: mergeKey/],
   ];

@@ -465,6 +465,7 @@ Deno.test("hostile access attempts are denied and leak nothing", async (t) => {
       }
       assertMatch(refused["unknown op"]!, /Unknown request shell\.exec/);
       assertMatch(refused["no connection"]!, /not declared/);
+      assertMatch(refused["bad load"]!, /file: expected a staged load file name/);
       const system = res.logs.filter((l) => l.level === "system").map((l) => l.message);
       assert.ok(system.some((m) => /protocol event rejected/.test(m)), JSON.stringify(system));
       assert.ok(system.some((m) => /line longer than/.test(m)), JSON.stringify(system));

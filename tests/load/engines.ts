@@ -91,11 +91,10 @@ export async function duckdbEngine(): Promise<Engine> {
     boundary: NO_OS_BOUNDARY,
   });
   // Replies are JSON text, parsed as the run's channel parses them.
-  const db = namedDuckDB(
-    "lake",
-    "duckdb",
-    async (op, payload) => JSON.parse(await handler.handle(op, payload)),
-  );
+  const db = namedDuckDB("lake", "duckdb", {
+    send: async (op, payload) => JSON.parse(await handler.handle(op, payload)),
+    scratch: () => scratch,
+  });
   return {
     name: "duckdb",
     dialect: "duckdb",

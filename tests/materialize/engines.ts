@@ -81,10 +81,12 @@ export function engineTest(name: string, fn: (engine: Engine) => Promise<void>):
 
 /** A DuckDB connector over an in-memory, locked-down session, as the daemon runs it. */
 function duckdbConnector(): Connector {
+  const scratch = Deno.makeTempDirSync({ prefix: "tau_duck_spill_" });
   const db = new DuckDBSession({
     path: ":memory:",
     allowedDirectories: [],
-    tempDirectory: Deno.makeTempDirSync({ prefix: "tau_duck_spill_" }),
+    scratch,
+    tempDirectory: scratch,
   });
   const session: SqlSession = {
     execute: async (sql, params = []) => {
