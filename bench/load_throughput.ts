@@ -1,10 +1,11 @@
 /**
  * Load throughput of Tau: N narrow rows (id bigint, name text, amount double, created_at
  * timestamptz) generated in a real pipeline run and loaded through named connections into
- * PostgreSQL (`COPY … FROM STDIN` in the sandbox) and DuckDB (proxy over the run's channel,
- * appender on the trusted side), against the engines' own CSV import of identical rows:
- * `psql \copy` and DuckDB's `COPY … FROM 'file.csv'`. A third run only generates the rows, to
- * show what part of a load is row generation. Each measurement is repeated, interleaved, and
+ * PostgreSQL (`COPY … FROM STDIN` in the sandbox) and DuckDB (files staged in the run's scratch
+ * and inserted by the run's engine), against the engines' own CSV import of identical rows:
+ * `psql \copy` and DuckDB's `COPY … FROM 'file.csv'`; for DuckDB also against generating the
+ * rows and appending them with `@duckdb/node-api` in one process. A third run only generates the
+ * rows, to show what part of a load is row generation. Each measurement is repeated, interleaved, and
  * reported as medians. Prints a table on stderr and one JSON document on stdout; exits 1 if any
  * Tau run does not end in "success" or a loaded table differs from the reference.
  *
@@ -160,6 +161,7 @@ const TABLES = {
   pgCopy: `bench_load_${suffix}_copy`,
   duckTau: `bench_load_${suffix}_tau`,
   duckCsv: `bench_load_${suffix}_csv`,
+  duckAppend: `bench_load_${suffix}_append`,
 };
 const COLUMNS_PG = "id bigint, name text, amount double precision, created_at timestamptz";
 const COLUMNS_DUCK = "id BIGINT, name VARCHAR, amount DOUBLE, created_at TIMESTAMPTZ";
@@ -198,13 +200,15 @@ path = "${lakeFile}"
   return daemon;
 }
 
+type Generate = (rows: number, batch: number) => AsyncIterable<
+  { id: number; name: string; amount: number; created_at: string }[]
+>;
+const generator = async () =>
+  (await import(`file://${tmp}/generator.ts`) as { generate: Generate }).generate;
+
 /** Writes the reference CSV with the pipeline's own generator; returns the time it took. */
 async function writeCsv(path: string, rows: number): Promise<number> {
-  const { generate } = await import(`file://${tmp}/generator.ts`) as {
-    generate(rows: number, batch: number): AsyncIterable<
-      { id: number; name: string; amount: number; created_at: string }[]
-    >;
-  };
+  const generate = await generator();
   const [ms] = await timed(async () => {
     using file = await Deno.open(path, { write: true, create: true, truncate: true });
     const encoder = new TextEncoder();
@@ -288,6 +292,28 @@ async function main() {
     return ms;
   };
 
+  // The other DuckDB floor: the same rows generated, then appended by @duckdb/node-api, in this
+  // one process (generation included, as in the Tau run).
+  const duckAppend = async (rows: number): Promise<number> => {
+    const generate = await generator();
+    await ref.run(`DROP TABLE IF EXISTS ${TABLES.duckAppend}`);
+    await ref.run(`CREATE TABLE ${TABLES.duckAppend} (${COLUMNS_DUCK})`);
+    const [ms] = await timed(async () => {
+      const appender = await ref.createAppender(TABLES.duckAppend);
+      for await (const batch of generate(rows, BATCH)) {
+        for (const r of batch) {
+          appender.appendBigInt(BigInt(r.id));
+          appender.appendVarchar(r.name);
+          appender.appendDouble(r.amount);
+          appender.appendVarchar(r.created_at);
+          appender.endRow();
+        }
+      }
+      appender.closeSync();
+    });
+    return ms;
+  };
+
   // Warm-up (not measured): the first DuckDB run loads the native addon into the daemon, the
   // first PostgreSQL run loads postgres.js from the sandbox cache into the compiler caches.
   const warmCsv = `${tmp}/warmup.csv`;
@@ -296,10 +322,11 @@ async function main() {
   await psqlCopy(warmCsv);
   await tau("duckdb", Math.min(ROWS, WARMUP_ROWS));
   await duckCsv(warmCsv);
+  await duckAppend(Math.min(ROWS, WARMUP_ROWS));
   await tau("none", Math.min(ROWS, WARMUP_ROWS));
 
   const pg: TauTiming[] = [], dk: TauTiming[] = [], gen: TauTiming[] = [];
-  const copyMs: number[] = [], duckMs: number[] = [];
+  const copyMs: number[] = [], duckMs: number[] = [], appendMs: number[] = [];
   const wallStart = performance.now();
   for (let i = 0; i < REPEATS; i++) {
     console.error(`repeat ${i + 1}/${REPEATS}…`);
@@ -307,6 +334,7 @@ async function main() {
     copyMs.push(await psqlCopy(csvFile));
     dk.push(await tau("duckdb", ROWS));
     duckMs.push(await duckCsv(csvFile));
+    appendMs.push(await duckAppend(ROWS));
     gen.push(await tau("none", ROWS));
   }
   const wallMs = performance.now() - wallStart;
@@ -332,15 +360,21 @@ async function main() {
     );
     return String(reader.getRowObjectsJS()[0]?.s);
   };
-  const [duckTauSum, duckCsvSum] = [
+  const [duckTauSum, duckCsvSum, duckAppendSum] = [
     await duckSummary(`lake.${TABLES.duckTau}`),
     await duckSummary(TABLES.duckCsv),
+    await duckSummary(TABLES.duckAppend),
   ];
   await ref.run(`DROP TABLE lake.${TABLES.duckTau}`);
   await ref.run("DETACH lake");
   await ref.run(`DROP TABLE ${TABLES.duckCsv}`);
-  if (duckTauSum !== duckCsvSum || !duckTauSum.startsWith(`${ROWS}|`)) {
-    throw new Error(`DuckDB tables differ: tau ${duckTauSum} vs CSV import ${duckCsvSum}`);
+  await ref.run(`DROP TABLE ${TABLES.duckAppend}`);
+  if (
+    duckTauSum !== duckCsvSum || duckAppendSum !== duckCsvSum || !duckTauSum.startsWith(`${ROWS}|`)
+  ) {
+    throw new Error(
+      `DuckDB tables differ: tau ${duckTauSum} vs CSV import ${duckCsvSum} vs appender ${duckAppendSum}`,
+    );
   }
 
   const m = (xs: TauTiming[], k: keyof TauTiming) => round(median(xs.map((x) => x[k])));
@@ -384,7 +418,12 @@ async function main() {
     csv_write_ms: round(csvWriteMs),
     wall_ms: round(wallMs),
     postgres: side(pg, copyMs, "psql_copy_ms"),
-    duckdb: side(dk, duckMs, "duckdb_csv_ms"),
+    duckdb: {
+      ...side(dk, duckMs, "duckdb_csv_ms"),
+      generate_and_append_ms: round(median(appendMs)),
+      ratio_to_generate_and_append: round(m(dk, "run_ms") / median(appendMs), 2),
+      append_samples_ms: appendMs.map((x) => round(x)),
+    },
     generate: {
       tau_run_ms: m(gen, "run_ms"),
       tau_wall_ms: m(gen, "wall_ms"),
@@ -420,6 +459,11 @@ async function main() {
   }
   const g = report.generate;
   console.error(`${"generate".padEnd(10)}${cols([g.tau_run_ms, g.tau_wall_ms, g.generate_ms])}`);
+  const d = report.duckdb;
+  console.error(
+    `duckdb, against generating and appending the rows in one process: ` +
+      `${d.generate_and_append_ms.toFixed(0)} ms, x${d.ratio_to_generate_and_append.toFixed(2)}`,
+  );
   console.error(
     "ms; reference: postgres = psql \\copy, duckdb = COPY FROM csv in this process; ratio = " +
       "tau run / reference, -gen = (load step - generate step) / reference\n",
