@@ -137,21 +137,18 @@ export class RunManager {
     const { store, paths } = this.#o;
     const pipeline = known?.name === name ? known : await requirePipeline(store, name);
     const number = request.version ?? pipeline.current_version;
-    const version = await store.getVersion(name, number);
+    // A run of another version gets that version's permissions, not the current one's; a run of
+    // the current one needs only its hash (the pipeline's record holds its metadata).
+    const version = request.version === undefined ? null : await store.getVersion(name, number);
     if (request.version !== undefined && !version) {
       throw new TauError("not_found", `Pipeline ${name} has no version ${number}`, {
         hint: `list its versions with tau versions ${name}`,
       });
     }
-    // A run of another version gets that version's permissions, not the current one's.
-    const metadata = this.#effective(
-      request.version !== undefined ? version?.metadata : pipeline.metadata,
-    );
+    const hash = version?.hash ?? await store.getVersionHash(name, number);
+    const metadata = this.#effective(version?.metadata ?? pipeline.metadata);
     const runId = newRunId();
-    const entry = join(
-      versionDir(paths, name, number, version?.hash ?? "unknown"),
-      "entry.ts",
-    );
+    const entry = join(versionDir(paths, name, number, hash ?? "unknown"), "entry.ts");
     return {
       run_id: runId,
       pipeline: name,

@@ -51,6 +51,8 @@ export interface Store {
   getPipeline(name: string): Promise<PipelineRecord | null>;
   listPipelines(): Promise<PipelineRecord[]>;
   getVersion(name: string, version: number): Promise<PipelineVersion | null>;
+  /** A version's hash alone (a scheduled run needs no more of it); null when there is none. */
+  getVersionHash(name: string, version: number): Promise<string | null>;
   /** Every version of the pipeline, candidates included, oldest first. */
   listVersions(name: string): Promise<PipelineVersion[]>;
   /**

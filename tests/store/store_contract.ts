@@ -231,6 +231,11 @@ export function storeContract(engine: ContractEngine): void {
     assertEquals((await store.getVersion("orders", 1))?.code, "export default 1;");
     assertEquals((await store.getVersion("orders", 2))?.code, "export default 2;");
     assertEquals(await store.getVersion("orders", 3), null);
+    assertEquals(
+      await store.getVersionHash("orders", 2),
+      (await store.getVersion("orders", 2))?.hash,
+    );
+    assertEquals(await store.getVersionHash("orders", 3), null);
     assertEquals(await store.getPipeline("nope"), null);
 
     await store.deploy(deployInput({ name: "alpha" }));

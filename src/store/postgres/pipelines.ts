@@ -41,6 +41,19 @@ export async function getVersion(
   return row ? toVersion(row) : null;
 }
 
+export async function getVersionHash(
+  db: Db,
+  name: string,
+  version: number,
+): Promise<string | null> {
+  const [row] = await query(
+    db,
+    "SELECT hash FROM pipeline_versions WHERE pipeline = $1 AND version = $2",
+    [name, version],
+  );
+  return row ? String(row.hash) : null;
+}
+
 export async function listVersions(db: Db, name: string): Promise<PipelineVersion[]> {
   const rows = await query(
     db,

@@ -123,6 +123,10 @@ export class PostgresStore implements Store {
     return pipelines.getVersion(this.#sql, name, version);
   }
 
+  getVersionHash(name: string, version: number) {
+    return pipelines.getVersionHash(this.#sql, name, version);
+  }
+
   listVersions(name: string) {
     return pipelines.listVersions(this.#sql, name);
   }

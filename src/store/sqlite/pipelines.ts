@@ -33,6 +33,12 @@ export function getVersion(db: Db, name: string, version: number): PipelineVersi
   return row ? toVersion(row) : null;
 }
 
+export function getVersionHash(db: Db, name: string, version: number): string | null {
+  const row = db.stmt("SELECT hash FROM pipeline_versions WHERE pipeline = ? AND version = ?")
+    .get(name, version) as { hash: string } | undefined;
+  return row?.hash ?? null;
+}
+
 export function listVersions(db: Db, name: string): PipelineVersion[] {
   return db.stmt("SELECT * FROM pipeline_versions WHERE pipeline = ? ORDER BY version")
     .all(name).map(toVersion);

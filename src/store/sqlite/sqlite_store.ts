@@ -106,6 +106,10 @@ export class SqliteStore implements Store {
     return pipelines.getVersion(this.#db, name, version);
   }
 
+  async getVersionHash(name: string, version: number) {
+    return pipelines.getVersionHash(this.#db, name, version);
+  }
+
   async listVersions(name: string) {
     return pipelines.listVersions(this.#db, name);
   }
