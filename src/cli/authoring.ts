@@ -79,8 +79,11 @@ function starterName(dir: string): string {
 /** The import map that resolves `tau` to this installation's SDK, and the approved drivers. */
 export async function sdkImports(): Promise<Record<string, string>> {
   const sdk = pathToFileURL(SDK_DIR).href;
-  // Loaded here, by `tau init` alone: no other command needs the driver list.
-  const { approvedImports } = await import("../sandbox/npm_cache.ts");
+  // Loaded here, by `tau init` alone (by a URL built at run time: see main.ts): no other
+  // command needs the driver list.
+  const { approvedImports }: typeof import("../sandbox/npm_cache.ts") = await import(
+    new URL("../sandbox/npm_cache.ts", import.meta.url).href
+  );
   return {
     "tau": `${sdk}mod.ts`,
     "tau/connectors": `${sdk}connectors/mod.ts`,

@@ -444,8 +444,10 @@ export const COMMANDS: Record<string, CommandSpec> = {
       if (args.length > 0) {
         throw new TauError("invalid_params", "Unexpected argument", { hint: "usage: tau mcp" });
       }
-      // Loaded here: no other command needs the MCP SDK.
-      const { serveStdio } = await import("../mcp/stdio.ts");
+      // Loaded here, by a URL built at run time (see main.ts): no other command needs the MCP SDK.
+      const { serveStdio }: typeof import("../mcp/stdio.ts") = await import(
+        new URL("../mcp/stdio.ts", import.meta.url).href
+      );
       await serveStdio(commands);
       // stdout carried the protocol: nothing more may be printed on it.
       Deno.exit(0);

@@ -12,8 +12,11 @@ export const GUIDE_COMMAND: CommandSpec = {
     if (args.length > 0) {
       throw new TauError("invalid_params", "Unexpected argument", { hint: `usage: ${this.usage}` });
     }
-    // The guide's sections are loaded only by this command.
-    const { agentGuide } = await import("../guide/mod.ts");
+    // The guide's sections are loaded only by this command (by a URL built at run time: see
+    // main.ts).
+    const { agentGuide }: typeof import("../guide/mod.ts") = await import(
+      new URL("../guide/mod.ts", import.meta.url).href
+    );
     const guide = await agentGuide(commands);
     return flags.json ? { guide } : new RawText(guide);
   },

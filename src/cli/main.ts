@@ -11,7 +11,11 @@ import { parseFlags } from "./flags.ts";
 import { RawText } from "./raw_text.ts";
 
 // Help texts are loaded only when asked for: every other call starts faster without them.
-const helpTexts = () => import("./help.ts");
+// Modules only some commands need are imported by a URL built at run time, never a literal
+// `import("./x.ts")`: Deno loads the whole graph of a literal one before main runs (every module
+// it reaches, their npm packages resolved), whatever the command.
+const helpTexts = (): Promise<typeof import("./help.ts")> =>
+  import(new URL("./help.ts", import.meta.url).href);
 
 export async function main(argv: string[]): Promise<{ output: unknown; code: number }> {
   const [name, ...rest] = argv;
@@ -49,7 +53,9 @@ async function help(args: string[]): Promise<unknown> {
     });
   }
   const topic = topics[0]!;
-  const { SDK_TOPICS, sdkHelp } = await import("./help_sdk.ts");
+  const { SDK_TOPICS, sdkHelp }: typeof import("./help_sdk.ts") = await import(
+    new URL("./help_sdk.ts", import.meta.url).href
+  );
   if (topic in SDK_TOPICS) return await sdkHelp(topic);
   const spec = COMMANDS[topic];
   if (!spec) throw unknownTopic(topic, COMMANDS);
