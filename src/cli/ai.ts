@@ -1,5 +1,4 @@
 /** `tau create`: the daemon asks the configured model for a pipeline; the CLI writes the file. */
-import { basename, relative, resolve } from "node:path";
 import { TauError } from "../core/errors.ts";
 import { exists } from "../core/fs.ts";
 import type { Client } from "./client.ts";
@@ -39,16 +38,26 @@ async function runToEnd(c: Client, name: string) {
   };
 }
 
-function shown(path: string): string {
+/**
+ * node:path, loaded by `tau create` alone: the first node: module costs a start ~20 ms (see
+ * config/paths.ts).
+ */
+type NodePath = typeof import("node:path");
+
+function shown({ relative }: NodePath, path: string): string {
   const near = relative(Deno.cwd(), path);
   return near.startsWith("../../") ? path : near.startsWith(".") ? near : `./${near}`;
 }
 
-async function refuseExisting(path: string, created?: Created): Promise<void> {
+async function refuseExisting(
+  nodePath: NodePath,
+  path: string,
+  created?: Created,
+): Promise<void> {
   if (!(await exists(path))) return;
   throw new TauError(
     "conflict",
-    `${shown(path)} exists; tau create never overwrites a file` +
+    `${shown(nodePath, path)} exists; tau create never overwrites a file` +
       (created
         ? ` (nothing was written${
           created.deployed ? `; deployed as version ${created.version}` : ""
@@ -58,7 +67,7 @@ async function refuseExisting(path: string, created?: Created): Promise<void> {
       hint: created
         ? "the file is in details.code; save it elsewhere, and next time pass --out FILE"
         : "pass --out with a new path, or remove the file first",
-      details: created ? { ...created, file: null } : { file: shown(path) },
+      details: created ? { ...created, file: null } : { file: shown(nodePath, path) },
     },
   );
 }
@@ -94,13 +103,15 @@ export const AI_COMMANDS: Record<string, CommandSpec> = {
           hint: `add --deploy, or run the file after deploying it yourself`,
         });
       }
+      const nodePath = await import("node:path");
+      const { basename, resolve } = nodePath;
       const name = flags.name as string | undefined;
       const known = flags.out !== undefined
         ? resolve(String(flags.out))
         : name !== undefined
         ? resolve(`${name}.ts`)
         : null;
-      if (known) await refuseExisting(known);
+      if (known) await refuseExisting(nodePath, known);
       const connections = flags.connections === undefined
         ? undefined
         : String(flags.connections).split(",").map((s) => s.trim()).filter(Boolean);
@@ -115,11 +126,11 @@ export const AI_COMMANDS: Record<string, CommandSpec> = {
       }) as Created;
       if (created.code === null || created.name === null) return { ...created, file: null };
       const file = known ?? resolve(`${created.name}.ts`);
-      await refuseExisting(file, created);
+      await refuseExisting(nodePath, file, created);
       await Deno.writeTextFile(file, created.code, { createNew: true });
       const output = {
         name: created.name,
-        file: shown(file),
+        file: shown(nodePath, file),
         code: created.code,
         deployed: created.deployed,
         version: created.version,

@@ -2,8 +2,6 @@
  * Commands for writing pipelines: `tau check FILE` runs every deploy check and stores nothing;
  * `tau init [DIR]` makes a folder where `deno check`, `deno lsp` and editors resolve `tau`.
  */
-import { basename, isAbsolute, join, relative, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { TauError } from "../core/errors.ts";
 import { exists } from "../core/fs.ts";
 import { SDK_DIR } from "../config/paths.ts";
@@ -12,6 +10,9 @@ import type { CommandSpec } from "./spec.ts";
 
 /** What `tau deploy` and `tau check` send: the file's text, its name and where it lives. */
 export async function pipelineFileBody(file: string, flags: Record<string, unknown>) {
+  // node:path and node:url are loaded by the commands that use them: the first node: module
+  // costs a start ~20 ms (see config/paths.ts), and most commands need neither.
+  const { basename, resolve } = await import("node:path");
   let code: string;
   try {
     code = await Deno.readTextFile(file);
@@ -34,7 +35,8 @@ export async function pipelineFileBody(file: string, flags: Record<string, unkno
  * Rewrites the absolute paths the daemon put in an error's message and hint (it cannot know the
  * caller's directory) as paths that work from here, so a hint can be run as printed.
  */
-export function localPaths(err: unknown): never {
+export async function localPaths(err: unknown): Promise<never> {
+  const { isAbsolute, relative } = await import("node:path");
   const error = err instanceof RemoteError
     ? (err.body as { error?: Record<string, unknown> }).error
     : undefined;
@@ -70,14 +72,15 @@ export default pipeline({
 });
 `;
 
-/** A pipeline name from a folder name (`my-project` → `my_project`). */
-function starterName(dir: string): string {
-  const name = basename(dir).toLowerCase().replace(/[^a-z0-9_]+/g, "_").replace(/^_+|_+$/g, "");
+/** A pipeline name from a folder's name (`my-project` → `my_project`). */
+function starterName(folder: string): string {
+  const name = folder.toLowerCase().replace(/[^a-z0-9_]+/g, "_").replace(/^_+|_+$/g, "");
   return /^[a-z]/.test(name) ? name.slice(0, 63) : "my_pipeline";
 }
 
 /** The import map that resolves `tau` to this installation's SDK, and the approved drivers. */
 export async function sdkImports(): Promise<Record<string, string>> {
+  const { pathToFileURL } = await import("node:url");
   const sdk = pathToFileURL(SDK_DIR).href;
   // Loaded here, by `tau init` alone (by a URL built at run time: see main.ts): no other
   // command needs the driver list.
@@ -94,6 +97,7 @@ export async function sdkImports(): Promise<Record<string, string>> {
 }
 
 async function init(dir: string) {
+  const { basename, join, relative, resolve } = await import("node:path");
   await Deno.mkdir(dir, { recursive: true });
   const written: string[] = [];
   const skipped: { path: string; reason: string }[] = [];
@@ -114,7 +118,9 @@ async function init(dir: string) {
   if (hasTs) {
     skipped.push({ path: starter, reason: "the folder already holds .ts files" });
   } else {
-    await Deno.writeTextFile(starter, STARTER(starterName(resolve(dir))), { createNew: true });
+    await Deno.writeTextFile(starter, STARTER(starterName(basename(resolve(dir)))), {
+      createNew: true,
+    });
     written.push(starter);
   }
   const shown = (p: string) => relative(Deno.cwd(), p) || ".";

@@ -1,7 +1,10 @@
-/** Where Tau keeps its state (DESIGN.md "State and configuration"). */
-import { join } from "node:path";
-import { homedir } from "node:os";
-import { fileURLToPath } from "node:url";
+/**
+ * Where Tau keeps its state (DESIGN.md "State and configuration").
+ *
+ * The CLI loads this module on every start, so it loads no `node:` module: the first one costs
+ * a start ~20 ms of Deno's Node compatibility layer. `join`, `homedir` and `fileURLToPath` below
+ * do what node:path (POSIX), node:os and node:url do, for the paths Tau makes.
+ */
 
 export interface TauPaths {
   home: string;
@@ -31,6 +34,45 @@ export interface TauPaths {
 }
 
 export const SDK_DIR = fileURLToPath(new URL("../../sdk/", import.meta.url));
+
+/** node:url's fileURLToPath on POSIX. */
+function fileURLToPath(url: URL): string {
+  if (url.protocol !== "file:") throw new TypeError("The URL must be of scheme file");
+  if (url.hostname !== "") throw new TypeError(`File URL host must be "localhost" or empty`);
+  if (/%2f/i.test(url.pathname)) {
+    throw new TypeError("File URL path must not include encoded / characters");
+  }
+  return decodeURIComponent(url.pathname);
+}
+
+/** node:os's homedir on POSIX: $HOME, else the user's entry in /etc/passwd. */
+function homedir(): string {
+  const home = Deno.env.get("HOME");
+  if (home) return home;
+  const uid = String(Deno.uid());
+  for (const line of Deno.readTextFileSync("/etc/passwd").split("\n")) {
+    const fields = line.split(":");
+    if (fields[2] === uid && fields[5]) return fields[5];
+  }
+  throw new Error("No home directory: HOME is not set and /etc/passwd has no entry for this user");
+}
+
+/** node:path's join on POSIX: the non-empty parts joined by `/`, then normalized. */
+function join(...parts: string[]): string {
+  const joined = parts.filter((p) => p.length > 0).join("/");
+  if (joined === "") return ".";
+  const absolute = joined.startsWith("/");
+  const trailing = joined.endsWith("/");
+  const out: string[] = [];
+  for (const segment of joined.split("/")) {
+    if (segment === "" || segment === ".") continue;
+    if (segment === ".." && out.length > 0 && out[out.length - 1] !== "..") out.pop();
+    else if (segment !== ".." || !absolute) out.push(segment);
+  }
+  const path = out.join("/");
+  if (path === "") return absolute ? "/" : trailing ? "./" : ".";
+  return (absolute ? "/" : "") + path + (trailing ? "/" : "");
+}
 
 export function resolveHome(env: { get(name: string): string | undefined } = Deno.env): string {
   return env.get("TAU_HOME") || join(homedir(), ".tau");
