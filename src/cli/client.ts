@@ -7,6 +7,7 @@ import { TauError } from "../core/errors.ts";
 import { readApiKey } from "../config/api_key.ts";
 import { resolveHome, type TauPaths, tauPaths } from "../config/paths.ts";
 import { clientUrl, type DaemonState, isAlive, readState } from "../daemon/state.ts";
+import { proxied, requestDirect } from "./http.ts";
 
 export interface Client {
   baseUrl: string;
@@ -26,20 +27,27 @@ export async function connect(env: Env = Deno.env): Promise<Client> {
   const baseUrl = target.baseUrl;
   const local = ["localhost", "127.0.0.1", "[::1]"].includes(new URL(baseUrl).hostname);
   const key = env.get("TAU_API_KEY") || (local ? await readApiKey(paths) : undefined);
+  // The daemon of taud.json is asked over a plain connection (see http.ts), unless the
+  // environment sets a proxy for fetch; whatever that cannot send, fetch sends.
+  const direct = target.source === "taud.json" && !proxied();
 
   return {
     baseUrl,
     async request(method, path, body) {
-      let response: Response;
+      const url = `${baseUrl}/api/v1${path}`;
+      const headers: Record<string, string> = {
+        ...(key ? { authorization: `Bearer ${key}` } : {}),
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      };
+      let response: { status: number; ok: boolean; text(): Promise<string> };
       try {
-        response = await fetch(`${baseUrl}/api/v1${path}`, {
-          method,
-          headers: {
-            ...(key ? { authorization: `Bearer ${key}` } : {}),
-            ...(body !== undefined ? { "content-type": "application/json" } : {}),
-          },
-          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        });
+        const payload = body !== undefined ? JSON.stringify(body) : undefined;
+        response = (direct ? await requestDirect(new URL(url), method, headers, payload) : null) ??
+          await fetch(url, {
+            method,
+            headers,
+            ...(payload !== undefined ? { body: payload } : {}),
+          });
       } catch (err) {
         throw unreachable(target, paths, err);
       }
