@@ -32,10 +32,11 @@ export async function ensureApiKey(paths: TauPaths): Promise<string> {
   return key;
 }
 
-export async function readApiKey(paths: TauPaths): Promise<string | undefined> {
+/** The local key, or undefined. Read synchronously, as readState reads (see daemon/state.ts). */
+export function readApiKey(paths: TauPaths): Promise<string | undefined> {
   try {
-    return (await Deno.readTextFile(paths.apiKey)).trim() || undefined;
+    return Promise.resolve(Deno.readTextFileSync(paths.apiKey).trim() || undefined);
   } catch {
-    return undefined;
+    return Promise.resolve(undefined);
   }
 }
