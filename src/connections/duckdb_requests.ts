@@ -416,16 +416,17 @@ const readAs = (type: string) => type === "JSON" ? "VARCHAR" : type;
 const sqlText = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 /**
- * DuckDB's error about a staged file, told as the load's: which row (counted over the whole
- * load), without the file's path or the JSON reader's advice on its own options.
+ * DuckDB's error about a staged file, told as the load's: a value that does not fit its column
+ * is a Conversion error naming its row (counted over the whole load), without the file's path or
+ * the JSON reader's advice on its own options.
  */
 function loadErrorMessage(err: unknown, before: number): string {
   const message = err instanceof Error ? err.message : String(err);
   return message
     .replace(/\n?Try setting 'auto_detect'[^\n]*/, "")
     .replace(
-      /in file "[^"]*", in record\/value (\d+)/,
-      (_, n) => `in row ${before + Number(n)} of the load`,
+      /^Invalid Input Error: JSON transform error in file "[^"]*", in record\/value (\d+):/,
+      (_, n) => `Conversion Error: row ${before + Number(n)} of the load:`,
     );
 }
 

@@ -203,7 +203,7 @@ Deno.test("duckdb: upsert refuses duplicate keys and a failed load leaves the ta
     await assert.rejects(
       () => load(call, "t", [[{ id: 2, v: "y" }], [{ id: "not a number", v: "z" }]]),
       Error,
-      'in row 1 of the load: Failed to cast value to numerical: "not a number"',
+      'Conversion Error: row 1 of the load: Failed to cast value to numerical: "not a number"',
     );
     await assert.rejects(() =>
       load(call, "t", [[{ id: 3, v: "y" }], [{ id: "bad", v: "z" }]], { mode: "replace" })

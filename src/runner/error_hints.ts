@@ -97,7 +97,8 @@ const HINTS: Record<string, Hint> = {
   "duckdb:Catalog": (d) =>
     `${missingTable(d)}${d.suggestion ? `; DuckDB suggests ${JSON.stringify(d.suggestion)}` : ""}`,
   "duckdb:Parser": syntax,
-  "duckdb:Conversion": badValue,
+  "duckdb:Conversion": () =>
+    "a value does not fit its column's type (the message quotes it, and names its row for a load): cast or clean it in the query or the rows, or change the column's type",
   "duckdb:Constraint": duplicateKey,
   "duckdb": (d) =>
     `DuckDB refused the request (${d.code} error): read the message and details.position`,

@@ -39,6 +39,7 @@ Deno.test("each kind of driver error has its own hint, naming what the details s
       /a column "customer".*bind instead: customer_name/,
     ],
     [{ source: "duckdb", code: "Catalog", table: "tt", suggestion: "t" }, /suggests "t"/],
+    [{ source: "duckdb", code: "Conversion" }, /names its row for a load/],
     [
       { source: "fetch", code: "ECONNREFUSED", target: "127.0.0.1:2" },
       /nothing accepts connections at 127.0.0.1:2: is the host\/port .* right and the server up\?/,
