@@ -14,19 +14,6 @@ export const FILE_ROWS = 50_000;
 /** About how large a staged file grows before its batch is split further. */
 const FILE_MAX_CHARS = 8 * 1024 * 1024;
 
-/** Throws when a row has a column the first batch did not have: the first batch fixes them. */
-export function checkColumns(rows: Row[], known: ReadonlySet<string>, table: string): void {
-  for (const row of rows) {
-    for (const key in row) {
-      if (known.has(key)) continue;
-      throw new Error(
-        `Cannot load into ${table}: column "${key}" is not in the first batch ` +
-          "(the first batch fixes the columns; give them all there, null where unknown)",
-      );
-    }
-  }
-}
-
 /** Writes one load's files: `<load>_<n>.json`, the names the trusted side accepts. */
 export class LoadStager {
   readonly #folder: string;

@@ -20,6 +20,7 @@ import {
   quoteTable,
   splitTable,
 } from "./_sql.ts";
+import { checkColumns } from "./_warehouse.ts";
 import {
   ConnectorError,
   type LoadOptions,
@@ -140,25 +141,11 @@ function sizeOf(value: unknown): number {
   return 21;
 }
 
-/** Refuses a row with a column the first batch did not have (the first batch fixes them). */
-function checkColumns(t: Target, rows: Row[], table: string): void {
-  for (const row of rows) {
-    for (const key in row) {
-      if (!t.known.has(key)) {
-        fail(
-          `Cannot load into ${table}: column "${key}" is not in the first batch ` +
-            "(the first batch fixes the columns; give them all there, null where unknown)",
-        );
-      }
-    }
-  }
-}
-
 /** Multi-row INSERTs bounded by the placeholder limit and the statement byte budget. */
 async function insertRows(t: Target, table: string, rows: Row[], types: Map<string, string>) {
   const columns = t.columns;
   if (columns.length === 0) fail(`rows loaded into ${table} have no columns`);
-  checkColumns(t, rows, table);
+  checkColumns(rows, t.known, table, "mysql: ");
   const kinds = columns.map((c) => types.get(c.toLowerCase()));
   const maxRows = Math.floor(MAX_PLACEHOLDERS / columns.length);
   const head = `INSERT INTO ${q(table)} (${columns.map(qi).join(", ")}) VALUES `;

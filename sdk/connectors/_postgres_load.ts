@@ -25,6 +25,7 @@ import {
   quoteIdent,
   splitTable,
 } from "./_sql.ts";
+import { checkColumns } from "./_warehouse.ts";
 import {
   ConnectorError,
   type LoadOptions,
@@ -211,16 +212,7 @@ async function* checked(
   label: string,
 ): AsyncIterable<Row[]> {
   for await (const rows of source) {
-    for (const row of rows) {
-      for (const key in row) {
-        if (!columns.has(key)) {
-          throw new ConnectorError(
-            `Cannot load into ${label}: column "${key}" is not in the first batch ` +
-              "(the first batch fixes the columns; give them all there, null where unknown)",
-          );
-        }
-      }
-    }
+    checkColumns(rows, columns, label);
     if (keys.length > 0) assertUniqueKeys(rows, keys, label);
     yield rows;
   }

@@ -150,6 +150,27 @@ export function checkKeysPresent(keys: string[], columns: InferredColumn[], tabl
   }
 }
 
+/**
+ * Refuses a row with a column the first batch did not have: the first batch fixes the columns.
+ * `prefix` starts the message (`mysql: `).
+ */
+export function checkColumns(
+  rows: Row[],
+  known: ReadonlySet<string>,
+  table: string,
+  prefix = "",
+): void {
+  for (const row of rows) {
+    for (const key in row) {
+      if (known.has(key)) continue;
+      throw new ConnectorError(
+        `${prefix}Cannot load into ${table}: column "${key}" is not in the first batch ` +
+          "(the first batch fixes the columns; give them all there, null where unknown)",
+      );
+    }
+  }
+}
+
 /** A table next to `table` in the same schema/dataset: `raw.users` → `raw.users__tau_stage`. */
 export function sibling(table: string, suffix: string): string {
   const { schema, name } = splitTable(table);

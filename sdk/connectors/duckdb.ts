@@ -10,11 +10,11 @@
  * @module
  */
 import { request, scratchFolder } from "../_channel.ts";
-import { checkColumns, FILE_ROWS, LoadStager } from "./_duckdb_load.ts";
+import { FILE_ROWS, LoadStager } from "./_duckdb_load.ts";
 import { type ColumnType, inferColumns, withColumnTypes } from "./_columns.ts";
 import { noChanges, onSchemaChangeOf, SchemaChangeError } from "./_schema.ts";
 import { batches, mergeKeys, peekFirst } from "./_sql.ts";
-import { checkKeysPresent } from "./_warehouse.ts";
+import { checkColumns, checkKeysPresent } from "./_warehouse.ts";
 import type {
   Connector,
   ExecuteResult,
