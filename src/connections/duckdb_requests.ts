@@ -26,6 +26,7 @@ import {
   exactValues,
   MAX_BATCH_ROWS,
   MAX_QUERY_ROWS,
+  sqlText,
   toJson,
 } from "./duckdb_service.ts";
 import { BATCH_BUDGET_BYTES, REPLY_MAX_BYTES, type RequestLine } from "./engine_protocol.ts";
@@ -411,9 +412,6 @@ async function upsertFromStage(
  * load it: a string is the document's text, anything else is written as its JSON.
  */
 const readAs = (type: string) => type === "JSON" ? "VARCHAR" : type;
-
-/** A SQL string literal. */
-const sqlText = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 /**
  * DuckDB's error about a staged file, told as the load's: a value that does not fit its column

@@ -31,6 +31,9 @@ export interface DuckDBTarget {
 
 type Row = Record<string, unknown>;
 
+/** A SQL string literal. */
+export const sqlText = (text: string): string => `'${text.replaceAll("'", "''")}'`;
+
 /** Rows one non-streaming query may return; the rest of a result must be streamed. */
 export const MAX_QUERY_ROWS = 1_000_000;
 /** Rows one cursor batch may hold. */
@@ -110,7 +113,7 @@ export class DuckDBSession {
     if (this.target.readOnly) options.access_mode = "READ_ONLY";
     this.#instance = await DuckDBInstance.create(path, options);
     const connection = await this.#instance.connect();
-    const dirs = this.target.allowedDirectories.map((d) => `'${d.replaceAll("'", "''")}'`);
+    const dirs = this.target.allowedDirectories.map(sqlText);
     // Bounded by the run's own limits (see engine_launch.ts), so a query spills or fails with
     // DuckDB's out-of-memory error before the run's memory limit is reached.
     await connection.run(`SET memory_limit = '${this.target.memoryLimitMb ?? 2048}MiB'`);
