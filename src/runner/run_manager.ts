@@ -14,7 +14,7 @@ import {
   RUN_DEFAULTS,
   type RunDefaults,
 } from "../metadata/schema.ts";
-import type { Json, NewRun, PipelineRecord, RunRecord } from "../store/mod.ts";
+import type { CurrentVersion, Json, NewRun, PipelineRecord, RunRecord } from "../store/mod.ts";
 import { requirePipeline, TERMINAL_STATUSES } from "../store/mod.ts";
 import { closeAbandonedSteps } from "./steps.ts";
 import { systemErrors } from "./classify.ts";
@@ -131,12 +131,13 @@ export class RunManager {
 
   /**
    * The record of a new run of the pipeline's current (or `request.version`), not stored yet.
-   * `known` is the pipeline's record when the caller has just read it (the scheduler's pass).
+   * `known` is the pipeline with its version's hash when the caller has just read them (the
+   * scheduler's pass).
    */
-  async prepare(name: string, request: RunRequest = {}, known?: PipelineRecord): Promise<NewRun> {
+  async prepare(name: string, request: RunRequest = {}, known?: CurrentVersion): Promise<NewRun> {
     const { store, paths } = this.#o;
-    const pipeline = known?.name === name ? known : await requirePipeline(store, name);
-    const number = request.version ?? pipeline.current_version;
+    const current = known?.pipeline.name === name ? known : await this.#current(name);
+    const number = request.version ?? current.pipeline.current_version;
     // A run of another version gets that version's permissions, not the current one's; a run of
     // the current one needs only its hash (the pipeline's record holds its metadata).
     const version = request.version === undefined ? null : await store.getVersion(name, number);
@@ -145,8 +146,8 @@ export class RunManager {
         hint: `list its versions with tau versions ${name}`,
       });
     }
-    const hash = version?.hash ?? await store.getVersionHash(name, number);
-    const metadata = this.#effective(version?.metadata ?? pipeline.metadata);
+    const hash = version?.hash ?? current.hash;
+    const metadata = this.#effective(version?.metadata ?? current.pipeline.metadata);
     const runId = newRunId();
     const entry = join(versionDir(paths, name, number, hash ?? "unknown"), "entry.ts");
     return {
@@ -168,6 +169,12 @@ export class RunManager {
       pool: metadata.pool ?? null,
       ...(request.skipped ? { status: "skipped" as const, error: request.skipped } : {}),
     };
+  }
+
+  async #current(name: string): Promise<CurrentVersion> {
+    const current = (await this.#o.store.getCurrentVersions([name])).get(name);
+    if (current) return current;
+    return { pipeline: await requirePipeline(this.#o.store, name), hash: null }; // its not_found
   }
 
   /** The limits a run of this pipeline gets: its own, else `[sandbox]`, capped by the ceiling. */

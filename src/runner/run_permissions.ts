@@ -2,7 +2,7 @@
 import { join } from "node:path";
 import type { TauPaths } from "../config/paths.ts";
 import type { PipelineMetadata } from "../metadata/schema.ts";
-import { buildRunLaunch, type PermissionSet } from "../sandbox/permissions.ts";
+import { type PermissionSet, runFlags } from "../sandbox/permissions.ts";
 import { sandboxLockFile } from "../sandbox/npm_cache.ts";
 import type { Connection } from "../connections/registry.ts";
 import { connectionHosts } from "../connections/resolve.ts";
@@ -30,7 +30,7 @@ export function showPermissions(
 ): ShownPermissions {
   // Each child gets a folder of its own, named when it starts (maybe before its run exists).
   const runDir = join(paths.runs, "<child>");
-  const launch = buildRunLaunch(
+  const launch = runFlags(
     {
       net: metadata.net,
       secrets: metadata.secrets,

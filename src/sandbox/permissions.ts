@@ -168,6 +168,25 @@ export function buildRunLaunch(
   options: SandboxOptions,
   secretValues: Readonly<Record<string, string>> = {},
 ): RunLaunch {
+  const { permissions, view, args } = runFlags(input, options);
+  const childEnv = baseChildEnv(view.scratch, view.denoDir);
+  if (view.auditFile) childEnv.DENO_AUDIT_PERMISSIONS = view.auditFile;
+  for (const name of permissions.env) {
+    const value = secretValues[name];
+    if (value !== undefined) childEnv[name] = value;
+  }
+  const wrapper = wrapperFor(options, permissions.net.length > 0);
+  return { permissions, view, args, wrapper, env: childEnv };
+}
+
+/**
+ * The permission set and `deno` flags alone, what a run's record shows: a scheduler pass
+ * prepares thousands of runs and needs no wrapper or environment for them.
+ */
+export function runFlags(
+  input: PermissionInput,
+  options: SandboxOptions,
+): Pick<RunLaunch, "permissions" | "view" | "args"> {
   const view = runPaths(options);
   const net = [...new Set([...(input.connectionHosts ?? []), ...input.net].map(exactHostPort))]
     .sort();
@@ -200,14 +219,7 @@ export function buildRunLaunch(
     `--v8-flags=--max-old-space-size=${limits.heap_mb}`,
     view.entry,
   ];
-
-  const childEnv = baseChildEnv(view.scratch, view.denoDir);
-  if (view.auditFile) childEnv.DENO_AUDIT_PERMISSIONS = view.auditFile;
-  for (const name of env) {
-    const value = secretValues[name];
-    if (value !== undefined) childEnv[name] = value;
-  }
-  return { permissions, view, args, wrapper: wrapperFor(options, net.length > 0), env: childEnv };
+  return { permissions, view, args };
 }
 
 /** Whether runs get {@link RUN_VIEW}: only inside bubblewrap, which can mount it. */

@@ -13,15 +13,18 @@
 import { type PipelineMetadata, storedMetadata } from "../metadata/schema.ts";
 import type { RunRequest } from "../runner/options.ts";
 import type {
+  CurrentVersion,
   NewRun,
-  PipelineRecord,
   ScheduleRecord,
   Store,
   TickInput,
   TickResult,
 } from "../store/mod.ts";
 import type { Clock } from "./clock.ts";
-import { type DueFires, dueFires, nextFire, type ScheduleSpec } from "./fire_times.ts";
+import type { DueFires } from "./fire_times.ts";
+import { duePerSchedule, soonestFire } from "./schedule_times.ts";
+
+export { nextFireOf, specOf } from "./schedule_times.ts";
 
 /** How late an instant may be handled and still count as on time. */
 export const GRACE_MS = 60_000;
@@ -36,8 +39,8 @@ export interface SchedulerDeps {
   clock: Clock;
   /** `[scheduler] timezone`, for schedules that name none. */
   timezone: string;
-  /** `known`: the pipeline's record, just read by the pass (saves reading it again). */
-  prepare(name: string, request: RunRequest, known?: PipelineRecord): Promise<NewRun>;
+  /** `known`: the pipeline and its version's hash, just read by the pass. */
+  prepare(name: string, request: RunRequest, known?: CurrentVersion): Promise<NewRun>;
   dispatch(): Promise<void>;
   onError?(err: unknown): void;
   /**
@@ -47,40 +50,12 @@ export interface SchedulerDeps {
   leader?: { acquire(now: Date): Promise<boolean>; renewEveryMs: number };
 }
 
-export function specOf(schedule: ScheduleRecord, timezone: string): ScheduleSpec {
-  return schedule.cron !== null
-    ? { kind: "cron", expression: schedule.cron, timezone: schedule.timezone ?? timezone }
-    : { kind: "every", seconds: schedule.every_s ?? 0, anchor: new Date(schedule.anchor) };
-}
-
-/**
- * dueFires for one pass at `now`. Pipelines on one pattern with one last tick (the usual case:
- * they fired together last time) share one computation.
- */
-function dueMemo(timezone: string, now: Date): (schedule: ScheduleRecord) => DueFires {
-  const memo = new Map<string, DueFires>();
-  return (schedule) => {
-    const spec = specOf(schedule, timezone);
-    const key = JSON.stringify([spec, schedule.last_tick]);
-    let due = memo.get(key);
-    if (!due) {
-      due = dueFires(spec, new Date(schedule.last_tick), now, CATCHUP_LIMIT);
-      memo.set(key, due);
-    }
-    return due;
-  };
-}
-
-/** When an enabled schedule fires next after `now` (null when disabled or never). */
-export function nextFireOf(schedule: ScheduleRecord | null, timezone: string, now: Date) {
-  if (!schedule?.enabled) return null;
-  const after = new Date(Math.max(now.getTime(), Date.parse(schedule.last_tick)));
-  return nextFire(specOf(schedule, timezone), after);
-}
-
 export class Scheduler {
   #stop = new AbortController();
   #wake = new AbortController();
+  #poked = false;
+  /** Set when part of a pass failed, so the next wake passes again rather than waiting. */
+  #failed = false;
   #loop: Promise<void> | null = null;
 
   constructor(private readonly deps: SchedulerDeps) {}
@@ -97,38 +72,61 @@ export class Scheduler {
 
   /** Re-reads the schedules now (after one was created, changed or enabled). */
   poke(): void {
+    this.#poked = true;
     this.#wake.abort();
   }
 
+  /**
+   * Wakes at least every lease renewal, but passes over the schedules only when one is due,
+   * when poked, on becoming the leader, when the store's schedule stamp moved (a change made
+   * through another daemon) or after MAX_SLEEP_MS: reading 10,000 schedules costs ~50 ms.
+   */
   async #run(): Promise<void> {
-    const { clock } = this.deps;
+    const { clock, store } = this.deps;
+    let leading = false;
+    let stamp = "";
+    let nextPass = 0;
     while (!this.#stop.signal.aborted) {
       this.#wake = new AbortController();
       const leader = this.deps.leader;
       let sleep = leader?.renewEveryMs ?? MAX_SLEEP_MS;
       try {
-        if (!leader || await leader.acquire(clock.now())) {
-          await this.tick(clock.now());
-          sleep = Math.min(sleep, await this.#untilNext(clock.now()));
+        const now = clock.now();
+        const wasLeading = leading;
+        leading = !leader || await leader.acquire(now);
+        if (leading) {
+          const current = await store.scheduleStamp();
+          const owed = !wasLeading || this.#poked || this.#failed || current !== stamp ||
+            now.getTime() >= nextPass;
+          if (owed) {
+            this.#poked = this.#failed = false;
+            stamp = current;
+            nextPass = await this.#pass(now);
+          }
+          sleep = Math.min(sleep, nextPass - clock.now().getTime());
         }
       } catch (err) {
+        this.#failed = true;
         this.deps.onError?.(err);
       }
       if (sleep > 0) await clock.sleep(sleep, this.#wake.signal);
     }
   }
 
-  async #untilNext(now: Date): Promise<number> {
-    let soonest = now.getTime() + MAX_SLEEP_MS;
-    for (const schedule of await this.deps.store.listSchedules()) {
-      const next = nextFireOf(schedule, this.deps.timezone, now);
-      if (next) soonest = Math.min(soonest, next.getTime());
-    }
-    return Math.max(0, soonest - now.getTime());
+  /** A pass of the loop: tick, then when the next one is owed (ms since the epoch). */
+  async #pass(now: Date): Promise<number> {
+    const { schedules } = await this.#tick(now);
+    const after = this.deps.clock.now();
+    const next = soonestFire(schedules, this.deps.timezone, after)?.getTime() ?? Infinity;
+    return Math.min(next, after.getTime() + MAX_SLEEP_MS);
   }
 
   /** One pass: handles every instant due at `now`; returns the number of runs created. */
   async tick(now: Date): Promise<number> {
+    return (await this.#tick(now)).created;
+  }
+
+  async #tick(now: Date): Promise<{ created: number; schedules: ScheduleRecord[] }> {
     const { store } = this.deps;
     const active = new Map<string, string>();
     for (const run of await store.listRunsByStatus(["queued", "running"])) {
@@ -138,22 +136,37 @@ export class Scheduler {
     // one instant cost ten commits, not 10,000, and the first runs need not wait for the last.
     let ticks: TickInput[] = [];
     let created = 0;
-    const due = dueMemo(this.deps.timezone, now);
-    for (const schedule of await store.listSchedules()) {
-      if (!schedule.enabled) continue;
-      try {
-        ticks.push(...await this.#plan(schedule, due(schedule), now, active));
-      } catch (err) {
-        this.deps.onError?.(err);
-      }
-      if (ticks.length >= TICK_BATCH) {
-        created += await this.#record(ticks);
-        ticks = [];
+    const schedules = await store.listSchedules();
+    const due = duePerSchedule(schedules, this.deps.timezone, now, CATCHUP_LIMIT);
+    const owing = schedules.filter((s) => {
+      const owed = due.get(s.pipeline); // none when disabled
+      return owed && (owed.fires.length > 0 || owed.skipped > 0);
+    });
+    for (let i = 0; i < owing.length; i += TICK_BATCH) {
+      const chunk = owing.slice(i, i + TICK_BATCH);
+      // The pipelines with an instant to fire, read in one query per chunk.
+      const current = await store.getCurrentVersions(
+        chunk.filter((s) => due.get(s.pipeline)!.fires.length > 0).map((s) => s.pipeline),
+      );
+      for (const schedule of chunk) {
+        try {
+          const owed = due.get(schedule.pipeline)!;
+          ticks.push(
+            ...await this.#plan(schedule, owed, now, active, current.get(schedule.pipeline)),
+          );
+        } catch (err) {
+          this.#failed = true;
+          this.deps.onError?.(err);
+        }
+        if (ticks.length >= TICK_BATCH) {
+          created += await this.#record(ticks);
+          ticks = [];
+        }
       }
     }
     created += await this.#record(ticks);
     if (created > 0) await this.deps.dispatch();
-    return created;
+    return { created, schedules };
   }
 
   /**
@@ -172,6 +185,7 @@ export class Scheduler {
     for (const tick of batch) {
       results.push(
         await this.deps.store.recordTick(tick).catch((err) => {
+          this.#failed = true;
           this.deps.onError?.(err);
           return { recorded: false, run_id: null };
         }),
@@ -186,14 +200,13 @@ export class Scheduler {
     due: DueFires,
     now: Date,
     active: Map<string, string>,
+    current: CurrentVersion | undefined,
   ): Promise<TickInput[]> {
     const { store } = this.deps;
     if (due.skipped > 0) await store.skipTicks(schedule.pipeline, schedule.last_tick, due.skipped);
     const newest = due.fires.at(-1);
-    if (!newest) return []; // the common case: nothing due, so no pipeline lookup
-    const pipeline = await store.getPipeline(schedule.pipeline);
-    if (!pipeline) return [];
-    const metadata = storedMetadata(pipeline);
+    if (!newest || !current) return []; // nothing due, or the pipeline is gone
+    const metadata = storedMetadata(current.pipeline);
     const onTime = now.getTime() - newest.getTime() <= GRACE_MS;
     const catchup = metadata.catchup ?? "latest";
     const fire = onTime || catchup === "latest" ? [newest] : catchup === "all" ? due.fires : [];
@@ -210,19 +223,19 @@ export class Scheduler {
       }
       // Caught-up instants run one after another, oldest first.
       const serial = fire.length > 1 && at !== fire[0];
-      ticks.push(await this.#fire(pipeline, metadata, at, active, serial));
+      ticks.push(await this.#fire(current, metadata, at, active, serial));
     }
     return ticks;
   }
 
   async #fire(
-    pipeline: PipelineRecord,
+    current: CurrentVersion,
     metadata: PipelineMetadata,
     at: Date,
     active: Map<string, string>,
     serial: boolean,
   ): Promise<TickInput> {
-    const name = pipeline.name;
+    const name = current.pipeline.name;
     const scheduled_at = at.toISOString();
     const request: RunRequest = {
       trigger: "schedule",
@@ -242,14 +255,14 @@ export class Scheduler {
         run: await this.deps.prepare(
           name,
           { ...request, skipped: { kind: "overlap", message } },
-          pipeline,
+          current,
         ),
       };
     }
     const run = await this.deps.prepare(name, {
       ...request,
       exclusive: serial || (blocking !== undefined && overlap === "queue"),
-    }, pipeline);
+    }, current);
     // Later instants of this pass see it as active, as they would once it is recorded.
     active.set(name, run.run_id);
     return { pipeline: name, scheduled_at, outcome: "run", run };

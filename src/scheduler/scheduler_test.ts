@@ -8,6 +8,7 @@ import { tauPaths } from "../config/paths.ts";
 import { type PipelineConfig, validatePipelineConfig } from "../metadata/schema.ts";
 import { RunManager } from "../runner/run_manager.ts";
 import { openStore, type Store } from "../store/mod.ts";
+import { ManualClock } from "../../tests/helpers/manual_clock.ts";
 import { systemClock } from "./clock.ts";
 import { applyDeclarations } from "./declarations.ts";
 import { Scheduler } from "./scheduler.ts";
@@ -263,5 +264,50 @@ Deno.test("a tick that cannot be recorded holds up no other tick of its pass", a
     assertEquals(await scheduler.tick(new Date("2026-05-01T11:00:05Z")), 1, "tried again");
     assertEquals(await f.ticks("broken"), [["2026-05-01T11:00:00.000Z", "run"]]);
     await Deno.remove(home, { recursive: true });
+  });
+});
+
+Deno.test("the loop reads the schedules when one is due or changed, not at every lease renewal", async () => {
+  await fixture(async (f) => {
+    const clock = new ManualClock(Date.parse("2026-05-01T10:00:00Z"));
+    await f.deploy({ name: "hourly", schedule: "0 * * * *" }, clock.now());
+    let reads = 0;
+    const store = new Proxy(f.store, {
+      get(target, key) {
+        if (key === "listSchedules") reads++;
+        const value = Reflect.get(target, key);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const runs = new RunManager({
+      store,
+      paths: tauPaths(await Deno.makeTempDir({ prefix: "tau_sched_loop_" })),
+      daemonPort: 1,
+      maxConcurrent: 0,
+    });
+    const s = new Scheduler({
+      store,
+      clock,
+      timezone: "UTC",
+      prepare: (name, request) => runs.prepare(name, request),
+      dispatch: () => runs.dispatch(),
+      leader: { acquire: () => Promise.resolve(true), renewEveryMs: 1_000 },
+    });
+    s.start();
+    try {
+      await clock.advance(30_000, 1_000);
+      assertEquals(reads, 1, "thirty lease renewals, one read of the schedules");
+      // Another daemon adds a schedule: the leader sees the store's stamp move.
+      await f.deploy({ name: "minutely", schedule: "* * * * *" }, clock.now());
+      await clock.advance(2_000, 1_000);
+      assertEquals(reads, 2);
+      await clock.advance(60_000, 1_000);
+      assertEquals((await f.runs("minutely")).map((r) => r.scheduled_at), [
+        "2026-05-01T10:01:00.000Z",
+      ]);
+      assert(reads <= 4, `${reads} reads in a minute and a half`);
+    } finally {
+      await s.stop();
+    }
   });
 });

@@ -5,6 +5,7 @@
  */
 import {
   type ApiKeyRecord,
+  type CurrentVersion,
   type ErrorRun,
   type HealRecord,
   type Json,
@@ -42,6 +43,12 @@ export function decode<T>(text: unknown): T | null {
 /** A flag column: SQLite's 0/1 or PostgreSQL's BOOLEAN. */
 export function flag(value: unknown): boolean {
   return value === true || value === 1;
+}
+
+/** A pipeline row joined with its current version's `current_hash`. */
+export function toCurrentVersion(row: Row): CurrentVersion {
+  const { current_hash, ...pipeline } = row;
+  return { pipeline: toPipeline(pipeline), hash: (current_hash as string | null) ?? null };
 }
 
 export function toPipeline(row: Row): PipelineRecord {
@@ -105,6 +112,14 @@ export function toStats(pipelines: number, byStatus: Row[]): StoreStats {
   }
   return { pipelines, runs };
 }
+
+/**
+ * What scheduleStamp reads. A change moves the count (created, removed), the enabled sum, or the
+ * newest anchor or update time (the change's own time), so it shows unless two offsetting changes
+ * share one millisecond; the scheduler's periodic full pass catches those.
+ */
+export const SCHEDULE_STAMP_SQL =
+  "SELECT count(*) AS n, count(*) FILTER (WHERE enabled) AS on_, max(anchor) AS anchor, max(updated_at) AS at FROM schedules";
 
 /** The columns of a tick row in {@link TICK_INSERT_COLUMNS} order (both engines write these). */
 export function tickValues(tick: TickInput): (string | null)[] {

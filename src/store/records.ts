@@ -55,6 +55,12 @@ export interface PipelineRecord {
   updated_at: string;
 }
 
+/** A pipeline with the hash of its current version (null if that version's row is gone). */
+export interface CurrentVersion {
+  pipeline: PipelineRecord;
+  hash: string | null;
+}
+
 /** What made a version: a deploy, a promoted heal, a rollback, or `tau create --deploy`. */
 export type VersionSource = "deploy" | "heal" | "rollback" | "create";
 

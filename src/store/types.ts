@@ -8,6 +8,7 @@
 import type { ClaimRequest, HeartbeatInput, WorkerInput, WorkerRecord } from "./queue_types.ts";
 import type {
   ApiKeyRecord,
+  CurrentVersion,
   DependencyEdge,
   DeployInput,
   DeployOutcome,
@@ -51,8 +52,11 @@ export interface Store {
   getPipeline(name: string): Promise<PipelineRecord | null>;
   listPipelines(): Promise<PipelineRecord[]>;
   getVersion(name: string, version: number): Promise<PipelineVersion | null>;
-  /** A version's hash alone (a scheduled run needs no more of it); null when there is none. */
-  getVersionHash(name: string, version: number): Promise<string | null>;
+  /**
+   * The named pipelines that exist, each with its current version's hash, in one query: what
+   * preparing their runs needs (a scheduler pass asks for a thousand at a time).
+   */
+  getCurrentVersions(names: string[]): Promise<Map<string, CurrentVersion>>;
   /** Every version of the pipeline, candidates included, oldest first. */
   listVersions(name: string): Promise<PipelineVersion[]>;
   /**
@@ -116,6 +120,11 @@ export interface Store {
 
   getSchedule(pipeline: string): Promise<ScheduleRecord | null>;
   listSchedules(): Promise<ScheduleRecord[]>;
+  /**
+   * Changes when a schedule is created, changed, enabled, disabled or removed (not when it
+   * ticks): a scheduler re-reads the schedules only when it moved, or when one is due.
+   */
+  scheduleStamp(): Promise<string>;
   /**
    * Creates, changes or (with null) removes a schedule. A changed spec starts counting at
    * `now`, so no backlog from before the change ever fires; an unchanged one is left alone.

@@ -231,17 +231,18 @@ export function storeContract(engine: ContractEngine): void {
     assertEquals((await store.getVersion("orders", 1))?.code, "export default 1;");
     assertEquals((await store.getVersion("orders", 2))?.code, "export default 2;");
     assertEquals(await store.getVersion("orders", 3), null);
-    assertEquals(
-      await store.getVersionHash("orders", 2),
-      (await store.getVersion("orders", 2))?.hash,
-    );
-    assertEquals(await store.getVersionHash("orders", 3), null);
     assertEquals(await store.getPipeline("nope"), null);
 
     await store.deploy(deployInput({ name: "alpha" }));
     assertEquals((await store.listPipelines()).map((p) => p.name), ["alpha", "orders"]);
     assertEquals(await store.getPipeline("orders"), second.pipeline);
     assertEquals(await store.getVersion("orders", 2), second.version);
+    // Current versions come in one query, each pipeline with its current version's hash.
+    const current = await store.getCurrentVersions(["orders", "nope", "alpha"]);
+    assertEquals([...current.keys()].sort(), ["alpha", "orders"]);
+    assertEquals(current.get("orders"), { pipeline: second.pipeline, hash: "h2" });
+    assertEquals(current.get("alpha")?.hash, (await store.getVersion("alpha", 1))?.hash);
+    assertEquals((await store.getCurrentVersions([])).size, 0);
   });
 
   test("records have the same keys, in the same order, on every engine", async (store) => {
@@ -867,7 +868,9 @@ export function storeContract(engine: ContractEngine): void {
     await store.setSchedule("alpha", { cron: "* * * * *", every_s: null, timezone: null }, t0);
     assertEquals((await store.listSchedules()).map((s) => s.pipeline), ["alpha", "orders"]);
 
+    const stamps = [await store.scheduleStamp()];
     const disabled = await store.setScheduleEnabled("alpha", false, t1);
+    stamps.push(await store.scheduleStamp());
     assertEquals([disabled?.enabled, disabled?.last_tick], [false, t0.toISOString()]);
     const enabled = await store.setScheduleEnabled("alpha", true, t2);
     assertEquals(
@@ -879,12 +882,21 @@ export function storeContract(engine: ContractEngine): void {
     assertEquals(still?.last_tick, t2.toISOString());
     assertEquals(await store.setScheduleEnabled("nope", true, t2), null);
 
+    stamps.push(await store.scheduleStamp());
     await store.skipTicks("alpha", "2026-01-01T03:00:00.000Z", 7);
     await store.skipTicks("alpha", "2026-01-01T00:30:00.000Z", 2); // never back
     const skipped = await store.getSchedule("alpha");
     assertEquals([skipped?.last_tick, skipped?.missed], ["2026-01-01T03:00:00.000Z", 9]);
+    stamps.push(await store.scheduleStamp()); // ticks passing over it leave the stamp alone
 
     assertEquals(await store.setSchedule("alpha", null, t2), null);
+    stamps.push(await store.scheduleStamp());
+    const [before, off, on, ticked, removed] = stamps;
+    assertEquals(
+      [off !== before, on !== off, ticked === on, removed !== ticked],
+      [true, true, true, true],
+      `stamps ${stamps.join(", ")}`,
+    );
     assertEquals(await store.getSchedule("alpha"), null);
     assertEquals((await store.listSchedules()).map((s) => s.pipeline), ["orders"]);
   });

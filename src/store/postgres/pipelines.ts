@@ -4,9 +4,10 @@
  * version after the newest or changes which one is current.
  */
 
-import { newVersionValues, type Row, toPipeline, toVersion } from "../codec.ts";
+import { newVersionValues, type Row, toCurrentVersion, toPipeline, toVersion } from "../codec.ts";
 import { deployedVersion, pipelineNotDeployed, scheduleOf } from "../pipeline_rules.ts";
 import type {
+  CurrentVersion,
   DeployInput,
   DeployOutcome,
   NewVersion,
@@ -41,17 +42,19 @@ export async function getVersion(
   return row ? toVersion(row) : null;
 }
 
-export async function getVersionHash(
+export async function getCurrentVersions(
   db: Db,
-  name: string,
-  version: number,
-): Promise<string | null> {
-  const [row] = await query(
+  names: string[],
+): Promise<Map<string, CurrentVersion>> {
+  const columns = PIPELINE_COLUMNS.split(",").map((c) => `p.${c.trim()}`).join(", ");
+  const rows = await query(
     db,
-    "SELECT hash FROM pipeline_versions WHERE pipeline = $1 AND version = $2",
-    [name, version],
+    `SELECT ${columns}, v.hash AS current_hash FROM pipelines p
+     LEFT JOIN pipeline_versions v ON v.pipeline = p.name AND v.version = p.current_version
+     WHERE p.name IN (SELECT jsonb_array_elements_text($1::jsonb))`,
+    [JSON.stringify(names)],
   );
-  return row ? String(row.hash) : null;
+  return new Map(rows.map((row) => [row.name as string, toCurrentVersion(row)]));
 }
 
 export async function listVersions(db: Db, name: string): Promise<PipelineVersion[]> {

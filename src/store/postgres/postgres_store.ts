@@ -123,8 +123,8 @@ export class PostgresStore implements Store {
     return pipelines.getVersion(this.#sql, name, version);
   }
 
-  getVersionHash(name: string, version: number) {
-    return pipelines.getVersionHash(this.#sql, name, version);
+  getCurrentVersions(names: string[]) {
+    return pipelines.getCurrentVersions(this.#sql, names);
   }
 
   listVersions(name: string) {
@@ -227,6 +227,10 @@ export class PostgresStore implements Store {
 
   listSchedules() {
     return schedules.listSchedules(this.#sql);
+  }
+
+  scheduleStamp() {
+    return schedules.scheduleStamp(this.#sql);
   }
 
   setSchedule(pipeline: string, input: ScheduleInput | null, now: Date) {

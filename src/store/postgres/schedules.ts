@@ -4,7 +4,13 @@
  * transaction only when the tick row was.
  */
 
-import { DEFAULT_LIMIT, TICK_INSERT_COLUMNS, tickValues, toSchedule } from "../codec.ts";
+import {
+  DEFAULT_LIMIT,
+  SCHEDULE_STAMP_SQL,
+  TICK_INSERT_COLUMNS,
+  tickValues,
+  toSchedule,
+} from "../codec.ts";
 import type { ScheduleInput, ScheduleRecord, TickInput, TickRecord, TickResult } from "../types.ts";
 import { SCHEDULE_COLUMNS, TICK_COLUMNS } from "./columns.ts";
 import { count, type Db, query, type Sql, tx } from "./db.ts";
@@ -26,6 +32,11 @@ export async function getSchedule(
 export async function listSchedules(db: Db): Promise<ScheduleRecord[]> {
   const rows = await query(db, `SELECT ${SCHEDULE_COLUMNS} FROM schedules ORDER BY pipeline`);
   return rows.map(toSchedule);
+}
+
+export async function scheduleStamp(db: Db): Promise<string> {
+  const [row] = await query(db, SCHEDULE_STAMP_SQL);
+  return JSON.stringify(row);
 }
 
 export function setSchedule(

@@ -1,9 +1,10 @@
 /** Pipelines and their versions on SQLite: deploy, candidates, promotion, lookups. */
 
 import { TauError } from "../../core/errors.ts";
-import { newVersionValues, type Row, toPipeline, toVersion } from "../codec.ts";
+import { newVersionValues, type Row, toCurrentVersion, toPipeline, toVersion } from "../codec.ts";
 import { deployedVersion, pipelineNotDeployed, scheduleOf } from "../pipeline_rules.ts";
 import type {
+  CurrentVersion,
   DeployInput,
   DeployOutcome,
   NewVersion,
@@ -33,10 +34,13 @@ export function getVersion(db: Db, name: string, version: number): PipelineVersi
   return row ? toVersion(row) : null;
 }
 
-export function getVersionHash(db: Db, name: string, version: number): string | null {
-  const row = db.stmt("SELECT hash FROM pipeline_versions WHERE pipeline = ? AND version = ?")
-    .get(name, version) as { hash: string } | undefined;
-  return row?.hash ?? null;
+export function getCurrentVersions(db: Db, names: string[]): Map<string, CurrentVersion> {
+  const rows = db.stmt(
+    `SELECT p.*, v.hash AS current_hash FROM pipelines p
+     LEFT JOIN pipeline_versions v ON v.pipeline = p.name AND v.version = p.current_version
+     WHERE p.name IN (SELECT value FROM json_each(?))`,
+  ).all(JSON.stringify(names));
+  return new Map(rows.map((row) => [row.name as string, toCurrentVersion(row)]));
 }
 
 export function listVersions(db: Db, name: string): PipelineVersion[] {

@@ -1,6 +1,12 @@
 /** Schedules and their ticks on SQLite. */
 
-import { DEFAULT_LIMIT, TICK_INSERT_COLUMNS, tickValues, toSchedule } from "../codec.ts";
+import {
+  DEFAULT_LIMIT,
+  SCHEDULE_STAMP_SQL,
+  TICK_INSERT_COLUMNS,
+  tickValues,
+  toSchedule,
+} from "../codec.ts";
 import type { ScheduleInput, ScheduleRecord, TickInput, TickRecord, TickResult } from "../types.ts";
 import { count, type Db } from "./db.ts";
 import { addRun } from "./runs.ts";
@@ -12,6 +18,11 @@ export function getSchedule(db: Db, pipeline: string): ScheduleRecord | null {
 
 export function listSchedules(db: Db): ScheduleRecord[] {
   return db.stmt("SELECT * FROM schedules ORDER BY pipeline").all().map(toSchedule);
+}
+
+export function scheduleStamp(db: Db): string {
+  const row = db.stmt(SCHEDULE_STAMP_SQL).get();
+  return JSON.stringify(row);
 }
 
 export function setSchedule(

@@ -106,8 +106,8 @@ export class SqliteStore implements Store {
     return pipelines.getVersion(this.#db, name, version);
   }
 
-  async getVersionHash(name: string, version: number) {
-    return pipelines.getVersionHash(this.#db, name, version);
+  async getCurrentVersions(names: string[]) {
+    return pipelines.getCurrentVersions(this.#db, names);
   }
 
   async listVersions(name: string) {
@@ -213,6 +213,10 @@ export class SqliteStore implements Store {
 
   async listSchedules() {
     return schedules.listSchedules(this.#db);
+  }
+
+  async scheduleStamp() {
+    return schedules.scheduleStamp(this.#db);
   }
 
   async setSchedule(pipeline: string, input: ScheduleInput | null, now: Date) {
