@@ -2,9 +2,9 @@
  * Daemon memory and leaks over many runs: one `taud` on the embedded default (SQLite), a trivial
  * pipeline run N times (10,000 by default) in waves of `--wave` runs submitted at once. After
  * every wave it reads the daemon's resident memory and open file descriptors from /proc and
- * counts what is left in $TAU_HOME/runs; at the end, after the runs, it waits for the daemon to
- * settle and reads them again (idle). Prints a table on stderr and one JSON document on stdout;
- * exits 1 if a run does not end in success.
+ * counts what is left in $TAU_HOME/runs; at the end, after the runs, it waits 35 s for the
+ * daemon to settle and reads them again (idle). Prints a table on stderr and one JSON document
+ * on stdout; exits 1 if a run does not end in success.
  *
  *   deno run -A bench/soak.ts [--runs 10000] [--wave 100]
  */
@@ -89,8 +89,9 @@ try {
     );
   }
   const seconds = (performance.now() - t0) / 1000;
-  // Idle: every run finished, the warm child waiting, retention and GC given time.
-  await new Promise((resolve) => setTimeout(resolve, 5_000));
+  // Idle: every run finished, the warm child waiting; GC and the daemon's native memory trim
+  // (every 30 s) given time.
+  await new Promise((resolve) => setTimeout(resolve, 35_000));
   const idle = await sample(RUNS);
   const first = samples[Math.min(1, samples.length - 1)]!;
   const report = {

@@ -26,6 +26,7 @@ import { parseDuration } from "../core/duration.ts";
 import { Cascade } from "../scheduler/cascade.ts";
 import { systemClock } from "../scheduler/clock.ts";
 import { Retention } from "../scheduler/retention.ts";
+import { trimNativeMemory } from "./native_memory.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
 import { detectOsBoundary } from "../sandbox/os_boundary.ts";
 import { listeningAddresses } from "../sandbox/network.ts";
@@ -159,6 +160,7 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     scheduler.start();
     retention.start();
   }
+  const nativeMemory = trimNativeMemory();
   await writeState(paths, {
     pid: Deno.pid,
     host,
@@ -188,6 +190,7 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     controller.abort();
     await scheduler.stop();
     await retention.stop();
+    nativeMemory.stop();
     await runs.shutdown(parseDuration(config.daemon.drain_grace) as number);
     await store.releaseLease("scheduler", opened.workerId).catch(() => {});
     await server.finished;
