@@ -16,7 +16,6 @@ import { workerRoutes } from "./workers.ts";
 import { versionRoutes } from "./versions.ts";
 import { healRoutes } from "./heal.ts";
 import { aiRoutes } from "./ai.ts";
-import { serveMcp } from "./mcp.ts";
 import type { ApiDeps } from "./deps.ts";
 
 import { MAX_BODY_BYTES } from "./_body.ts";
@@ -85,7 +84,9 @@ export function createApp(deps: ApiDeps): Hono {
   app.route("/api/v1", api);
   // MCP over streamable HTTP, with the API's keys (each tool call is an API call).
   app.use("/mcp", bearerAuth({ store: deps.store, adminDigests: deps.adminKeyDigests }));
-  app.all("/mcp", (c) => serveMcp(c, app));
+  // Loaded on the first MCP request: the MCP SDK and its dependencies are ~30 MB of an idle
+  // daemon's memory, and most daemons never serve MCP.
+  app.all("/mcp", async (c) => (await import("./mcp.ts")).serveMcp(c, app));
 
   app.notFound((c) =>
     c.json({
