@@ -3,8 +3,9 @@
  * timestamptz) generated in a real pipeline run and loaded through named connections into
  * PostgreSQL (`COPY … FROM STDIN` in the sandbox) and DuckDB (files staged in the run's scratch
  * and inserted by the run's engine), against the engines' own CSV import of identical rows:
- * `psql \copy` and DuckDB's `COPY … FROM 'file.csv'`; for DuckDB also against generating the
- * rows and appending them with `@duckdb/node-api` in one process. A third run only generates the
+ * `psql \copy` and DuckDB's `COPY … FROM 'file.csv'`; also against generating the rows in one
+ * process and handing them to the engine there: `@duckdb/node-api`'s appender, and postgres.js
+ * streaming them to `COPY … FROM STDIN`. A third run only generates the
  * rows, to show what part of a load is row generation. Each measurement is repeated, interleaved, and
  * reported as medians. Prints a table on stderr and one JSON document on stdout; exits 1 if any
  * Tau run does not end in "success" or a loaded table differs from the reference.
@@ -16,6 +17,7 @@
  */
 import { parseArgs } from "node:util";
 import { DuckDBInstance } from "@duckdb/node-api";
+import postgres from "postgres";
 import { type BenchDaemon, startBenchDaemon } from "./_daemon.ts";
 
 const PIPELINE = "bench_load";
@@ -159,6 +161,7 @@ const suffix = crypto.randomUUID().slice(0, 8);
 const TABLES = {
   pgTau: `bench_load_${suffix}_tau`,
   pgCopy: `bench_load_${suffix}_copy`,
+  pgStream: `bench_load_${suffix}_stream`,
   duckTau: `bench_load_${suffix}_tau`,
   duckCsv: `bench_load_${suffix}_csv`,
   duckAppend: `bench_load_${suffix}_append`,
@@ -314,12 +317,43 @@ async function main() {
     return ms;
   };
 
+  // The PostgreSQL floor with generation in it: the same rows generated in this one process and
+  // streamed by postgres.js to COPY FROM STDIN, as the Tau run's connector does in its child.
+  const pgStream = async (rows: number): Promise<number> => {
+    const generate = await generator();
+    const sql = postgres(PG_DSN, { max: 1, onnotice: () => {} });
+    try {
+      pgTablesCreated = true;
+      await sql.unsafe(
+        `DROP TABLE IF EXISTS ${TABLES.pgStream}; CREATE TABLE ${TABLES.pgStream} (${COLUMNS_PG})`,
+      );
+      const [ms] = await timed(async () => {
+        const copy = await sql.unsafe(`COPY ${TABLES.pgStream} FROM STDIN WITH (FORMAT csv)`)
+          .writable();
+        for await (const batch of generate(rows, BATCH)) {
+          let text = "";
+          for (const r of batch) text += `${r.id},${r.name},${r.amount},${r.created_at}\n`;
+          if (!copy.write(text)) await new Promise((resolve) => copy.once("drain", resolve));
+        }
+        await new Promise<void>((resolve, reject) => {
+          copy.once("finish", resolve);
+          copy.once("error", reject);
+          copy.end();
+        });
+      });
+      return ms;
+    } finally {
+      await sql.end();
+    }
+  };
+
   // Warm-up (not measured): the first DuckDB run loads the native addon into the daemon, the
   // first PostgreSQL run loads postgres.js from the sandbox cache into the compiler caches.
   const warmCsv = `${tmp}/warmup.csv`;
   await writeCsv(warmCsv, Math.min(ROWS, WARMUP_ROWS));
   await tau("postgres", Math.min(ROWS, WARMUP_ROWS));
   await psqlCopy(warmCsv);
+  await pgStream(Math.min(ROWS, WARMUP_ROWS));
   await tau("duckdb", Math.min(ROWS, WARMUP_ROWS));
   await duckCsv(warmCsv);
   await duckAppend(Math.min(ROWS, WARMUP_ROWS));
@@ -327,11 +361,13 @@ async function main() {
 
   const pg: TauTiming[] = [], dk: TauTiming[] = [], gen: TauTiming[] = [];
   const copyMs: number[] = [], duckMs: number[] = [], appendMs: number[] = [];
+  const streamMs: number[] = [];
   const wallStart = performance.now();
   for (let i = 0; i < REPEATS; i++) {
     console.error(`repeat ${i + 1}/${REPEATS}…`);
     pg.push(await tau("postgres", ROWS));
     copyMs.push(await psqlCopy(csvFile));
+    streamMs.push(await pgStream(ROWS));
     dk.push(await tau("duckdb", ROWS));
     duckMs.push(await duckCsv(csvFile));
     appendMs.push(await duckAppend(ROWS));
@@ -346,9 +382,15 @@ async function main() {
       `SELECT count(*), sum(id), round(sum(amount::numeric(18, 3)), 2), ` +
         `min(created_at), max(created_at), count(DISTINCT name) FROM ${table}`,
     );
-  const [pgTauSum, pgCopySum] = [await pgSummary(TABLES.pgTau), await pgSummary(TABLES.pgCopy)];
-  if (pgTauSum !== pgCopySum || !pgTauSum.startsWith(`${ROWS}|`)) {
-    throw new Error(`PostgreSQL tables differ: tau ${pgTauSum} vs psql ${pgCopySum}`);
+  const [pgTauSum, pgCopySum, pgStreamSum] = [
+    await pgSummary(TABLES.pgTau),
+    await pgSummary(TABLES.pgCopy),
+    await pgSummary(TABLES.pgStream),
+  ];
+  if (pgTauSum !== pgCopySum || pgStreamSum !== pgCopySum || !pgTauSum.startsWith(`${ROWS}|`)) {
+    throw new Error(
+      `PostgreSQL tables differ: tau ${pgTauSum} vs psql ${pgCopySum} vs stream ${pgStreamSum}`,
+    );
   }
   await ref.run(`ATTACH '${lakeFile}' AS lake`);
   const duckSummary = async (table: string) => {
@@ -417,7 +459,12 @@ async function main() {
     csv_bytes: csvBytes,
     csv_write_ms: round(csvWriteMs),
     wall_ms: round(wallMs),
-    postgres: side(pg, copyMs, "psql_copy_ms"),
+    postgres: {
+      ...side(pg, copyMs, "psql_copy_ms"),
+      generate_and_copy_ms: round(median(streamMs)),
+      ratio_to_generate_and_copy: round(m(pg, "run_ms") / median(streamMs), 2),
+      generate_and_copy_samples_ms: streamMs.map((x) => round(x)),
+    },
     duckdb: {
       ...side(dk, duckMs, "duckdb_csv_ms"),
       generate_and_append_ms: round(median(appendMs)),
@@ -459,6 +506,11 @@ async function main() {
   }
   const g = report.generate;
   console.error(`${"generate".padEnd(10)}${cols([g.tau_run_ms, g.tau_wall_ms, g.generate_ms])}`);
+  const p = report.postgres;
+  console.error(
+    `postgres, against generating the rows and streaming them to COPY in one process: ` +
+      `${p.generate_and_copy_ms.toFixed(0)} ms, x${p.ratio_to_generate_and_copy.toFixed(2)}`,
+  );
   const d = report.duckdb;
   console.error(
     `duckdb, against generating and appending the rows in one process: ` +
@@ -475,7 +527,7 @@ async function cleanup() {
   await daemon?.stop();
   daemon = null;
   if (pgTablesCreated) {
-    const drop = [TABLES.pgTau, TABLES.pgCopy, `${TABLES.pgTau}__tau_new`]
+    const drop = [TABLES.pgTau, TABLES.pgCopy, TABLES.pgStream, `${TABLES.pgTau}__tau_new`]
       .map((t) => `DROP TABLE IF EXISTS ${t};`).join(" ");
     await psql("-c", drop).catch((err) => console.error(`cleanup: ${err.message}`));
   }
