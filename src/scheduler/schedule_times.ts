@@ -29,9 +29,10 @@ export function soonestFire(
   let soonest: Date | null = null;
   for (const schedule of schedules) {
     if (!schedule.enabled) continue;
+    const spec = specOf(schedule, timezone);
     const after = Math.max(now.getTime(), Date.parse(schedule.last_tick));
-    const key = `${JSON.stringify(specOf(schedule, timezone))}\0${after}`;
-    if (!memo.has(key)) memo.set(key, nextFireOf(schedule, timezone, now));
+    const key = `${JSON.stringify(spec)}\0${after}`;
+    if (!memo.has(key)) memo.set(key, nextFire(spec, new Date(after)));
     const next = memo.get(key)!;
     if (next && (!soonest || next < soonest)) soonest = next;
   }

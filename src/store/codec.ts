@@ -114,7 +114,7 @@ export function toStats(pipelines: number, byStatus: Row[]): StoreStats {
 }
 
 /**
- * What scheduleStamp reads. A change moves the count (created, removed), the enabled sum, or the
+ * What scheduleStamp reads. A change moves the count (created, removed), the enabled count, or the
  * newest anchor or update time (the change's own time), so it shows unless two offsetting changes
  * share one millisecond; the scheduler's periodic full pass catches those.
  */

@@ -42,14 +42,16 @@ export async function getVersion(
   return row ? toVersion(row) : null;
 }
 
+/** PIPELINE_COLUMNS of `pipelines p`, for queries that join it. */
+const JOINED_PIPELINE_COLUMNS = PIPELINE_COLUMNS.split(",").map((c) => `p.${c.trim()}`).join(", ");
+
 export async function getCurrentVersions(
   db: Db,
   names: string[],
 ): Promise<Map<string, CurrentVersion>> {
-  const columns = PIPELINE_COLUMNS.split(",").map((c) => `p.${c.trim()}`).join(", ");
   const rows = await query(
     db,
-    `SELECT ${columns}, v.hash AS current_hash FROM pipelines p
+    `SELECT ${JOINED_PIPELINE_COLUMNS}, v.hash AS current_hash FROM pipelines p
      LEFT JOIN pipeline_versions v ON v.pipeline = p.name AND v.version = p.current_version
      WHERE p.name IN (SELECT jsonb_array_elements_text($1::jsonb))`,
     [JSON.stringify(names)],
