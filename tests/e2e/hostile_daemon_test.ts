@@ -96,6 +96,7 @@ Deno.test("no run can crash, starve or bloat the daemon", async (t) => {
         "many_files",
         "audit_flood",
         "duck_burn",
+        "duck_result",
       ].map((fixture) => `hostile2/${fixture}.ts`),
     );
 
@@ -259,7 +260,7 @@ Deno.test("no run can crash, starve or bloat the daemon", async (t) => {
     await t.step(
       "a DuckDB result beyond the reply cap is refused, naming extractStream",
       async () => {
-        const res = await attack(d, "duck_burn", { what: "result" });
+        const res = await attack(d, "duck_result", {});
         assertFailed(res, "exception");
         assertMatch(res.error.message, /extractStream/);
       },
