@@ -152,7 +152,8 @@ engineTest("incremental reads only rows past the high-water mark, across three r
   ]);
   const mark = third.statements.find((s) => /updated_at.? > (\(SELECT max\(|@tau_hwm)/.test(s));
   assert(mark, "the source filter compares with the mark in SQL");
-  assert(!mark.includes("101"), "the mark is never pasted into the SQL");
+  // The schema's random name may itself hold "101"; only the rest of the statement counts.
+  assert(!mark.replaceAll(e.schema, "").includes("101"), "the mark is never pasted into the SQL");
 });
 
 engineTest("insert_overwrite replaces the whole table; append only inserts", async (e) => {
