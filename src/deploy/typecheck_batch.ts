@@ -33,6 +33,11 @@ interface Job {
 /** Files whose declarations reach beyond themselves. */
 const GLOBAL_EFFECTS = /\bdeclare\s+(?:global|module)\b|\/\/\/\s*<reference\b/;
 
+/** Whether `code` may reach other files' types, and so is only ever checked alone. */
+export function checkedAlone(code: string): boolean {
+  return GLOBAL_EFFECTS.test(code);
+}
+
 export class CheckBatcher {
   readonly #compiler: Compiler;
   readonly #maxBatch: number;
@@ -46,7 +51,7 @@ export class CheckBatcher {
 
   /** Checks `file` (whose text is `code`), in the next run with whatever else is waiting. */
   check(file: string, code: string): Promise<CheckResult> {
-    if (GLOBAL_EFFECTS.test(code)) return this.#compiler([file]);
+    if (checkedAlone(code)) return this.#compiler([file]);
     return new Promise((resolve, reject) => {
       this.#waiting.push({ file, resolve, reject });
       if (!this.#running) void this.#drain();
@@ -68,7 +73,8 @@ export class CheckBatcher {
   async #checkBatch(batch: Job[]): Promise<void> {
     if (batch.length === 1) return batch[0]!.resolve(await this.#compiler([batch[0]!.file]));
     const output = await this.#compiler(batch.map((job) => job.file));
-    const alone = output.code === 0 ? [] : needsLoneCheck(batch, output);
+    const unsure = output.code === 0 ? [] : unsettled(batch.map((job) => job.file), output);
+    const alone = batch.filter((job) => unsure.includes(job.file));
     for (const job of batch) if (!alone.includes(job)) job.resolve("passed");
     for (const job of alone) {
       try {
@@ -80,12 +86,12 @@ export class CheckBatcher {
   }
 }
 
-/** The files of a failed shared run whose result it cannot tell. */
-function needsLoneCheck(batch: Job[], output: CheckOutput): Job[] {
+/** The files of a failed shared run of `files` whose result it cannot tell (the rest passed). */
+export function unsettled(files: string[], output: CheckOutput): string[] {
   const { diagnostics, other } = parseDenoOutput(output.stderr);
   // Something not from the type-checker proper, or not placed: the run says nothing for sure.
-  if (other.length > 0 || diagnostics.length === 0) return batch;
-  if (diagnostics.some((d) => !/^TS\d+$/.test(d.code))) return batch;
+  if (other.length > 0 || diagnostics.length === 0) return files;
+  if (diagnostics.some((d) => !/^TS\d+$/.test(d.code))) return files;
   const flagged = new Set(diagnostics.map((d) => d.url));
-  return batch.filter((job) => flagged.has(pathToFileURL(job.file).href));
+  return files.filter((file) => flagged.has(pathToFileURL(file).href));
 }
