@@ -1,5 +1,5 @@
 /**
- * What every DuckDB engine process starts from, prepared once per daemon process: the engine's
+ * What every DuckDB engine process starts from, prepared once per machine: the engine's
  * import map and a lockfile cut down to @duckdb/node-api and its dependencies (so an engine can
  * load nothing else), the files of its module graph and of those npm packages (its only
  * read-only mounts under bubblewrap), and a warm template of the compiler caches that each
@@ -12,6 +12,8 @@ import { exists } from "../core/fs.ts";
 import { copyCaches, linkModuleCache } from "../sandbox/deno_dir.ts";
 import { runDenoProcess } from "../sandbox/deno_process.ts";
 import { baseChildEnv, lockedDownFlags } from "../sandbox/permissions.ts";
+import { sandboxCacheRoot } from "../sandbox/npm_cache.ts";
+import { sha256Hex } from "../core/ids.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const ENTRY = fileURLToPath(new URL("./engine_main.ts", import.meta.url));
@@ -31,7 +33,10 @@ export interface EngineInstall {
 
 let installing: Promise<EngineInstall> | undefined;
 
-/** The engine installation of this process, prepared on first use (~0.6 s, once). */
+/**
+ * The engine installation of this process: read from the machine's cache, or prepared there on
+ * first use (~0.3 s of CPU; every later daemon start on the machine skips it).
+ */
 export function engineInstall(): Promise<EngineInstall> {
   installing ??= install().catch((err) => {
     installing = undefined;
@@ -40,46 +45,122 @@ export function engineInstall(): Promise<EngineInstall> {
   return installing;
 }
 
+/** What a cached installation records: the install, and a hash of each engine source file. */
+interface CachedInstall {
+  install: EngineInstall;
+  sources: Record<string, string>;
+}
+
+/**
+ * One folder per input that decides the installation (Deno, the driver's lock, this checkout,
+ * the module cache), beside the sandbox's approved packages. Its `install.json` is trusted only
+ * while the engine's source files still hash as recorded; an edited engine is installed again.
+ * Concurrent starts race safely: each builds in a private folder and renames it into place.
+ */
 async function install(): Promise<EngineInstall> {
-  const dir = await Deno.makeTempDir({ prefix: "tau_duckdb_engine_" });
-  globalThis.addEventListener("unload", () => {
-    try {
-      Deno.removeSync(dir, { recursive: true });
-    } catch { /* already gone */ }
-  });
-  const importMap = join(dir, "import_map.json");
-  const lockFile = join(dir, "engine.lock");
   const { imports } = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json"))) as {
     imports: Record<string, string>;
   };
   const specifier = imports[DRIVER];
   if (!specifier) throw new Error(`deno.json does not map ${DRIVER}`);
-  await Deno.writeTextFile(importMap, JSON.stringify({ imports: { [DRIVER]: specifier } }));
-  await Deno.writeTextFile(lockFile, JSON.stringify(await driverLock(specifier)));
+  const lock = await driverLock(specifier);
+  const key = sha256Hex(JSON.stringify([
+    Deno.version.deno,
+    specifier,
+    lock,
+    ROOT,
+    ["DENO_DIR", "XDG_CACHE_HOME", "HOME"].map((name) => Deno.env.get(name) ?? null),
+  ])).slice(0, 16);
+  const dir = join(sandboxCacheRoot(), "engine", key);
+  const cached = await readCached(dir);
+  if (cached) return cached;
+  const building = `${dir}.${crypto.randomUUID()}`;
+  try {
+    const built = await build(building, dir, specifier, lock);
+    await Deno.writeTextFile(join(building, "install.json"), JSON.stringify(built));
+    // Another start may have won meanwhile: keep its folder. A stale one (its engine sources
+    // changed) moves aside before ours moves in.
+    if (!await readCached(dir)) {
+      if (await exists(dir)) {
+        await Deno.rename(dir, `${dir}.stale.${crypto.randomUUID()}`).catch(() => {});
+      }
+      await Deno.rename(building, dir).catch(() => {});
+    }
+  } finally {
+    await Deno.remove(building, { recursive: true }).catch(() => {});
+  }
+  for await (const entry of Deno.readDir(join(dir, ".."))) {
+    if (entry.name.includes(".stale.")) {
+      await Deno.remove(join(dir, "..", entry.name), { recursive: true }).catch(() => {});
+    }
+  }
+  const ready = await readCached(dir);
+  if (!ready) throw new Error(`The DuckDB engine installation at ${dir} did not verify`);
+  return ready;
+}
+
+/** The installation in `dir`, if it is whole and its engine sources are unchanged. */
+async function readCached(dir: string): Promise<EngineInstall | null> {
+  try {
+    const cached = JSON.parse(await Deno.readTextFile(join(dir, "install.json"))) as CachedInstall;
+    for (const [file, hash] of Object.entries(cached.sources)) {
+      if (sha256Hex(await Deno.readTextFile(file)) !== hash) return null;
+    }
+    return cached.install;
+  } catch {
+    return null;
+  }
+}
+
+/** Prepares an installation in `building` whose paths name `dir`, where it will be renamed. */
+async function build(
+  building: string,
+  dir: string,
+  specifier: string,
+  lock: unknown,
+): Promise<CachedInstall> {
+  await Deno.mkdir(building, { recursive: true });
+  await Deno.writeTextFile(
+    join(building, "import_map.json"),
+    JSON.stringify({ imports: { [DRIVER]: specifier } }),
+  );
+  await Deno.writeTextFile(join(building, "engine.lock"), JSON.stringify(lock));
+  const local = {
+    importMap: join(building, "import_map.json"),
+    lockFile: join(building, "engine.lock"),
+  };
   const moduleCache = (await denoJson(["info", "--json"], {})).denoDir as string;
   const graph = await denoJson([
     "info",
     "--json",
     "--no-config",
-    `--lock=${lockFile}`,
+    `--lock=${local.lockFile}`,
     "--frozen",
-    `--import-map=${importMap}`,
+    `--import-map=${local.importMap}`,
     ENTRY,
   ], { DENO_DIR: moduleCache });
   const sources = (graph.modules as { specifier: string }[])
     .filter((m) => m.specifier.startsWith("file:"))
     .map((m) => fileURLToPath(m.specifier));
   const packages = await packageDirs(moduleCache, Object.keys(graph.npmPackages as object));
-  const install: EngineInstall = {
-    entry: ENTRY,
-    importMap,
-    lockFile,
-    moduleCache,
-    template: null,
-    readOnly: [importMap, lockFile, ...sources, ...packages, ...await libraryDirs(packages)],
+  const importMap = join(dir, "import_map.json");
+  const lockFile = join(dir, "engine.lock");
+  const warmed = await warmTemplate({ entry: ENTRY, ...local, moduleCache }, building);
+  return {
+    install: {
+      entry: ENTRY,
+      importMap,
+      lockFile,
+      moduleCache,
+      template: warmed ? join(dir, "template") : null,
+      readOnly: [importMap, lockFile, ...sources, ...packages, ...await libraryDirs(packages)],
+    },
+    sources: Object.fromEntries(
+      await Promise.all(
+        sources.map(async (file) => [file, sha256Hex(await Deno.readTextFile(file))] as const),
+      ),
+    ),
   };
-  install.template = await warmTemplate(install, dir);
-  return install;
 }
 
 /** deno.lock cut down to one npm package and the packages it depends on. */
@@ -141,10 +222,12 @@ async function libraryDirs(packages: string[]): Promise<string[]> {
   return [...dirs];
 }
 
-/** Runs the engine once (`--warm`) and keeps the compiler caches it wrote. */
-async function warmTemplate(install: EngineInstall, dir: string): Promise<string | null> {
+/** Runs the engine once (`--warm`) and keeps the compiler caches it wrote in `dir/template`. */
+async function warmTemplate(
+  install: Pick<EngineInstall, "entry" | "importMap" | "lockFile" | "moduleCache">,
+  dir: string,
+): Promise<boolean> {
   const warm = join(dir, "warm");
-  const template = join(dir, "template");
   await linkModuleCache(install.moduleCache, join(warm, "deno"));
   const result = await runDenoProcess({
     args: engineArgs(install, 256, ["--warm"]),
@@ -153,9 +236,9 @@ async function warmTemplate(install: EngineInstall, dir: string): Promise<string
     timeoutMs: 30_000,
   });
   try {
-    if (result.code !== 0) return null;
-    await copyCaches(join(warm, "deno"), template);
-    return template;
+    if (result.code !== 0) return false;
+    await copyCaches(join(warm, "deno"), join(dir, "template"));
+    return true;
   } finally {
     await Deno.remove(warm, { recursive: true }).catch(() => {});
   }
