@@ -20,8 +20,8 @@ import type { TauPaths } from "../src/config/paths.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const FOLDERS = ["examples", "tests/fixtures"];
-/** Files per compiler run, as the daemon's batcher (more costs memory, saves little). */
-const BATCH = 32;
+/** Compiler runs at once: each is mostly one thread. */
+const RUNS = 2;
 
 interface Staged {
   source: string;
@@ -55,19 +55,19 @@ async function stage(paths: TauPaths, sources: string[]): Promise<Staged[]> {
   return staged;
 }
 
-/** Checks `files` in one run; records what it vouches for, splits what it cannot tell. */
+/** Checks `files` in one run; records what it vouches for, retries what it cannot tell. */
 async function warm(paths: TauPaths, files: Staged[]): Promise<number> {
   const output = await deployCheck(paths, files.map((f) => f.file));
   const unsure = output.code === 0 ? [] : unsettled(files.map((f) => f.file), output);
   const passed = files.filter((f) => !unsure.includes(f.file));
   await Promise.all(passed.map((f) => rememberPassed(f.marker)));
-  // A run that stopped on something it could not place says nothing of the others: halve it.
-  if (unsure.length === files.length && files.length > 1) {
-    const half = Math.ceil(files.length / 2);
-    return passed.length + await warm(paths, files.slice(0, half)) +
-      await warm(paths, files.slice(half));
-  }
-  return passed.length;
+  if (unsure.length < files.length || files.length === 1) return passed.length;
+  // The run stopped on something it could not place (a syntax error, an import that does not
+  // resolve): drop the files its output names and check the rest again, or else halve it.
+  const rest = files.filter((f) => !output.stderr.includes(f.file));
+  if (rest.length > 0 && rest.length < files.length) return await warm(paths, rest);
+  const half = Math.ceil(files.length / 2);
+  return await warm(paths, files.slice(0, half)) + await warm(paths, files.slice(half));
 }
 
 const home = await Deno.makeTempDir({ prefix: "tau_warm_" });
@@ -77,14 +77,12 @@ try {
   await prepareHome(paths);
   const sources = (await Promise.all(FOLDERS.map((f) => pipelineFiles(join(ROOT, f))))).flat();
   const staged = await stage(paths, sources.sort());
+  // Each run's start (~1.5 s) is most of its cost: one run per core, the files shared out.
+  const size = Math.ceil(staged.length / RUNS);
   const batches: Staged[][] = [];
-  for (let i = 0; i < staged.length; i += BATCH) batches.push(staged.slice(i, i + BATCH));
-  // Two runs at a time: each compiler run is mostly one thread.
-  let passed = 0;
-  for (let i = 0; i < batches.length; i += 2) {
-    const counts = await Promise.all(batches.slice(i, i + 2).map((b) => warm(paths, b)));
-    passed += counts.reduce((a, b) => a + b, 0);
-  }
+  for (let i = 0; i < staged.length; i += size) batches.push(staged.slice(i, i + size));
+  const counts = await Promise.all(batches.map((batch) => warm(paths, batch)));
+  const passed = counts.reduce((a, b) => a + b, 0);
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(
     `type-check cache: ${passed} of ${staged.length} pipelines checked and remembered ` +
