@@ -1,8 +1,9 @@
 /**
  * Type-checks every example and fixture pipeline before the suite, in a few shared compiler
  * runs, and records the passes in the machine's type-check cache (src/deploy/typecheck_cache.ts)
- * exactly as a deploy would. The suite's daemons then skip the compiler for those files: about
- * 1.2 s of CPU per file, two fifths of the suite's CPU on a cold cache. Only passes are
+ * exactly as a deploy would. The suite's daemons then skip the compiler for those files: a lone
+ * compiler start costs ~1 s of CPU however small the file, and first deploys of fixtures were
+ * about a fifth of the suite's CPU on a cold cache (BENCHMARKS.md). Only passes are
  * recorded; a file that fails, or one a shared run cannot vouch for, is left for its deploy to
  * check, so every diagnostic a test asserts still comes from the compiler at that deploy.
  *
@@ -24,7 +25,6 @@ const FOLDERS = ["examples", "tests/fixtures"];
 const RUNS = 2;
 
 interface Staged {
-  source: string;
   file: string;
   marker: string;
 }
@@ -50,7 +50,7 @@ async function stage(paths: TauPaths, sources: string[]): Promise<Staged[]> {
     const dir = await Deno.makeTempDir({ dir: paths.staging, prefix: "deploy_" });
     const file = join(dir, "pipeline.ts");
     await Deno.writeTextFile(file, code);
-    staged.push({ source, file, marker });
+    staged.push({ file, marker });
   }
   return staged;
 }
