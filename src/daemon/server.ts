@@ -32,6 +32,7 @@ import { detectOsBoundary } from "../sandbox/os_boundary.ts";
 import { listeningAddresses } from "../sandbox/network.ts";
 import { configuredLimits } from "../sandbox/limits.ts";
 import { defaultOnFailure } from "../ai/config.ts";
+import { log, setLogFile } from "../core/log.ts";
 
 export type Role = "api" | "worker" | "scheduler";
 export const ROLES: readonly Role[] = ["api", "worker", "scheduler"];
@@ -333,18 +334,4 @@ function noServer(signal: AbortSignal): Deno.HttpServer<Deno.NetAddr> {
   } as unknown as Deno.HttpServer<
     Deno.NetAddr
   >;
-}
-
-let logFile: Deno.FsFile | null = null;
-
-/** Sends daemon log lines to a file instead of stderr (background mode). */
-export function setLogFile(path: string): void {
-  logFile = Deno.openSync(path, { create: true, append: true });
-}
-
-/** Daemon log lines: one JSON object per line on stderr, or the log file in background mode. */
-export function log(event: string, fields: Record<string, unknown>): void {
-  const line = JSON.stringify({ ts: new Date().toISOString(), event, ...fields }) + "\n";
-  if (logFile) logFile.writeSync(new TextEncoder().encode(line));
-  else console.error(line.trimEnd());
 }

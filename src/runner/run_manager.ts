@@ -5,7 +5,8 @@
  * retries and backoff is execute.ts, and finishing it finish.ts.
  */
 import { join } from "node:path";
-import { TauError } from "../core/errors.ts";
+import { errorText, TauError } from "../core/errors.ts";
+import { log } from "../core/log.ts";
 import { newRunId } from "../core/ids.ts";
 import { versionDir } from "../config/paths.ts";
 import {
@@ -48,7 +49,7 @@ export class RunManager {
         discard: discardRunChild,
         currentVersion: async (name) =>
           (await options.store.getPipeline(name))?.current_version ?? null,
-        onError: (err) => this.#reportError("warm pool", err),
+        onError: (err) => log("warm_pool_error", { error: errorText(err) }),
       })
       : null;
     this.#worker = new QueueWorker(this.#ctx);
