@@ -4,7 +4,8 @@
  * widen the pipeline's permissions (unless allowed), and is replayed in the sandbox with the
  * failing run's params; only a candidate whose replay succeeds is promoted.
  */
-import { TauError } from "../core/errors.ts";
+import { errorText, TauError } from "../core/errors.ts";
+import { log } from "../core/log.ts";
 import type { TauPaths } from "../config/paths.ts";
 import type { TauConfig } from "../config/config.ts";
 import type { ConnectionRegistry } from "../connections/registry.ts";
@@ -75,7 +76,11 @@ export async function autoHeal(
     new Date(),
   );
   const renew = setInterval(() => {
-    store.updateHeal(healId, { expires_at: lease() }).catch(() => {});
+    // A failed renewal is logged; should the lease lapse, the heal is closed elsewhere as
+    // interrupted and this one is refused before it promotes (see heal()).
+    store.updateHeal(healId, { expires_at: lease() }).catch((err) =>
+      log("heal_lease_error", { heal_id: healId, pipeline: name, error: errorText(err) })
+    );
   }, HEAL_LEASE_MS / 3);
   try {
     return await heal(deps, provider, maxAttempts, report, request, started, healId);
@@ -198,7 +203,10 @@ async function heal(
   });
   const winner = proposal.value;
   const promoted = winner !== null && !request.dry_run;
-  if (promoted) await promoteVersion(store, paths, name, winner.version);
+  if (promoted) {
+    await assertStillHeld(deps, healId);
+    await promoteVersion(store, paths, name, winner.version);
+  }
   const result = {
     heal_id: healId,
     pipeline: name,
@@ -296,4 +304,18 @@ async function healPrompt(
     `Its last log lines:\n${untrusted("logs", logs || "(none)")}`,
     `The connections it declares:\n${list}`,
   ].join("\n\n");
+}
+
+/**
+ * Refuses to promote for a heal that is no longer running: its lease lapsed (renewals failed)
+ * and another daemon closed it, so a newer heal of the pipeline may be under way.
+ */
+async function assertStillHeld(deps: AutoHealDeps, healId: string): Promise<void> {
+  const held = await deps.store.getHeal(healId);
+  if (held?.status === "running") return;
+  throw new TauError(
+    "conflict",
+    `Heal ${healId} lost its lease (it is ${held?.status ?? "gone"}); its fix was not promoted`,
+    { hint: "see the daemon log for heal_lease_error, then run tau heal again" },
+  );
 }

@@ -4,7 +4,9 @@
  * never a widened one without --allow-permission-changes, none with --dry-run, and leaks
  * neither the model key nor a secret's value.
  */
-import { assert, assertEquals } from "../helpers/assert.ts";
+import { join } from "node:path";
+import { assert, assertEquals, assertMatch } from "../helpers/assert.ts";
+import { openStore } from "../../src/store/mod.ts";
 import { startDaemon, storeBytes, type TestDaemon } from "../helpers/daemon.ts";
 import { fenced, modelStandIn } from "../helpers/model_standin.ts";
 
@@ -379,6 +381,41 @@ Deno.test("one heal at a time; a heal whose daemon died is closed at the next st
     const again = await daemon.tau("heal", "heal_lost", "--auto");
     assertEquals(again.code, 0, again.stdout);
     assertEquals(again.json.promoted, true);
+  } finally {
+    await daemon.stop();
+    await model.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a heal whose lease lapsed while it worked does not promote its fix", async () => {
+  const answer = Promise.withResolvers<void>();
+  const model = modelStandIn([{ tool: { code: fixed("heal_lapsed") }, after: answer.promise }]);
+  const daemon = await startDaemon({ MODEL_KEY_FOR_TEST: KEY, HEAL_TOKEN: SECRET }, {
+    config: aiToml("anthropic", model.anthropicUrl, 1),
+  });
+  const dir = await Deno.makeTempDir({ prefix: "tau_heal_auto_" });
+  try {
+    await deployFailing(daemon, dir, "heal_lapsed", failing("heal_lapsed"));
+    const before = await current(daemon, "heal_lapsed");
+    const healing = daemon.tau("heal", "heal_lapsed", "--auto");
+    for (let i = 0; i < 100 && model.requests.length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // Another daemon on the store finds the lease lapsed (as after failed renewals) and closes it.
+    const store = await openStore({ path: join(daemon.home, "tau.db") });
+    try {
+      const later = new Date(Date.now() + 10 * 60_000);
+      assertEquals(await store.interruptHeals(later, { all: false }), 1);
+    } finally {
+      await store.close();
+    }
+    answer.resolve();
+    const healed = await healing;
+    assertEquals(healed.code, 1, healed.stdout);
+    assertEquals(healed.json.error.code, "conflict");
+    assertMatch(healed.json.error.message, /lost its lease \(it is interrupted\)/);
+    assertEquals((await current(daemon, "heal_lapsed")).current_version, before.current_version);
   } finally {
     await daemon.stop();
     await model.close();

@@ -13,8 +13,8 @@ import { json, type Seen, standIn } from "./http_standin.ts";
 export type Step =
   /** A text reply (put a ```ts block in it to offer a file). */
   | { text: string }
-  /** A `write_pipeline` tool call with this code, after optional text. */
-  | { tool: { code: string }; text?: string }
+  /** A `write_pipeline` tool call with this code, after optional text; sent once `after` settles. */
+  | { tool: { code: string }; text?: string; after?: Promise<unknown> }
   /** An HTTP error with the provider's error body (429 and 5xx are retried by the SDKs). */
   | { status: number; message?: string }
   /** No answer until the stand-in closes (then a 400): a model call still under way. */
@@ -61,15 +61,18 @@ export function modelStandIn(script: Step[]): ModelStandIn {
     if (!step) return errorReply(wire, 400, "the stand-in's script is exhausted");
     if ("status" in step) return errorReply(wire, step.status, step.message ?? "scripted error");
     if ("hang" in step) return closing.promise.then(() => errorReply(wire, 400, "closed"));
-    const usage = { input: Math.ceil(seen.body.length / 4), output: replyTokens(step) };
-    if (wire === "anthropic") {
-      return streamed ? sse(anthropicEvents(step, body.model, usage)) : json(
-        anthropicMessage(step, body.model, usage),
+    const reply = (step: Reply) => {
+      const usage = { input: Math.ceil(seen.body.length / 4), output: replyTokens(step) };
+      if (wire === "anthropic") {
+        return streamed ? sse(anthropicEvents(step, body.model, usage)) : json(
+          anthropicMessage(step, body.model, usage),
+        );
+      }
+      return streamed ? sse(openaiChunks(step, body.model, usage)) : json(
+        openaiCompletion(step, body.model, usage),
       );
-    }
-    return streamed ? sse(openaiChunks(step, body.model, usage)) : json(
-      openaiCompletion(step, body.model, usage),
-    );
+    };
+    return "after" in step && step.after ? step.after.then(() => reply(step)) : reply(step);
   });
   return {
     anthropicUrl: server.url,
