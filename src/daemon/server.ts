@@ -11,9 +11,10 @@ import { tauPaths } from "../config/paths.ts";
 import { TauError } from "../core/errors.ts";
 import { openStore } from "../store/mod.ts";
 import { RunManager } from "../runner/run_manager.ts";
+import { removeLeftoverRunFolders } from "../runner/run_child.ts";
 import { createApp } from "../api/app.ts";
 import { adminKeyDigests } from "../api/keys.ts";
-import { writeState } from "./state.ts";
+import { isAlive, readState, writeState } from "./state.ts";
 import { ensureSandboxCache } from "../sandbox/npm_cache.ts";
 import {
   type ConnectionRegistry,
@@ -72,6 +73,12 @@ async function openDaemon(options: ServeOptions) {
     );
   }
   await prepareHome(paths);
+  // A daemon that died (kill -9, a crash) left its runs' folders; none is in use unless a live
+  // daemon shares this home, which would still be named in the state file.
+  const previous = await readState(paths);
+  const leftoverRunFolders = previous && previous.pid !== Deno.pid && isAlive(previous.pid)
+    ? 0
+    : await removeLeftoverRunFolders(paths);
   const movedWarehouse = config.connections.warehouse === undefined &&
     await prepareDefaultWarehouse(paths.home);
   const apiKey = await ensureApiKey(paths);
@@ -90,6 +97,7 @@ async function openDaemon(options: ServeOptions) {
     connections,
     boundary,
     movedWarehouse,
+    leftoverRunFolders,
     apiKey,
     roles,
     store,
@@ -181,6 +189,7 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     worker_id: opened.workerId,
     recovered,
     interrupted_heals: interruptedHeals,
+    removed_run_folders: opened.leftoverRunFolders,
     ...(opened.movedWarehouse
       ? { moved_warehouse: "warehouse.duckdb → warehouse/warehouse.duckdb" }
       : {}),

@@ -58,6 +58,20 @@ export interface RunChild {
   warm: boolean;
 }
 
+/**
+ * Removes the run folders a dead daemon of this home left (its children died with it: they
+ * run with `--die-with-parent`); returns how many there were. Only for a daemon starting on a
+ * home no live daemon uses.
+ */
+export async function removeLeftoverRunFolders(paths: TauPaths): Promise<number> {
+  let removed = 0;
+  for await (const entry of Deno.readDir(paths.runs)) {
+    await Deno.remove(join(paths.runs, entry.name), { recursive: true });
+    removed++;
+  }
+  return removed;
+}
+
 /** Creates the child's folder and starts the child; it waits for its init message. */
 export async function startRunChild(
   paths: TauPaths,

@@ -258,8 +258,13 @@ Deno.test("a daemon killed mid-run leaves every run truthful and loses nothing",
       if (r.json.status === "running") break;
       await new Promise((r) => setTimeout(r, 50));
     }
+    const folders = () => [...Deno.readDirSync(`${d.home}/runs`)].map((e) => e.name);
+    const left = folders();
+    assert.ok(left.length > 0, "the running child has its folder");
     await d.kill();
     await d.restart();
+    // The dead daemon's run folders are gone (a warm child of the new one may have its own).
+    assertEquals(folders().filter((name) => left.includes(name)), []);
     const after = await d.tau("inspect", "sleepy", "--run", runId);
     assertEquals(after.json.status, "failed");
     assertEquals(after.json.error.kind, "daemon_restart");
