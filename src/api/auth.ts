@@ -24,20 +24,27 @@ const URL_KEY_PARAMS: ReadonlySet<string> = new Set([
   "access_token",
 ]);
 
+/** The first query parameter of `url` that would carry a key, or null. */
+export function keyParamIn(url: string): string | null {
+  for (const name of new URL(url).searchParams.keys()) {
+    if (URL_KEY_PARAMS.has(name.toLowerCase())) return name;
+  }
+  return null;
+}
+
 /** Refuses any request with a key-like query parameter, before authentication. */
 export function refuseKeysInUrl(): MiddlewareHandler {
   return async function tauRefuseKeysInUrl(c, next) {
-    for (const name of new URL(c.req.url).searchParams.keys()) {
-      if (URL_KEY_PARAMS.has(name.toLowerCase())) {
-        throw new TauError(
-          "invalid_request",
-          `API keys are not accepted in the URL (query parameter ${name})`,
-          {
-            hint: "send Authorization: Bearer <key>; keys in URLs leak into logs " +
-              "(revoke a key that was sent this way)",
-          },
-        );
-      }
+    const name = keyParamIn(c.req.url);
+    if (name !== null) {
+      throw new TauError(
+        "invalid_request",
+        `API keys are not accepted in the URL (query parameter ${name})`,
+        {
+          hint: "send Authorization: Bearer <key>; keys in URLs leak into logs " +
+            "(revoke a key that was sent this way)",
+        },
+      );
     }
     await next();
   };
