@@ -1,0 +1,117 @@
+/**
+ * The dashboard's pages, rendered on the server with hono/jsx: every value is escaped by the
+ * renderer (names, descriptions, tags and run data are written by untrusted pipelines), and no
+ * page has inline script or style (the Content-Security-Policy forbids both).
+ */
+import type { Child } from "hono/jsx";
+import type { Session } from "./sessions.ts";
+import type { PipelineRow } from "./overview.ts";
+
+function Layout(props: { title: string; session?: Session; children: Child }) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{props.title} · Tau</title>
+        <link rel="stylesheet" href="/static/dashboard.css" />
+      </head>
+      <body>
+        <header>
+          <a class="brand" href="/">Tau</a>
+          {props.session && (
+            <form method="post" action="/logout" class="logout">
+              <input type="hidden" name="csrf" value={props.session.csrf} />
+              <span class="scope">{props.session.principal.scope} key</span>
+              <button type="submit">Log out</button>
+            </form>
+          )}
+        </header>
+        <main>{props.children}</main>
+      </body>
+    </html>
+  );
+}
+
+export function LoginPage(props: { error?: string }) {
+  return (
+    <Layout title="Log in">
+      <form method="post" action="/login" class="login">
+        <h1>Log in</h1>
+        <label for="key">API key</label>
+        <input id="key" name="key" type="password" autocomplete="off" required autofocus />
+        {props.error && <p class="error" role="alert">{props.error}</p>}
+        <button type="submit">Log in</button>
+        <p class="help">
+          The local key is in <code>$TAU_HOME/api_key</code>; others come from{" "}
+          <code>tau keys create</code>.
+        </p>
+      </form>
+    </Layout>
+  );
+}
+
+function when(iso: string | null): string {
+  return iso ? iso.replace("T", " ").replace(/\.\d+Z$/, "Z") : "—";
+}
+
+export function OverviewPage(props: { session: Session; rows: PipelineRow[] }) {
+  return (
+    <Layout title="Pipelines" session={props.session}>
+      <h1>Pipelines</h1>
+      {props.rows.length === 0
+        ? (
+          <p class="empty">
+            No pipeline is deployed yet: <code>tau deploy pipeline.ts</code>.
+          </p>
+        )
+        : (
+          <table class="pipelines">
+            <thead>
+              <tr>
+                <th>Pipeline</th>
+                <th>Status</th>
+                <th>Last run</th>
+                <th>Next run</th>
+                <th>Recent runs</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.rows.map((row) => (
+                <tr
+                  key={row.name}
+                  class={`pipeline status-${row.status ?? "none"}`}
+                  data-pipeline={row.name}
+                >
+                  <td>
+                    <span class="name">{row.name}</span> <span class="version">v{row.version}</span>
+                    {row.description && <div class="description">{row.description}</div>}
+                    {row.tags.length > 0 && (
+                      <div class="tags">
+                        {row.tags.map((tag) => <span key={tag} class="tag">{tag}</span>)}
+                      </div>
+                    )}
+                  </td>
+                  <td class="status">{row.status ?? "never run"}</td>
+                  <td>{when(row.last_run?.created_at ?? null)}</td>
+                  <td>
+                    {when(row.next_run_at)}
+                    {row.schedule && <div class="schedule">{row.schedule}</div>}
+                  </td>
+                  <td class="strip">
+                    {row.recent.toReversed().map((run) => (
+                      <span
+                        key={run.run_id}
+                        class={`mark mark-${run.status}`}
+                        title={`${run.run_id} ${run.status} ${when(run.created_at)}`}
+                      />
+                    ))}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+    </Layout>
+  );
+}

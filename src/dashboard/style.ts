@@ -1,0 +1,29 @@
+/** The dashboard's one stylesheet, served from the daemon (the CSP allows no inline style). */
+export const DASHBOARD_CSS = `
+:root { font-family: system-ui, sans-serif; color: #1d2430; background: #f6f7f9; }
+body { margin: 0; }
+header { display: flex; justify-content: space-between; align-items: center;
+  padding: 0.6rem 1.2rem; background: #1d2430; color: #fff; }
+header a.brand { color: #fff; font-weight: 700; text-decoration: none; }
+header .logout { display: flex; gap: 0.6rem; align-items: center; }
+main { padding: 1.2rem; max-width: 72rem; margin: 0 auto; }
+h1 { font-size: 1.3rem; }
+table.pipelines { width: 100%; border-collapse: collapse; background: #fff; }
+table.pipelines th, table.pipelines td { text-align: left; padding: 0.5rem; border-bottom: 1px solid #e3e6ea;
+  vertical-align: top; }
+.name { font-weight: 600; }
+.version, .schedule, .description, .help, .scope { color: #5b6573; font-size: 0.85rem; }
+.tag { display: inline-block; margin: 0.15rem 0.3rem 0 0; padding: 0 0.35rem; border-radius: 0.3rem;
+  background: #e8ecf2; font-size: 0.8rem; }
+.status-failed .status, .status-timed_out .status { color: #b42318; font-weight: 600; }
+.status-success .status { color: #067647; }
+.strip { white-space: nowrap; }
+.mark { display: inline-block; width: 0.55rem; height: 1.1rem; margin-right: 2px; border-radius: 2px;
+  background: #c2c8d0; }
+.mark-success { background: #12b76a; }
+.mark-failed, .mark-timed_out { background: #f04438; }
+.mark-running, .mark-queued { background: #2e90fa; }
+form.login { max-width: 22rem; margin: 3rem auto; display: grid; gap: 0.6rem; background: #fff;
+  padding: 1.5rem; border-radius: 0.5rem; }
+.error { color: #b42318; }
+`;
