@@ -196,6 +196,8 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
   });
 
   const drain = async (signal: string) => {
+    // Before any await: a run queued after the signal must not be claimed here.
+    runs.stopClaiming();
     log("stopping", { signal });
     controller.abort();
     await scheduler.stop();

@@ -167,7 +167,17 @@ export class QueueWorker {
       lease_ms: this.#leaseMs,
       choose: fairOrder,
     });
+    if (this.#draining && claimed.length > 0) {
+      // The drain began while this claim was in flight: the runs go back unstarted.
+      const ids = claimed.map((run) => run.run_id);
+      return await this.#o.store.releaseRuns(this.workerId, ids, this.#clock.now());
+    }
     for (const run of claimed) this.#start(run.run_id, run.pipeline);
+  }
+
+  /** Claims nothing more from now on (the first thing a stopping daemon does). */
+  stopClaiming(): void {
+    this.#draining = true;
   }
 
   /**

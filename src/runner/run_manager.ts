@@ -91,6 +91,11 @@ export class RunManager {
    * Stops claiming, lets active runs finish for up to `graceMs`, then stops the rest and gives
    * them back to the queue (another worker, or this daemon's next start, runs them again).
    */
+  /** Claims no more runs; `shutdown` then drains the ones under way. */
+  stopClaiming(): void {
+    this.#worker.stopClaiming();
+  }
+
   async shutdown(graceMs = 0): Promise<void> {
     await this.#worker.shutdown(graceMs);
     await this.#pool?.close();

@@ -79,3 +79,51 @@ for (const retries of [0, 1]) {
     });
   });
 }
+
+Deno.test("a claim still in flight when the drain begins gives its runs back unstarted", async () => {
+  await withStore(async (store, home) => {
+    const validated = validatePipelineConfig({ name: "p" });
+    if (!validated.ok) throw new Error(JSON.stringify(validated.issues));
+    await store.deploy({
+      name: "p",
+      code: "c",
+      hash: "h",
+      filename: "p.ts",
+      source_path: null,
+      schedule: null,
+      metadata: validated.metadata as never,
+    });
+    // The store answers the claim only once the drain has begun.
+    const claiming = Promise.withResolvers<void>();
+    const answer = Promise.withResolvers<void>();
+    const claimRuns: typeof store.claimRuns = async (request) => {
+      const claimed = await store.claimRuns(request);
+      if (claimed.length > 0) claiming.resolve();
+      await answer.promise;
+      return claimed;
+    };
+    const slow = new Proxy(store, {
+      get(target, name) {
+        if (name === "claimRuns") return claimRuns;
+        const value = Reflect.get(target, name, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const manager = new RunManager({
+      store: slow,
+      paths: tauPaths(home),
+      daemonPort: 1,
+      clock: new ManualClock(),
+      workerId: "draining",
+    });
+    const run = await store.createRun(await manager.prepare("p"));
+    const dispatched = manager.dispatch();
+    await claiming.promise;
+    manager.stopClaiming();
+    answer.resolve();
+    await dispatched;
+    await manager.shutdown();
+    const after = await store.getRun(run.run_id);
+    assertEquals([after?.status, after?.worker_id, after?.started_at], ["queued", null, null]);
+  });
+});
