@@ -185,6 +185,8 @@ Deno.test("dashboard overview: failures first, recent runs as a strip, every val
       metadata: { description: payload, tags: [`"><svg onload=alert(3)>`] },
     }));
     const run = async (pipeline: string, status: RunStatus) => {
+      // Runs are ordered by their creation time: two in one millisecond have no order.
+      await new Promise((resolve) => setTimeout(resolve, 3));
       const created = await h.store.createRun(newRun(newRunId(), { pipeline }));
       await h.store.updateRun(created.run_id, { status });
     };
