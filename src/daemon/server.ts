@@ -233,8 +233,8 @@ function services(
     onError: (runId, err) => log("run_error", { run_id: runId, error: String(err) }),
     store,
     paths,
-    get daemonPort() {
-      return daemon.port;
+    get daemonPorts() {
+      return [daemon.port];
     },
     daemonAddresses: listeningAddresses(host),
     limits: configuredLimits(config),

@@ -155,7 +155,7 @@ async function supervise(
   };
   const codeUrl = pathToFileURL(join(dirname(launch.view.entry), "pipeline.ts")).href;
   const classify = (error: ChildError) => classifyError(spec, codeUrl, error);
-  const daemon = { port: spec.daemonPort, addresses: spec.daemonAddresses };
+  const daemon = { ports: spec.daemonPorts, addresses: spec.daemonAddresses };
   const refused = await checkGrantedHosts(launch.permissions.net, daemon);
   if (refused) {
     await child.discard();
@@ -259,7 +259,7 @@ function classifyError(spec: AttemptSpec, codeUrl: string, error: ChildError): R
     codeUrl,
     filename: spec.filename,
     neverAllowed: (target) =>
-      neverAllowed(target, { port: spec.daemonPort, addresses: spec.daemonAddresses }),
+      neverAllowed(target, { ports: spec.daemonPorts, addresses: spec.daemonAddresses }),
   });
 }
 

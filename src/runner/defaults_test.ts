@@ -24,7 +24,7 @@ Deno.test("runs take [scheduler] retries where the pipeline declares none", asyn
     const runs = new RunManager({
       store,
       paths: tauPaths(home),
-      daemonPort: 1,
+      daemonPorts: [1],
       defaults: { retries: 4, retry_delay_ms: 10, timeout_ms: 1000 },
     });
     const quiet = await runs.prepare("quiet");

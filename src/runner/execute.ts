@@ -134,7 +134,7 @@ function attemptSpec(
     params: run.params,
     secretValues,
     redact,
-    daemonPort: ctx.o.daemonPort,
+    daemonPorts: ctx.o.daemonPorts,
     daemonAddresses: ctx.o.daemonAddresses,
     limits,
     boundary,

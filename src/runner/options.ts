@@ -11,8 +11,9 @@ import type { Clock } from "../scheduler/clock.ts";
 export interface RunManagerOptions {
   store: Store;
   paths: TauPaths;
-  daemonPort: number;
-  /** The addresses the API listens on (denied to runs on its port). */
+  /** The ports the daemon listens on (its API's, its dashboard's): denied to every run. */
+  daemonPorts: number[];
+  /** The addresses the daemon listens on (denied to runs on its ports). */
   daemonAddresses?: string[];
   /** `[sandbox]` defaults and ceilings. @default {DEFAULT_LIMITS for both} */
   limits?: { defaults: RunLimits; ceiling: RunLimits };

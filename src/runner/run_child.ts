@@ -30,7 +30,7 @@ export interface ChildSpec {
   connectionHosts: string[];
   /** Values of the declared secrets: the child's environment holds these and no others. */
   secretValues: Record<string, string>;
-  daemonPort: number;
+  daemonPorts: number[];
   daemonAddresses?: string[];
   limits: RunLimits;
   /** Layer 3 as detected at daemon start. */
@@ -114,7 +114,7 @@ export async function startRunChild(
       {
         ...dirs,
         entry: spec.entry,
-        daemonPort: spec.daemonPort,
+        daemonPorts: spec.daemonPorts,
         daemonAddresses: spec.daemonAddresses,
         limits: spec.limits,
       },

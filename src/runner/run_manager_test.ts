@@ -39,7 +39,7 @@ for (const retries of [0, 1]) {
       const manager = new RunManager({
         store,
         paths: tauPaths(home),
-        daemonPort: 1,
+        daemonPorts: [1],
         execute: false,
         leaseMs: LEASE_MS,
         clock,
@@ -112,7 +112,7 @@ Deno.test("a claim still in flight when the drain begins gives its runs back uns
     const manager = new RunManager({
       store: slow,
       paths: tauPaths(home),
-      daemonPort: 1,
+      daemonPorts: [1],
       clock: new ManualClock(),
       workerId: "draining",
     });

@@ -18,7 +18,7 @@ export function showPermissions(
   paths: TauPaths,
   metadata: PipelineMetadata,
   options: {
-    daemonPort: number;
+    daemonPorts: number[];
     daemonAddresses?: string[];
     limits: RunLimits;
     entry?: string;
@@ -42,7 +42,7 @@ export function showPermissions(
       importMap: paths.importMap,
       lockFile: sandboxLockFile(paths.denoDir),
       entry: options.entry ?? join(paths.code, metadata.name, "v<version>", "entry.ts"),
-      daemonPort: options.daemonPort,
+      daemonPorts: options.daemonPorts,
       daemonAddresses: options.daemonAddresses,
       limits: options.limits,
       boundary: options.boundary?.mechanism

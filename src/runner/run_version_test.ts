@@ -14,7 +14,7 @@ async function withRuns(fn: (store: Store, runs: RunManager) => Promise<void>) {
   const home = await Deno.makeTempDir({ prefix: "tau_run_version_" });
   const store = await openStore({ path: `${home}/tau.db` });
   try {
-    await fn(store, new RunManager({ store, paths: tauPaths(home), daemonPort: 1 }));
+    await fn(store, new RunManager({ store, paths: tauPaths(home), daemonPorts: [1] }));
   } finally {
     await store.close();
     await Deno.remove(home, { recursive: true });

@@ -258,7 +258,7 @@ function keyOf(spec: ChildSpec): string {
     spec.connectionHosts,
     secrets,
     spec.limits,
-    spec.daemonPort,
+    spec.daemonPorts,
     spec.daemonAddresses ?? null,
     spec.boundary,
   ])).digest("hex");

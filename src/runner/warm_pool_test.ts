@@ -43,7 +43,7 @@ function spec(overrides: Partial<ChildSpec> = {}): ChildSpec {
     metadata: { net: ["api.example.com"], secrets: ["TOKEN"] },
     connectionHosts: [],
     secretValues: { TOKEN: "first" },
-    daemonPort: 8400,
+    daemonPorts: [8400],
     limits: DEFAULT_LIMITS,
     boundary: NO_OS_BOUNDARY,
     ...overrides,

@@ -25,14 +25,17 @@ export function exactHostPort(entry: string): string {
  * Everything that reaches the daemon's port on this machine: every loopback and wildcard
  * spelling, plus the addresses it listens on (all interface addresses when bound to a wildcard).
  */
-export function daemonAddresses(port: number, listening: readonly string[] = []): string[] {
+export function daemonAddresses(
+  ports: readonly number[],
+  listening: readonly string[] = [],
+): string[] {
   const hosts = ["127.0.0.0/8", "localhost", "0.0.0.0", "[::1]", "[::]"];
   for (const address of listening) {
     const ip = canonicalIp(address);
     const host = isIP(ip) === 6 ? `[${ip}]` : ip;
     if (!hosts.includes(host) && !ip.startsWith("127.")) hosts.push(host);
   }
-  return hosts.map((h) => `${h}:${port}`);
+  return ports.flatMap((port) => hosts.map((h) => `${h}:${port}`));
 }
 
 /** The addresses a daemon bound to `host` answers on (every interface for a wildcard). */
@@ -55,18 +58,24 @@ export function canonicalIp(address: string): string {
   return [hi >> 8, hi & 255, lo >> 8, lo & 255].join(".");
 }
 
-/** Why an address may never be reached by a run (with the daemon's port), or null. */
+/** The ports a daemon listens on (its API's, its dashboard's) and the addresses it is bound to. */
+export interface DaemonEndpoints {
+  ports: readonly number[];
+  addresses?: readonly string[];
+}
+
+/** Why an address may never be reached by a run (with one of the daemon's ports), or null. */
 export function forbiddenAddress(
   address: string,
   port: number,
-  daemon: { port: number; addresses?: readonly string[] },
+  daemon: DaemonEndpoints,
 ): string | null {
   const ip = canonicalIp(address);
   if (isIP(ip) === 4 && ip.startsWith("169.254.")) return "a link-local / cloud metadata address";
   if (isIP(ip) === 6 && (/^fe[89ab]/.test(ip) || ip === "fd00:ec2::254")) {
     return "a link-local / cloud metadata address";
   }
-  if (port !== daemon.port) return null;
+  if (!daemon.ports.includes(port)) return null;
   const local = ip.startsWith("127.") || ip === "0.0.0.0" || ip === "::1" || ip === "::";
   const listening = (daemon.addresses ?? []).some((a) => canonicalIp(a) === ip);
   return local || listening ? "the Tau daemon's own port" : null;
@@ -78,7 +87,7 @@ export function forbiddenAddress(
  */
 export function neverAllowed(
   target: string,
-  daemon: { port: number; addresses?: readonly string[] },
+  daemon: DaemonEndpoints,
 ): string | null {
   const match = /^(.*):(\d+)$/.exec(target);
   const host = (match?.[1] ?? target).replace(/^\[|\]$/g, "").toLowerCase();
@@ -110,7 +119,7 @@ const RESOLVE_TIMEOUT_MS = 2_000;
  */
 export async function checkGrantedHosts(
   grants: readonly string[],
-  daemon: { port: number; addresses?: readonly string[] },
+  daemon: DaemonEndpoints,
   resolve: Resolve = systemResolve,
 ): Promise<ResolvedViolation | null> {
   const checks = grants.map(async (target) => {

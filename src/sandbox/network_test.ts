@@ -7,7 +7,7 @@ import {
   neverAllowed,
 } from "./network.ts";
 
-const daemon = { port: 8400 };
+const daemon = { ports: [8400] };
 
 Deno.test("grants are exact host:port; a bare host means 443", () => {
   assertEquals(
@@ -42,10 +42,17 @@ Deno.test("loopback is forbidden only on the daemon's port", () => {
     assertEquals(forbiddenAddress(address, 5432, daemon), null, address);
   }
   assertEquals(forbiddenAddress("10.1.2.3", 8400, daemon), null);
+  // Every port the daemon listens on (its dashboard's too), and only those.
+  const both = { ports: [8400, 8401] };
+  for (const address of spellings) {
+    assertEquals(forbiddenAddress(address, 8401, both), "the Tau daemon's own port", address);
+    assertEquals(forbiddenAddress(address, 8402, both), null, address);
+  }
+  assertEquals(neverAllowed("localhost:8401", both), "the Tau daemon's own port");
 });
 
 Deno.test("a daemon bound to an interface address is denied there too", () => {
-  const bound = { port: 8400, addresses: ["192.0.2.2", "2001:db8::2"] };
+  const bound = { ports: [8400], addresses: ["192.0.2.2", "2001:db8::2"] };
   assertEquals(forbiddenAddress("192.0.2.2", 8400, bound), "the Tau daemon's own port");
   assertEquals(forbiddenAddress("[2001:db8:0::2]", 8400, bound), "the Tau daemon's own port");
   assertEquals(forbiddenAddress("192.0.2.2", 443, bound), null);
@@ -82,7 +89,7 @@ Deno.test("a granted name resolving to a forbidden address is refused before the
 });
 
 Deno.test("neverAllowed names the daemon's port and the metadata service, nothing else", () => {
-  const listening = { port: 8400, addresses: ["10.0.0.5"] };
+  const listening = { ports: [8400], addresses: ["10.0.0.5"] };
   assertEquals(neverAllowed("127.0.0.1:8400", listening), "the Tau daemon's own port");
   assertEquals(neverAllowed("localhost:8400", listening), "the Tau daemon's own port");
   assertEquals(neverAllowed("[::1]:8400", listening), "the Tau daemon's own port");

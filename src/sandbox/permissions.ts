@@ -31,8 +31,8 @@ export interface SandboxOptions {
   lockFile: string;
   /** Generated entry file of the deployed version. */
   entry: string;
-  /** The daemon's own port: always denied, whatever the pipeline declares. */
-  daemonPort: number;
+  /** The daemon's own ports (its API's, its dashboard's): always denied, whatever is declared. */
+  daemonPorts: number[];
   /** The addresses the daemon listens on, denied too (every interface's when bound to 0.0.0.0). */
   daemonAddresses?: string[];
   /** The run's resource limits. @default {DEFAULT_LIMITS} */
@@ -195,7 +195,7 @@ export function runFlags(
   const limits = options.limits ?? DEFAULT_LIMITS;
   const permissions: PermissionSet = {
     net,
-    deny_net: [...daemonAddresses(options.daemonPort, options.daemonAddresses), ...ALWAYS_DENIED],
+    deny_net: [...daemonAddresses(options.daemonPorts, options.daemonAddresses), ...ALWAYS_DENIED],
     env,
     env_unset: probes,
     read: [view.scratch],

@@ -12,7 +12,7 @@ const options: SandboxOptions = {
   importMap: "/home/t/.tau/import_map.json",
   lockFile: "/home/t/.cache/tau/sandbox/abc/drivers.lock",
   entry: "/home/t/.tau/code/p/v1/entry.ts",
-  daemonPort: 8400,
+  daemonPorts: [8400],
 };
 
 const FORBIDDEN =
@@ -77,10 +77,10 @@ Deno.test("net is declared hosts plus connection hosts, deduplicated and sorted"
   assertEquals(permissions.net, ["a.example:443", "b.example:443", "db.internal:5432"]);
 });
 
-Deno.test("the daemon's port and cloud metadata are always denied", () => {
+Deno.test("the daemon's ports and cloud metadata are always denied", () => {
   const { permissions } = buildRunLaunch({ net: ["localhost"], secrets: [] }, {
     ...options,
-    daemonPort: 9123,
+    daemonPorts: [9123, 9124],
   });
   for (
     const host of [
@@ -88,6 +88,11 @@ Deno.test("the daemon's port and cloud metadata are always denied", () => {
       "localhost:9123",
       "[::1]:9123",
       "0.0.0.0:9123",
+      // The dashboard's port, like the API's.
+      "127.0.0.0/8:9124",
+      "localhost:9124",
+      "[::1]:9124",
+      "0.0.0.0:9124",
       "169.254.0.0/16",
     ]
   ) {

@@ -27,7 +27,7 @@ async function fixture(fn: (f: Fixture) => Promise<void>) {
   const runs = new RunManager({
     store,
     paths: tauPaths(home),
-    daemonPort: 1,
+    daemonPorts: [1],
     maxConcurrent: 0, // nothing executes: the tests look at what was scheduled
   });
   const scheduler = () =>
@@ -237,7 +237,7 @@ Deno.test("a tick that cannot be recorded holds up no other tick of its pass", a
     const runs = new RunManager({
       store: f.store,
       paths: tauPaths(home),
-      daemonPort: 1,
+      daemonPorts: [1],
       maxConcurrent: 0,
     });
     const errors: unknown[] = [];
@@ -282,7 +282,7 @@ Deno.test("the loop reads the schedules when one is due or changed, not at every
     const runs = new RunManager({
       store,
       paths: tauPaths(await Deno.makeTempDir({ prefix: "tau_sched_loop_" })),
-      daemonPort: 1,
+      daemonPorts: [1],
       maxConcurrent: 0,
     });
     const s = new Scheduler({
