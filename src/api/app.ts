@@ -51,6 +51,7 @@ export function createApp(deps: ApiDeps): Hono {
       pid: deps.daemon.pid,
       host: deps.daemon.host,
       port: deps.daemon.port,
+      dashboard: deps.daemon.dashboardPort ? { port: deps.daemon.dashboardPort } : null,
       home: deps.paths.home,
       uptime_s: Math.round((Date.now() - deps.daemon.startedAt.getTime()) / 1000),
       memory: daemonMemory(),

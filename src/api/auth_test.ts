@@ -68,7 +68,13 @@ async function withApi(fn: (h: Harness) => void | Promise<void>): Promise<void> 
     config: configSchema.parse({}),
     adminKeyDigests: adminKeyDigests([ADMIN]),
     connections: new Map(),
-    daemon: { pid: Deno.pid, host: "127.0.0.1", port: 8400, startedAt: new Date() },
+    daemon: {
+      pid: Deno.pid,
+      host: "127.0.0.1",
+      port: 8400,
+      dashboardPort: 0,
+      startedAt: new Date(),
+    },
   });
   const call: Harness["call"] = async (method, path, options = {}) => {
     const key = options.key === undefined ? ADMIN : options.key;

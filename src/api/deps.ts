@@ -20,7 +20,8 @@ export interface ApiDeps {
   adminKeyDigests: readonly string[];
   /** With the tau.toml they came from, which `tau status` names. */
   connections: ConnectionRegistry;
-  daemon: { pid: number; host: string; port: number; startedAt: Date };
+  /** `dashboardPort`: 0 when this process serves no dashboard. */
+  daemon: { pid: number; host: string; port: number; dashboardPort: number; startedAt: Date };
   /** Layer 3 as detected at start. @default {none} */
   boundary?: OsBoundary;
   /** What this process does (`taud --role`). @default {all three} */

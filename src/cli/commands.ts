@@ -7,6 +7,7 @@ import { AUTHORING_COMMANDS, localPaths, pipelineFileBody } from "./authoring.ts
 import { AI_COMMANDS } from "./ai.ts";
 import { HEAL_COMMAND, HEALS_COMMAND } from "./heal.ts";
 import { GUIDE_COMMAND } from "./guide.ts";
+import { DASHBOARD_COMMAND } from "./dashboard_command.ts";
 import { VERSION_COMMANDS } from "./versions.ts";
 
 const WAIT_SLICE_MS = 25_000;
@@ -436,6 +437,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       return { url: c.baseUrl, ...(await c.request("GET", "/status") as object) };
     },
   },
+  dashboard: DASHBOARD_COMMAND,
   mcp: {
     usage: "tau mcp",
     description: "Serve Tau's tools, resources and prompts to an agent host over MCP on stdio " +

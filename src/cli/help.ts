@@ -259,9 +259,17 @@ export const COMMAND_DOCS: Record<string, CommandDoc> = {
     example: "tau keys create --scope operate --name ci",
   },
   status: {
-    output: '{ "url", "status": "ok", "version", "pid", "host", "port", "home", "uptime_s", ' +
+    output:
+      '{ "url", "status": "ok", "version", "pid", "host", "port", "dashboard", "home", "uptime_s", ' +
       '"store", "roles", "pipelines", "runs": { "<status>": n }, "active_runs", "sandbox" }',
     example: "tau status",
+  },
+  dashboard: {
+    output:
+      '{ "url": "http://127.0.0.1:8401/", "opened": false } (opened: a browser was started, ' +
+      "only when run in a terminal)",
+    exit: "0 with the URL; 1 with not_found when the daemon serves no dashboard",
+    example: "tau dashboard",
   },
   mcp: {
     output: "nothing of its own: stdin and stdout carry MCP (JSON-RPC) until the host closes " +

@@ -25,6 +25,12 @@ export const configSchema = z.strictObject({
     /** A worker's claim on a run lapses this long after its last heartbeat. */
     lease: duration.default("15s"),
   }).prefault({}),
+  dashboard: z.strictObject({
+    /** The web dashboard, served with the `api` role on a port of its own. */
+    enabled: z.boolean().default(true),
+    /** Unset: the API's port + 1 (any free port when the API's is 0). */
+    port: port.optional(),
+  }).prefault({}),
   database: z.strictObject({
     /** `postgres://…` for the PostgreSQL store; unset: SQLite in $TAU_HOME/tau.db. */
     url: z.string().regex(/^postgres(ql)?:\/\//, {

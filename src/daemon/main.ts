@@ -21,6 +21,7 @@ function parseFlags(args: string[]) {
       options: {
         foreground: { type: "boolean", default: false },
         port: { type: "string" },
+        "dashboard-port": { type: "string" },
         host: { type: "string" },
         "log-file": { type: "string" },
         role: { type: "string" },
@@ -37,14 +38,24 @@ async function main(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags(args);
   const home = resolveHome();
   const port = values.port === undefined ? undefined : parsePort(values.port);
+  const dashboardPort = values["dashboard-port"] === undefined
+    ? undefined
+    : parsePort(values["dashboard-port"]);
   const host = values.host;
   const roles = parseRoles(values.role ?? "all");
   const tags = (values.tags ?? "").split(",").map((t) => t.trim()).filter(Boolean);
   if (values.help) {
     print({
       usage:
-        "taud [--port N] [--host H] [--role all|api|worker|scheduler] [--tags T1,T2] | taud --foreground [...] | taud stop",
-      defaults: { port: 8400, host: "127.0.0.1", home, role: "all", tags: [] },
+        "taud [--port N] [--dashboard-port N] [--host H] [--role all|api|worker|scheduler] [--tags T1,T2] | taud --foreground [...] | taud stop",
+      defaults: {
+        port: 8400,
+        dashboard_port: "port + 1",
+        host: "127.0.0.1",
+        home,
+        role: "all",
+        tags: [],
+      },
     });
     return 0;
   }
@@ -65,6 +76,7 @@ async function main(args: string[]): Promise<number> {
         home,
         ...(host ? { host } : {}),
         ...(port !== undefined ? { port } : {}),
+        ...(dashboardPort !== undefined ? { dashboardPort } : {}),
         ...(logFile ? { logFile } : {}),
         roles,
         tags,

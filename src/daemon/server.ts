@@ -4,7 +4,7 @@
  * second).
  */
 import { healOnFailure } from "../heal/on_failure.ts";
-import { loadConfig } from "../config/config.ts";
+import { loadConfig, type TauConfig } from "../config/config.ts";
 import { prepareHome } from "../config/home.ts";
 import { ensureApiKey } from "../config/api_key.ts";
 import { tauPaths } from "../config/paths.ts";
@@ -13,6 +13,7 @@ import { openStore } from "../store/mod.ts";
 import { RunManager } from "../runner/run_manager.ts";
 import { removeLeftoverRunFolders } from "../runner/run_child.ts";
 import { createApp } from "../api/app.ts";
+import { dashboardApp } from "../dashboard/app.tsx";
 import { adminKeyDigests } from "../api/keys.ts";
 import { isAlive, readState, writeState } from "./state.ts";
 import { ensureSandboxCache } from "../sandbox/npm_cache.ts";
@@ -42,6 +43,8 @@ export interface ServeOptions {
   home: string;
   host?: string;
   port?: number;
+  /** The dashboard's port (0: any free one), over `[dashboard] port`. */
+  dashboardPort?: number;
   /** Write daemon logs here instead of stderr. */
   logFile?: string;
   /** What this process does. @default {all three} */
@@ -57,6 +60,7 @@ async function openDaemon(options: ServeOptions) {
   const { config, file: configFile } = await loadConfig(options.home);
   const host = options.host ?? config.daemon.host;
   const requestedPort = options.port ?? config.daemon.port;
+  if (options.dashboardPort !== undefined) config.dashboard.port = options.dashboardPort;
   const connections: ConnectionRegistry = Object.assign(
     parseConnections({ ...DEFAULT_CONNECTIONS, ...config.connections }),
     { file: configFile },
@@ -115,7 +119,7 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
   const controller = new AbortController();
   let server: Deno.HttpServer<Deno.NetAddr>;
   const startedAt = new Date();
-  const daemon = { pid: Deno.pid, host, port: requestedPort, startedAt };
+  const daemon = { pid: Deno.pid, host, port: requestedPort, dashboardPort: 0, startedAt };
   const { runs, scheduler, retention } = services(opened, daemon, options.tags ?? []);
   // Only digests of the admin keys stay in memory; the configured key is dropped from config.
   const keyDigests = adminKeyDigests([opened.apiKey, config.auth.api_key]);
@@ -153,6 +157,16 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
   }
   // Without an API here, runs are still denied the configured API port (one may run beside).
   daemon.port = roles.has("api") ? server.addr.port : requestedPort;
+  let dashboard: Deno.HttpServer<Deno.NetAddr> | null;
+  try {
+    dashboard = serveDashboard(opened, controller.signal, keyDigests);
+  } catch (err) {
+    controller.abort();
+    await server.finished;
+    await store.close();
+    throw err;
+  }
+  daemon.dashboardPort = dashboard?.addr.port ?? 0;
   const listening = roles.has("api") ? daemon.port : 0;
   // One SQLite database has one daemon: runs it left `running` died with it. With PostgreSQL,
   // other workers may be running them; their leases tell.
@@ -182,6 +196,7 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     pid: Deno.pid,
     host,
     port: listening,
+    dashboard_port: daemon.dashboardPort,
     home: paths.home,
     roles: [...roles],
     store: store.kind,
@@ -206,6 +221,7 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     await runs.shutdown(parseDuration(config.daemon.drain_grace) as number);
     await store.releaseLease("scheduler", opened.workerId).catch(() => {});
     await server.finished;
+    await dashboard?.finished;
     await store.close();
     await Deno.remove(paths.stateFile).catch(() => {});
     await Deno.remove(paths.pidFile).catch(() => {});
@@ -224,7 +240,7 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
  */
 function services(
   opened: Awaited<ReturnType<typeof openDaemon>>,
-  daemon: { port: number },
+  daemon: { port: number; dashboardPort: number },
   tags: string[],
 ) {
   const { store, paths, config, connections, boundary, host, roles, workerId, leaseMs } = opened;
@@ -233,8 +249,10 @@ function services(
     onError: (runId, err) => log("run_error", { run_id: runId, error: String(err) }),
     store,
     paths,
+    // The dashboard's port too, and the configured one where this process serves none.
     get daemonPorts() {
-      return [daemon.port];
+      const dashboard = daemon.dashboardPort || dashboardPortOf(opened.config, daemon.port);
+      return [daemon.port, dashboard].filter((port) => port > 0);
     },
     daemonAddresses: listeningAddresses(host),
     limits: configuredLimits(config),
@@ -345,4 +363,35 @@ function noServer(signal: AbortSignal): Deno.HttpServer<Deno.NetAddr> {
   } as unknown as Deno.HttpServer<
     Deno.NetAddr
   >;
+}
+
+/** The dashboard's port for an API on `apiPort`: configured, else the next one (0: any). */
+function dashboardPortOf(config: TauConfig, apiPort: number): number {
+  if (!config.dashboard.enabled) return 0;
+  return config.dashboard.port ?? (apiPort === 0 ? 0 : apiPort + 1);
+}
+
+/** Serves the dashboard beside the API (api role, `[dashboard] enabled`); null otherwise. */
+function serveDashboard(
+  opened: Awaited<ReturnType<typeof openDaemon>>,
+  signal: AbortSignal,
+  adminDigests: string[],
+): Deno.HttpServer<Deno.NetAddr> | null {
+  const { config, host, roles, store, requestedPort } = opened;
+  if (!roles.has("api") || !config.dashboard.enabled) return null;
+  const port = dashboardPortOf(config, requestedPort);
+  const app = dashboardApp({
+    store,
+    adminKeyDigests: adminDigests,
+    timezone: config.scheduler.timezone,
+  });
+  try {
+    return Deno.serve({ hostname: host, port, signal, onListen: () => {} }, app.fetch);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.AddrInUse)) throw err;
+    throw new TauError("conflict", `Port ${port} on ${host} (the dashboard's) is already in use`, {
+      hint: "set [dashboard] port = N (or enabled = false) in tau.toml, or start taud with " +
+        "another --port (the dashboard takes the next one)",
+    });
+  }
 }

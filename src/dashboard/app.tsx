@@ -5,7 +5,8 @@
  * Content-Security-Policy, and every form that changes something must come from the dashboard's
  * own origin with its session's token.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import { html } from "hono/html";
 import { bodyLimit } from "hono/body-limit";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { keyParamIn } from "../api/auth.ts";
@@ -44,6 +45,11 @@ export interface DashboardDeps {
 
 type Env = { Variables: { session: Session | null } };
 
+/** A page, in standards mode. */
+function page(c: Context<Env>, body: unknown, status: 200 | 400 | 401 = 200) {
+  return c.html(html`<!doctype html>${body}`, status);
+}
+
 export function dashboardApp(deps: DashboardDeps): Hono<Env> {
   const sessions = deps.sessions ?? new Sessions();
   const app = new Hono<Env>();
@@ -63,7 +69,7 @@ export function dashboardApp(deps: DashboardDeps): Hono<Env> {
     if (name === null) return await next();
     const error = `API keys are not accepted in the URL (query parameter ${name}); ` +
       "revoke a key that was sent this way, then log in with the form";
-    return c.html(<LoginPage error={error} />, 400);
+    return page(c, <LoginPage error={error} />, 400);
   });
 
   // Anything but a read must come from the dashboard's own pages.
@@ -100,9 +106,9 @@ export function dashboardApp(deps: DashboardDeps): Hono<Env> {
 
   app.get("/", async (c) => {
     const session = c.get("session");
-    if (!session) return c.html(<LoginPage />);
+    if (!session) return page(c, <LoginPage />);
     const rows = await overviewRows(deps.store, deps.timezone);
-    return c.html(<OverviewPage session={session} rows={rows} />);
+    return page(c, <OverviewPage session={session} rows={rows} />);
   });
 
   app.post("/login", async (c) => {
@@ -116,7 +122,7 @@ export function dashboardApp(deps: DashboardDeps): Hono<Env> {
       });
       session = sessions.create(principal);
     } catch {
-      return c.html(<LoginPage error="That API key is not valid, or was revoked." />, 401);
+      return page(c, <LoginPage error="That API key is not valid, or was revoked." />, 401);
     }
     setCookie(c, SESSION_COOKIE, session.id, {
       httpOnly: true,

@@ -70,6 +70,7 @@ Deno.test("dashboard: a login sets an HttpOnly, SameSite=Strict session cookie, 
     const page = await h.get("/");
     assertEquals(page.status, 200);
     const html = await page.text();
+    assert(html.startsWith("<!doctype html><html"), "a page in standards mode");
     assertMatch(html, /<form method="post" action="\/login"/);
     assertMatch(html, /type="password"/);
 

@@ -140,6 +140,14 @@ Deno.test("hostile pipelines are denied or contained while the daemon keeps serv
       assertEquals(run.error.target, `127.0.0.1:${d.port}`);
     });
 
+    await t.step("calling the daemon's dashboard, even with localhost declared", async () => {
+      const port = (await d.tau("status")).json.dashboard.port;
+      assert.ok(port > 0 && port !== d.port, `the dashboard has a port of its own: ${port}`);
+      const run = await runHostile(d, "call_daemon", { port });
+      assertDenied(run, "net");
+      assertEquals(run.error.target, `127.0.0.1:${port}`);
+    });
+
     await t.step("an infinite loop is killed at its timeout", async () => {
       const run = await runHostile(d, "infinite_loop");
       assertEquals(run.status, "timed_out");

@@ -74,7 +74,8 @@ export async function runCli(args: string[], env: Record<string, string>): Promi
 
 async function launch(home: string, extraEnv: Record<string, string>, port = 0) {
   const process = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", TAUD, "--foreground", `--port=${port}`],
+    // Any free port for the dashboard: the next one after a restart's fixed API port may be taken.
+    args: ["run", "-A", TAUD, "--foreground", `--port=${port}`, "--dashboard-port=0"],
     clearEnv: true,
     env: cleanEnv({ TAU_HOME: home, ...extraEnv }),
     // No ./tau.toml of the caller's is read: only the one the test writes into its home.
