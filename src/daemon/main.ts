@@ -40,7 +40,7 @@ async function main(args: string[]): Promise<number> {
   const port = values.port === undefined ? undefined : parsePort(values.port);
   const dashboardPort = values["dashboard-port"] === undefined
     ? undefined
-    : parsePort(values["dashboard-port"]);
+    : parsePort(values["dashboard-port"], "--dashboard-port");
   const host = values.host;
   const roles = parseRoles(values.role ?? "all");
   const tags = (values.tags ?? "").split(",").map((t) => t.trim()).filter(Boolean);
@@ -104,10 +104,10 @@ function parseRoles(text: string): Role[] {
   return [...new Set(names)] as Role[];
 }
 
-function parsePort(text: string): number {
+function parsePort(text: string, flag = "--port"): number {
   const port = Number(text);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new TauError("invalid_params", `Invalid --port ${text}`, {
+    throw new TauError("invalid_params", `Invalid ${flag} ${text}`, {
       hint: "use an integer from 0 to 65535",
     });
   }

@@ -390,8 +390,8 @@ function serveDashboard(
   } catch (err) {
     if (!(err instanceof Deno.errors.AddrInUse)) throw err;
     throw new TauError("conflict", `Port ${port} on ${host} (the dashboard's) is already in use`, {
-      hint: "set [dashboard] port = N (or enabled = false) in tau.toml, or start taud with " +
-        "another --port (the dashboard takes the next one)",
+      hint: "start taud with --dashboard-port N (0: any free port), or set [dashboard] port = N " +
+        "(or enabled = false) in tau.toml",
     });
   }
 }

@@ -164,3 +164,22 @@ Deno.test("tau status names the tau.toml in effect and its connections, never a 
     await Deno.remove(home, { recursive: true });
   }
 });
+
+Deno.test("a dashboard port already taken stops the start with conflict, naming the dashboard", async () => {
+  const home = await Deno.makeTempDir({ prefix: "tau_daemon_" });
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const port = String((taken.addr as Deno.NetAddr).port);
+    const res = await taud(home, "--port", "0", "--dashboard-port", port);
+    assertEquals(res.code, 1);
+    assertEquals(res.json.error.code, "conflict");
+    assertMatch(res.json.error.message, new RegExp(`Port ${port} .*the dashboard's.* in use`));
+    assertMatch(res.json.error.hint, /--dashboard-port N/);
+    const bad = await taud(home, "--dashboard-port", "http");
+    assertEquals([bad.code, bad.json.error.message], [1, "Invalid --dashboard-port http"]);
+  } finally {
+    taken.close();
+    await taud(home, "stop");
+    await Deno.remove(home, { recursive: true });
+  }
+});
