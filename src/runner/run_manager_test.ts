@@ -21,20 +21,25 @@ async function withStore(
   }
 }
 
+/** Deploys pipeline `p` with this config (validated as a deploy would). */
+async function deployP(store: Awaited<ReturnType<typeof openStore>>, config = {}) {
+  const validated = validatePipelineConfig({ name: "p", ...config });
+  if (!validated.ok) throw new Error(JSON.stringify(validated.issues));
+  await store.deploy({
+    name: "p",
+    code: "c",
+    hash: "h",
+    filename: "p.ts",
+    source_path: null,
+    schedule: null,
+    metadata: validated.metadata as never,
+  });
+}
+
 for (const retries of [0, 1]) {
   Deno.test(`a lapsed lease is recovered on the manager's clock (retries: ${retries})`, async () => {
     await withStore(async (store, home) => {
-      const validated = validatePipelineConfig({ name: "p", retries });
-      if (!validated.ok) throw new Error(JSON.stringify(validated.issues));
-      await store.deploy({
-        name: "p",
-        code: "c",
-        hash: "h",
-        filename: "p.ts",
-        source_path: null,
-        schedule: null,
-        metadata: validated.metadata as never,
-      });
+      await deployP(store, { retries });
       const clock = new ManualClock();
       const manager = new RunManager({
         store,
@@ -82,17 +87,7 @@ for (const retries of [0, 1]) {
 
 Deno.test("a claim still in flight when the drain begins gives its runs back unstarted", async () => {
   await withStore(async (store, home) => {
-    const validated = validatePipelineConfig({ name: "p" });
-    if (!validated.ok) throw new Error(JSON.stringify(validated.issues));
-    await store.deploy({
-      name: "p",
-      code: "c",
-      hash: "h",
-      filename: "p.ts",
-      source_path: null,
-      schedule: null,
-      metadata: validated.metadata as never,
-    });
+    await deployP(store);
     // The store answers the claim only once the drain has begun.
     const claiming = Promise.withResolvers<void>();
     const answer = Promise.withResolvers<void>();
