@@ -19,10 +19,9 @@ export interface PipelineRow {
   version: number;
   /** The last run's status, or null when it never ran. */
   status: RunStatus | null;
-  last_run: (RunMark & { duration_ms: number | null }) | null;
   schedule: string | null;
   next_run_at: string | null;
-  /** Newest first. */
+  /** Newest first: the first is the last run. */
   recent: RunMark[];
 }
 
@@ -39,14 +38,12 @@ export async function overviewRows(store: Store, timezone: string): Promise<Pipe
     const metadata = storedMetadata(p);
     const runs = await store.listRuns(p.name, { limit: STRIP_RUNS });
     const schedule = scheduleView(await store.getSchedule(p.name), timezone);
-    const last = runs[0];
     return {
       name: p.name,
       description: metadata.description ?? null,
       tags: metadata.tags ?? [],
       version: p.current_version,
-      status: last?.status ?? null,
-      last_run: last ? { ...mark(last), duration_ms: last.duration_ms } : null,
+      status: runs[0]?.status ?? null,
       schedule: schedule.schedule ?? (schedule.every_s ? `every ${schedule.every_s}s` : null),
       next_run_at: schedule.enabled ? schedule.next_run_at : null,
       recent: runs.map(mark),

@@ -93,7 +93,7 @@ export function OverviewPage(props: { session: Session; rows: PipelineRow[] }) {
                     )}
                   </td>
                   <td class="status">{row.status ?? "never run"}</td>
-                  <td>{when(row.last_run?.created_at ?? null)}</td>
+                  <td>{when(row.recent[0]?.created_at ?? null)}</td>
                   <td>
                     {when(row.next_run_at)}
                     {row.schedule && <div class="schedule">{row.schedule}</div>}

@@ -3,6 +3,7 @@
  * the key itself is never stored here or sent back. Sessions live in the daemon's memory (a
  * restart logs everyone out), expire, and are bounded in number.
  */
+import { Buffer } from "node:buffer";
 import type { Principal } from "../api/keys.ts";
 
 export interface Session {
@@ -18,12 +19,9 @@ export const SESSION_TTL_MS = 8 * 60 * 60 * 1000;
 /** Sessions held at once; the oldest goes first. */
 const MAX_SESSIONS = 1_000;
 
+/** 256 random bits, base64url (as API keys' secrets are made, src/api/keys.ts). */
 function randomToken(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return btoa(String.fromCharCode(...bytes)).replace(
-    /[+/=]/g,
-    (c) => c === "+" ? "-" : c === "/" ? "_" : "",
-  );
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
 }
 
 export class Sessions {
