@@ -13,6 +13,7 @@ import { openStore } from "../store/mod.ts";
 import { RunManager } from "../runner/run_manager.ts";
 import { removeLeftoverRunFolders } from "../runner/run_child.ts";
 import { createApp } from "../api/app.ts";
+import type { ApiDeps } from "../api/deps.ts";
 import { dashboardApp } from "../dashboard/app.tsx";
 import { adminKeyDigests } from "../api/keys.ts";
 import { isAlive, readState, writeState } from "./state.ts";
@@ -124,7 +125,7 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
   // Only digests of the admin keys stay in memory; the configured key is dropped from config.
   const keyDigests = adminKeyDigests([opened.apiKey, config.auth.api_key]);
   delete config.auth.api_key;
-  const app = createApp({
+  const apiDeps: ApiDeps = {
     store,
     runs,
     scheduler,
@@ -136,7 +137,8 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     boundary: opened.boundary,
     roles: [...roles],
     leaseMs: opened.leaseMs,
-  });
+  };
+  const app = createApp(apiDeps);
   try {
     server = roles.has("api")
       ? Deno.serve({
@@ -159,7 +161,7 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
   daemon.port = roles.has("api") ? server.addr.port : requestedPort;
   let dashboard: Deno.HttpServer<Deno.NetAddr> | null;
   try {
-    dashboard = serveDashboard(opened, controller.signal, keyDigests);
+    dashboard = serveDashboard(opened, controller.signal, apiDeps);
   } catch (err) {
     controller.abort();
     await server.finished;
@@ -375,16 +377,12 @@ function dashboardPortOf(config: TauConfig, apiPort: number): number {
 function serveDashboard(
   opened: Awaited<ReturnType<typeof openDaemon>>,
   signal: AbortSignal,
-  adminDigests: string[],
+  apiDeps: ApiDeps,
 ): Deno.HttpServer<Deno.NetAddr> | null {
   const { config, host, roles, store, requestedPort } = opened;
   if (!roles.has("api") || !config.dashboard.enabled) return null;
   const port = dashboardPortOf(config, requestedPort);
-  const app = dashboardApp({
-    store,
-    adminKeyDigests: adminDigests,
-    timezone: config.scheduler.timezone,
-  });
+  const app = dashboardApp(apiDeps);
   try {
     return Deno.serve({ hostname: host, port, signal, onListen: () => {} }, app.fetch);
   } catch (err) {

@@ -5,19 +5,22 @@
  * Content-Security-Policy, and every form that changes something must come from the dashboard's
  * own origin with its session's token.
  */
-import { type Context, Hono } from "hono";
-import { html } from "hono/html";
+import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { keyParamIn } from "../api/auth.ts";
 import { verifyApiKey } from "../api/keys.ts";
-import { errorText } from "../core/errors.ts";
+import { errorText, TauError } from "../core/errors.ts";
 import { log } from "../core/log.ts";
-import type { Store } from "../store/mod.ts";
+import { assetRoutes } from "./assets.ts";
+import { type DashboardDeps, type Env, page, requireSession } from "./context.ts";
+import { dagPages } from "./dag_page.tsx";
+import { fleetPages } from "./fleet_pages.tsx";
 import { overviewRows } from "./overview.ts";
 import { LoginPage, OverviewPage } from "./pages.tsx";
+import { pipelinePages } from "./pipeline_page.tsx";
+import { runPages } from "./run_page.tsx";
 import { type Session, SESSION_TTL_MS, Sessions } from "./sessions.ts";
-import { DASHBOARD_CSS } from "./style.ts";
 
 export const SESSION_COOKIE = "tau_session";
 
@@ -32,23 +35,6 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
   "base-uri 'none'",
 ].join("; ");
-
-export interface DashboardDeps {
-  store: Store;
-  /** Digests of the admin keys (see `adminKeyDigests`). */
-  adminKeyDigests: readonly string[];
-  /** `[scheduler] timezone`, for next run times. */
-  timezone: string;
-  /** @default {new Sessions()} */
-  sessions?: Sessions;
-}
-
-type Env = { Variables: { session: Session | null } };
-
-/** A page, in standards mode. */
-function page(c: Context<Env>, body: unknown, status: 200 | 400 | 401 = 200) {
-  return c.html(html`<!doctype html>${body}`, status);
-}
 
 export function dashboardApp(deps: DashboardDeps): Hono<Env> {
   const sessions = deps.sessions ?? new Sessions();
@@ -98,16 +84,12 @@ export function dashboardApp(deps: DashboardDeps): Hono<Env> {
     await next();
   });
 
-  app.get("/static/dashboard.css", (c) =>
-    c.body(DASHBOARD_CSS, 200, {
-      "Content-Type": "text/css; charset=utf-8",
-      "Cache-Control": "max-age=300",
-    }));
+  app.route("/", assetRoutes());
 
   app.get("/", async (c) => {
     const session = c.get("session");
     if (!session) return page(c, <LoginPage />);
-    const rows = await overviewRows(deps.store, deps.timezone);
+    const rows = await overviewRows(deps.store, deps.config.scheduler.timezone);
     return page(c, <OverviewPage session={session} rows={rows} />);
   });
 
@@ -143,8 +125,17 @@ export function dashboardApp(deps: DashboardDeps): Hono<Env> {
     return c.redirect("/", 303);
   });
 
+  // Every other page needs a session.
+  app.use("*", requireSession());
+  app.route("/", pipelinePages(deps));
+  app.route("/", runPages(deps));
+  app.route("/", dagPages(deps));
+  app.route("/", fleetPages(deps));
+
   app.notFound((c) => c.text("Not found", 404));
   app.onError((err, c) => {
+    // A pipeline or run that is not there (a stale link, a deleted pipeline).
+    if (err instanceof TauError && err.code === "not_found") return c.text(err.message, 404);
     log("dashboard_error", { path: c.req.path, error: errorText(err) });
     return c.text("The dashboard failed to render this page; the daemon log says why", 500);
   });

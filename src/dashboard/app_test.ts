@@ -6,64 +6,11 @@
 import { assert, assertEquals, assertMatch } from "../../tests/helpers/assert.ts";
 import { deployInput, newRun } from "../../tests/store/store_contract.ts";
 import { newRunId } from "../core/ids.ts";
-import { openStore, type RunStatus, type Store } from "../store/mod.ts";
-import { adminKeyDigests, generateApiKey } from "../api/keys.ts";
-import { CONTENT_SECURITY_POLICY, dashboardApp, SESSION_COOKIE } from "./app.tsx";
-import { SESSION_TTL_MS, Sessions } from "./sessions.ts";
-
-const ADMIN = "tau_sk_" + "7c".repeat(24);
-const ORIGIN = "http://127.0.0.1:8401";
-
-interface Harness {
-  app: ReturnType<typeof dashboardApp>;
-  store: Store;
-  clock: { now: number };
-  /** Logs in with `key`; returns the Set-Cookie header and the response. */
-  login(key: string, headers?: Record<string, string>): Promise<Response>;
-  get(path: string, cookie?: string): Promise<Response>;
-}
-
-async function withDashboard(fn: (h: Harness) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "tau_dashboard_test_" });
-  const store = await openStore({ path: `${dir}/tau.db` });
-  const clock = { now: Date.now() };
-  const app = dashboardApp({
-    store,
-    adminKeyDigests: adminKeyDigests([ADMIN]),
-    timezone: "UTC",
-    sessions: new Sessions(() => clock.now),
-  });
-  const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
-  try {
-    await fn({
-      app,
-      store,
-      clock,
-      login: async (key, headers = {}) =>
-        await app.request(`${ORIGIN}/login`, {
-          method: "POST",
-          headers: {
-            "content-type": "application/x-www-form-urlencoded",
-            origin: ORIGIN,
-            ...headers,
-          },
-          body: form({ key }),
-        }),
-      get: async (path, cookie) =>
-        await app.request(`${ORIGIN}${path}`, { headers: cookie ? { cookie } : {} }),
-    });
-  } finally {
-    await store.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-/** The `name=value` part of a Set-Cookie header. */
-function cookieOf(res: Response): string {
-  const header = res.headers.get("set-cookie");
-  assert(header, "a session cookie was set");
-  return header.split(";")[0]!;
-}
+import type { RunStatus } from "../store/mod.ts";
+import { generateApiKey } from "../api/keys.ts";
+import { ADMIN, cookieOf, ORIGIN, withDashboard } from "../../tests/helpers/dashboard_app.ts";
+import { CONTENT_SECURITY_POLICY, SESSION_COOKIE } from "./app.tsx";
+import { SESSION_TTL_MS } from "./sessions.ts";
 
 Deno.test("dashboard: a login sets an HttpOnly, SameSite=Strict session cookie, never the key", async () => {
   await withDashboard(async (h) => {

@@ -3,35 +3,9 @@
  * renderer (names, descriptions, tags and run data are written by untrusted pipelines), and no
  * page has inline script or style (the Content-Security-Policy forbids both).
  */
-import type { Child } from "hono/jsx";
 import type { Session } from "./sessions.ts";
 import type { PipelineRow } from "./overview.ts";
-
-function Layout(props: { title: string; session?: Session; children: Child }) {
-  return (
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>{props.title} · Tau</title>
-        <link rel="stylesheet" href="/static/dashboard.css" />
-      </head>
-      <body>
-        <header>
-          <a class="brand" href="/">Tau</a>
-          {props.session && (
-            <form method="post" action="/logout" class="logout">
-              <input type="hidden" name="csrf" value={props.session.csrf} />
-              <span class="scope">{props.session.principal.scope} key</span>
-              <button type="submit">Log out</button>
-            </form>
-          )}
-        </header>
-        <main>{props.children}</main>
-      </body>
-    </html>
-  );
-}
+import { Layout, when } from "./layout.tsx";
 
 export function LoginPage(props: { error?: string }) {
   return (
@@ -49,10 +23,6 @@ export function LoginPage(props: { error?: string }) {
       </form>
     </Layout>
   );
-}
-
-function when(iso: string | null): string {
-  return iso ? iso.replace("T", " ").replace(/\.\d+Z$/, "Z") : "—";
 }
 
 export function OverviewPage(props: { session: Session; rows: PipelineRow[] }) {
@@ -84,7 +54,10 @@ export function OverviewPage(props: { session: Session; rows: PipelineRow[] }) {
                   data-pipeline={row.name}
                 >
                   <td>
-                    <span class="name">{row.name}</span> <span class="version">v{row.version}</span>
+                    <a class="name" href={`/pipelines/${encodeURIComponent(row.name)}`}>
+                      {row.name}
+                    </a>{" "}
+                    <span class="version">v{row.version}</span>
                     {row.description && <div class="description">{row.description}</div>}
                     {row.tags.length > 0 && (
                       <div class="tags">

@@ -1,5 +1,8 @@
-/** The dashboard's one stylesheet, served from the daemon (the CSP allows no inline style). */
-export const DASHBOARD_CSS = `
+/**
+ * The dashboard's one stylesheet, served from the daemon (the CSP allows no inline style): the
+ * base here, each page's own rules beside its page.
+ */
+const BASE_CSS = `
 :root { font-family: system-ui, sans-serif; color: #1d2430; background: #f6f7f9; }
 body { margin: 0; }
 header { display: flex; justify-content: space-between; align-items: center;
@@ -27,3 +30,5 @@ form.login { max-width: 22rem; margin: 3rem auto; display: grid; gap: 0.6rem; ba
   padding: 1.5rem; border-radius: 0.5rem; }
 .error { color: #b42318; }
 `;
+
+export const DASHBOARD_CSS = [BASE_CSS].join("\n");

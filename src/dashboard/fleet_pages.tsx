@@ -1,0 +1,7 @@
+/** (being written) */
+import { Hono } from "hono";
+import type { DashboardDeps, Env } from "./context.ts";
+
+export function fleetPages(_deps: DashboardDeps): Hono<Env> {
+  return new Hono<Env>();
+}
