@@ -203,6 +203,16 @@ export interface RunRecord {
   diagnosis: Record<string, Json> | null;
 }
 
+/** Which runs of a pipeline `listRuns` returns, newest first (a page of them). */
+export interface RunListOptions {
+  /** @default {20} */
+  limit?: number;
+  /** Only runs in one of these statuses. */
+  statuses?: RunStatus[];
+  /** Only runs listed after this one (the next page): older, or as old with a smaller id. */
+  before?: { created_at: string; run_id: string };
+}
+
 /** A failed or timed-out run, as `listErrors` returns it. */
 export interface ErrorRun extends RunRecord {
   /** A later run of the same pipeline succeeded. */

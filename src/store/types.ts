@@ -24,6 +24,7 @@ import type {
   PipelineRecord,
   PipelineVersion,
   RunGuard,
+  RunListOptions,
   RunPatch,
   RunRecord,
   RunStatus,
@@ -76,8 +77,8 @@ export interface Store {
   /** Updates a run; returns the updated record or null when it does not exist. */
   updateRun(runId: string, patch: RunPatch, guard?: RunGuard): Promise<RunRecord | null>;
   getRun(runId: string): Promise<RunRecord | null>;
-  /** Newest first. */
-  listRuns(pipeline: string, options?: { limit?: number }): Promise<RunRecord[]>;
+  /** Newest first; a page of them, by status (see {@link RunListOptions}). */
+  listRuns(pipeline: string, options?: RunListOptions): Promise<RunRecord[]>;
   /** Runs in any of the given statuses, oldest first (recovery, queue). */
   listRunsByStatus(statuses: RunStatus[]): Promise<RunRecord[]>;
   lastSuccessfulRun(pipeline: string): Promise<RunRecord | null>;

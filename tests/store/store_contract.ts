@@ -537,6 +537,25 @@ export function storeContract(engine: ContractEngine): void {
     assertEquals(ids(await store.listRuns("orders", { limit: Infinity })).length, 5);
     assertEquals(await store.listRuns("orders", { limit: 0 }), []);
     assertEquals(await store.listRuns("nope"), []);
+    // A page by status, and the pages after a run (ties on created_at broken by run_id).
+    assertEquals(ids(await store.listRuns("orders", { statuses: ["success"] })), [
+      "run_3",
+      "run_1",
+    ]);
+    assertEquals(ids(await store.listRuns("orders", { statuses: ["failed", "running"] })), [
+      "run_4",
+      "run_2",
+    ]);
+    assertEquals(await store.listRuns("orders", { statuses: [] }), []);
+    const run4 = (await store.getRun("run_4"))!;
+    assertEquals(ids(await store.listRuns("orders", { before: run4, limit: 2 })), [
+      "run_3",
+      "run_2",
+    ]);
+    assertEquals(
+      ids(await store.listRuns("orders", { before: run4, statuses: ["success"], limit: 1 })),
+      ["run_3"],
+    );
 
     assertEquals(ids(await store.listRunsByStatus(["queued", "running"])), ["run_4", "run_5"]);
     assertEquals(ids(await store.listRunsByStatus(["timed_out"])), ["run_6"]);

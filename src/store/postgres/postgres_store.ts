@@ -29,6 +29,7 @@ import type {
   NewRun,
   NewVersion,
   RunGuard,
+  RunListOptions,
   RunPatch,
   RunRecord,
   RunStatus,
@@ -157,7 +158,7 @@ export class PostgresStore implements Store {
     return runs.getRun(this.#sql, runId);
   }
 
-  listRuns(pipeline: string, options: { limit?: number } = {}) {
+  listRuns(pipeline: string, options: RunListOptions = {}) {
     return runs.listRuns(this.#sql, pipeline, options);
   }
 

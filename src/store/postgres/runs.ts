@@ -8,6 +8,7 @@ import type {
   Json,
   NewRun,
   RunGuard,
+  RunListOptions,
   RunPatch,
   RunRecord,
   RunStatus,
@@ -89,13 +90,24 @@ export async function setDiagnosis(
 export function listRuns(
   db: Db,
   pipeline: string,
-  options: { limit?: number },
+  options: RunListOptions,
 ): Promise<RunRecord[]> {
+  const where = ["pipeline = $1"];
+  const params: Param[] = [pipeline];
+  if (options.statuses) {
+    params.push(JSON.stringify(options.statuses));
+    where.push(`status IN (SELECT json_array_elements_text($${params.length}::json))`);
+  }
+  if (options.before) {
+    params.push(options.before.created_at, options.before.run_id);
+    where.push(`(created_at, run_id) < ($${params.length - 1}, $${params.length})`);
+  }
+  params.push(count(options.limit ?? DEFAULT_LIMIT));
   return runs(
     db,
-    `SELECT ${RUN_COLUMNS} FROM runs WHERE pipeline = $1
-     ORDER BY created_at DESC, run_id DESC LIMIT $2`,
-    [pipeline, count(options.limit ?? DEFAULT_LIMIT)],
+    `SELECT ${RUN_COLUMNS} FROM runs WHERE ${where.join(" AND ")}
+     ORDER BY created_at DESC, run_id DESC LIMIT $${params.length}`,
+    params,
   );
 }
 

@@ -255,4 +255,12 @@ UPDATE heals SET status = 'interrupted', finished_at = coalesce(finished_at, cre
 CREATE UNIQUE INDEX heals_one_running ON heals (pipeline) WHERE status = 'running';
 `,
   },
+  {
+    version: 7,
+    name: "runs_by_status",
+    sql: `
+-- The dashboard's run list of one pipeline, filtered by status and paged newest first.
+CREATE INDEX runs_pipeline_status ON runs (pipeline, status, created_at, run_id);
+`,
+  },
 ];

@@ -8,6 +8,7 @@ import type {
   Json,
   NewRun,
   RunGuard,
+  RunListOptions,
   RunPatch,
   RunRecord,
   RunStatus,
@@ -82,11 +83,23 @@ export function setDiagnosis(
   return Number(changes) > 0;
 }
 
-export function listRuns(db: Db, pipeline: string, options: { limit?: number }): RunRecord[] {
+export function listRuns(db: Db, pipeline: string, options: RunListOptions): RunRecord[] {
+  // Only the filters asked for are in the statement, so each shape gets its own indexed plan.
+  const where = ["pipeline = ?"];
+  const params: Param[] = [pipeline];
+  if (options.statuses) {
+    where.push("status IN (SELECT value FROM json_each(?))");
+    params.push(JSON.stringify(options.statuses));
+  }
+  if (options.before) {
+    where.push("(created_at, run_id) < (?, ?)");
+    params.push(options.before.created_at, options.before.run_id);
+  }
   return runs(
     db,
-    "SELECT * FROM runs WHERE pipeline = ? ORDER BY created_at DESC, run_id DESC LIMIT ?",
-    pipeline,
+    `SELECT * FROM runs WHERE ${where.join(" AND ")}
+     ORDER BY created_at DESC, run_id DESC LIMIT ?`,
+    ...params,
     count(options.limit ?? DEFAULT_LIMIT),
   );
 }

@@ -26,6 +26,7 @@ import type {
   NewRun,
   NewVersion,
   RunGuard,
+  RunListOptions,
   RunPatch,
   RunStatus,
   ScheduleInput,
@@ -140,7 +141,7 @@ export class SqliteStore implements Store {
     return runs.getRun(this.#db, runId);
   }
 
-  async listRuns(pipeline: string, options: { limit?: number } = {}) {
+  async listRuns(pipeline: string, options: RunListOptions = {}) {
     return runs.listRuns(this.#db, pipeline, options);
   }
 
