@@ -20,6 +20,7 @@ const BENCHMARKS: Record<string, { script: string; args: string[] }> = {
   heal_cost: { script: "heal_cost", args: [] },
   duckdb_engine: { script: "duckdb_engine", args: [] },
   soak: { script: "soak", args: [] },
+  dashboard_pages: { script: "dashboard_pages", args: [] },
 };
 
 const chosen = Deno.args.length > 0 ? Deno.args : Object.keys(BENCHMARKS);

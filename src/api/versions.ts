@@ -9,6 +9,7 @@ import { type PipelineRecord, type PipelineVersion, requirePipeline } from "../s
 import { configuredLimits } from "../sandbox/limits.ts";
 import { rollbackPipeline } from "../deploy/rollback.ts";
 import { codeDiff, permissionDiff, permissionSummary } from "../deploy/version_diff.ts";
+import type { RunManager } from "../runner/run_manager.ts";
 import type { ApiDeps } from "./deps.ts";
 import { jsonBody } from "./_body.ts";
 import { parseBody } from "./runs.ts";
@@ -32,19 +33,27 @@ function versionQuery(value: string | undefined, name: string, fallback?: number
   return number;
 }
 
+/** What a run of `version` gets, from the same code as `tau show`. */
+export function versionPermissions(
+  runs: Pick<RunManager, "permissions">,
+  p: PipelineRecord,
+  version: PipelineVersion,
+) {
+  return permissionSummary(
+    runs.permissions(
+      { ...p, metadata: version.metadata, current_version: version.version },
+      version.hash,
+    ),
+    version,
+  );
+}
+
 export function versionRoutes(deps: ApiDeps): Hono {
   const { store, runs } = deps;
   const app = new Hono();
 
-  /** What a run of `version` gets, from the same code as `tau show`. */
   const summary = (p: PipelineRecord, version: PipelineVersion) =>
-    permissionSummary(
-      runs.permissions(
-        { ...p, metadata: version.metadata, current_version: version.version },
-        version.hash,
-      ),
-      version,
-    );
+    versionPermissions(runs, p, version);
 
   const mustGetVersion = async (p: PipelineRecord, number: number) => {
     const version = await store.getVersion(p.name, number);

@@ -27,7 +27,7 @@ export function workerRoutes({ store, leaseMs = DEFAULT_LEASE_MS }: ApiDeps): Ho
   const app = new Hono();
   app.get("/", async (c) => {
     const now = Date.now();
-    const workers = (await store.listWorkers()).map((w) => view(w, now, leaseMs));
+    const workers = (await store.listWorkers()).map((w) => workerView(w, now, leaseMs));
     return c.json({ workers, count: workers.length });
   });
   app.post("/register", async (c) => {
@@ -40,12 +40,13 @@ export function workerRoutes({ store, leaseMs = DEFAULT_LEASE_MS }: ApiDeps): Ho
       tags: body.tags,
       capacity: body.max_concurrent,
     }, new Date());
-    return c.json({ registered: worker.id, worker: view(worker, Date.now(), leaseMs) });
+    return c.json({ registered: worker.id, worker: workerView(worker, Date.now(), leaseMs) });
   });
   return app;
 }
 
-function view(worker: WorkerRecord, now: number, leaseMs: number) {
+/** A worker as listed: `lost` once its heartbeats stopped. */
+export function workerView(worker: WorkerRecord, now: number, leaseMs: number) {
   const silentMs = now - Date.parse(worker.heartbeat_at);
   const status = worker.status === "stopped"
     ? "stopped"

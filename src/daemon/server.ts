@@ -379,7 +379,7 @@ function serveDashboard(
   signal: AbortSignal,
   apiDeps: ApiDeps,
 ): Deno.HttpServer<Deno.NetAddr> | null {
-  const { config, host, roles, store, requestedPort } = opened;
+  const { config, host, roles, requestedPort } = opened;
   if (!roles.has("api") || !config.dashboard.enabled) return null;
   const port = dashboardPortOf(config, requestedPort);
   const app = dashboardApp(apiDeps);

@@ -45,7 +45,8 @@ export function dashboardApp(deps: DashboardDeps): Hono<Env> {
     c.header("Content-Security-Policy", CONTENT_SECURITY_POLICY);
     c.header("X-Content-Type-Options", "nosniff");
     c.header("X-Frame-Options", "DENY");
-    c.header("Referrer-Policy", "no-referrer");
+    // Not no-referrer: with it Chromium sends `Origin: null` on the dashboard's own form posts.
+    c.header("Referrer-Policy", "same-origin");
     if (!c.res.headers.has("Cache-Control")) c.header("Cache-Control", "no-store");
   });
 

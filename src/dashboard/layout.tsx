@@ -38,7 +38,7 @@ export function Layout(props: { title: string; session?: Session; children: Chil
           <a class="brand" href="/">Tau</a>
           {props.session && (
             <nav>
-              {NAV.map(([href, label]) => <a key={href} href={href}>{label}</a>)}
+              {NAV.map(([href, label]) => <a href={href}>{label}</a>)}
             </nav>
           )}
           {props.session && (

@@ -49,7 +49,6 @@ export function OverviewPage(props: { session: Session; rows: PipelineRow[] }) {
             <tbody>
               {props.rows.map((row) => (
                 <tr
-                  key={row.name}
                   class={`pipeline status-${row.status ?? "none"}`}
                   data-pipeline={row.name}
                 >
@@ -61,7 +60,7 @@ export function OverviewPage(props: { session: Session; rows: PipelineRow[] }) {
                     {row.description && <div class="description">{row.description}</div>}
                     {row.tags.length > 0 && (
                       <div class="tags">
-                        {row.tags.map((tag) => <span key={tag} class="tag">{tag}</span>)}
+                        {row.tags.map((tag) => <span class="tag">{tag}</span>)}
                       </div>
                     )}
                   </td>
@@ -74,7 +73,6 @@ export function OverviewPage(props: { session: Session; rows: PipelineRow[] }) {
                   <td class="strip">
                     {row.recent.toReversed().map((run) => (
                       <span
-                        key={run.run_id}
                         class={`mark mark-${run.status}`}
                         title={`${run.run_id} ${run.status} ${when(run.created_at)}`}
                       />

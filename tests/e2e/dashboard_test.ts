@@ -39,6 +39,30 @@ Deno.test("the daemon serves the dashboard on a port of its own; tau dashboard p
       const html = await page.text();
       assertMatch(html, /data-pipeline="hello_world"/);
       assertMatch(html, /class="mark mark-success"/);
+
+      // A rollback from the pipeline page: checked and installed like `tau rollback`.
+      const copy = `${d.home}/hello_v2.ts`;
+      const source = await Deno.readTextFile(`${EXAMPLES}hello_pipeline.ts`);
+      await Deno.writeTextFile(copy, `${source}\n// version 2\n`);
+      assertEquals((await d.tau("deploy", copy, "--force")).json.version, 2);
+      const pipelinePage =
+        await (await fetch(`${url}pipelines/hello_world`, { headers: { cookie } }))
+          .text();
+      const csrf = /name="csrf" value="([^"]+)"/.exec(pipelinePage)?.[1] ?? "";
+      const rollback = await fetch(`${url}pipelines/hello_world/rollback`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          origin: url.slice(0, -1),
+          cookie,
+        },
+        body: new URLSearchParams({ to: "1", csrf }),
+        redirect: "manual",
+      });
+      assertEquals(rollback.status, 303, await rollback.text());
+      const versions = (await d.tau("versions", "hello_world")).json;
+      assertEquals(versions.current_version, 3);
+      assertEquals(versions.versions[0].source, "rollback");
     });
   } finally {
     await d.stop();

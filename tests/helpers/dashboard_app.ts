@@ -4,6 +4,7 @@
  */
 import { assert } from "./assert.ts";
 import { tauPaths } from "../../src/config/paths.ts";
+import { prepareHome } from "../../src/config/home.ts";
 import { parseConfig } from "../../src/config/config.ts";
 import { adminKeyDigests, generateApiKey } from "../../src/api/keys.ts";
 import type { ConnectionRegistry } from "../../src/connections/registry.ts";
@@ -41,6 +42,8 @@ export async function withDashboard(
   const home = await Deno.makeTempDir({ prefix: "tau_dashboard_test_" });
   const store = await openStore({ path: `${home}/tau.db` });
   const paths = tauPaths(home);
+  // As the daemon prepares it at start: a rollback stages, checks and writes versions there.
+  await prepareHome(paths);
   const config = parseConfig(options.config ?? "");
   const clock = { now: Date.now() };
   const app = dashboardApp({
