@@ -52,5 +52,5 @@ tr.grant.used .use { color: #067647; font-weight: 600; }
 tr.grant.unused .use { color: #5b6573; }
 tr.grant.denied { background: #fef3f2; }
 tr.grant.denied .use { color: #b42318; font-weight: 600; }
-.deny-net code { margin-right: 0.4rem; }
+.deny-net code { margin-right: 0.4rem; display: inline-block; }
 `;

@@ -88,7 +88,7 @@ async function launch(home: string, extraEnv: Record<string, string>, port = 0) 
   const deadline = Date.now() + 180_000;
   let stderr = "";
   const reader = process.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  (async () => {
+  const drained = (async () => {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
@@ -96,7 +96,10 @@ async function launch(home: string, extraEnv: Record<string, string>, port = 0) 
     }
   })();
   const log = () => stderr;
-  while (Date.now() < deadline) {
+  // A daemon that exits while starting (a broken build, a bad tau.toml) fails the test at once.
+  const ended: { status: Deno.CommandStatus | null } = { status: null };
+  process.status.then((status) => ended.status = status);
+  while (Date.now() < deadline && !ended.status) {
     try {
       const state = JSON.parse(await Deno.readTextFile(stateFile));
       if (state.pid === process.pid) return { process, port: state.port as number, log };
@@ -106,7 +109,9 @@ async function launch(home: string, extraEnv: Record<string, string>, port = 0) 
   try {
     process.kill("SIGKILL");
   } catch { /* it exited by itself: stderr says why */ }
-  throw new Error(`taud did not start:\n${stderr}`);
+  await drained;
+  const code = ended.status ? ` (exit ${ended.status.code})` : "";
+  throw new Error(`taud did not start${code}:\n${stderr}`);
 }
 
 /** How many deploys a test sends at once: enough to share compiler runs, few enough for RAM. */
