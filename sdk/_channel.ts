@@ -27,6 +27,10 @@ export interface InitMessage {
   attempt: number;
   params: Record<string, unknown>;
   last_successful_run: string | null;
+  /** The schedule instant the run is for (scheduled runs, backfills, what they triggered). */
+  scheduled_at?: string | null;
+  /** `scheduled_at`, else when the run was created. */
+  logical_date?: string;
   secrets: string[];
   /** Declared connections: name → connector type and options (credentials included). */
   connections?: Record<string, { type: string; options: Record<string, unknown> }>;

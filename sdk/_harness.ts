@@ -56,6 +56,8 @@ export async function run(
     attempt: init.attempt,
     params: init.params,
     lastSuccessfulRun: init.last_successful_run,
+    scheduledAt: init.scheduled_at ?? null,
+    ...(init.logical_date ? { logicalDate: init.logical_date } : {}),
     secrets: init.secrets,
     signal: stopSignal,
     ...(init.connections ? { connections: init.connections } : {}),

@@ -145,6 +145,17 @@ export interface PipelineContext {
   readonly params: Readonly<Record<string, unknown>>;
   /** When the last successful run of this pipeline finished, or null if none has. */
   readonly lastSuccessfulRun: Date | null;
+  /**
+   * The schedule instant this run is for: set on scheduled runs, on each run of a backfill
+   * (`tau backfill`), and on the downstream runs they trigger; null on a manual run.
+   */
+  readonly scheduledAt: Date | null;
+  /**
+   * The instant whose data this run processes: `scheduledAt` when set, else when the run was
+   * created. Key time windows on it rather than on the clock, so a backfilled or late run
+   * processes its own period: `const day = ctx.logicalDate.toISOString().slice(0, 10)`.
+   */
+  readonly logicalDate: Date;
   /** Structured logging into the run's log. */
   readonly log: Logger;
   /**
@@ -238,6 +249,10 @@ export interface ContextInit {
   attempt: number;
   params: Record<string, unknown>;
   lastSuccessfulRun: string | null;
+  /** The run's schedule instant, ISO 8601. @default {null} */
+  scheduledAt?: string | null;
+  /** ISO 8601. @default {scheduledAt, else the time the context is made} */
+  logicalDate?: string;
   secrets: string[];
   /**
    * The signal aborted when the trusted side stops the run; called on first use of it.
@@ -274,6 +289,8 @@ export function createContext(init: ContextInit): PipelineContext {
     attempt: init.attempt,
     params: Object.freeze({ ...init.params }),
     lastSuccessfulRun: init.lastSuccessfulRun ? new Date(init.lastSuccessfulRun) : null,
+    scheduledAt: init.scheduledAt ? new Date(init.scheduledAt) : null,
+    logicalDate: new Date(init.logicalDate ?? init.scheduledAt ?? Date.now()),
     log,
     get signal() {
       return signal();

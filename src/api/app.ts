@@ -16,7 +16,11 @@ import { workerRoutes } from "./workers.ts";
 import { versionRoutes } from "./versions.ts";
 import { healRoutes } from "./heal.ts";
 import { aiRoutes } from "./ai.ts";
+import { backfillRoutes } from "./backfills.ts";
+import { lineageRoutes } from "./lineage.ts";
+import { webhookRoutes } from "./webhooks.ts";
 import type { ApiDeps } from "./deps.ts";
+import { signedTriggerRoutes, triggerSecretRoutes } from "../triggers/mod.ts";
 
 import { MAX_BODY_BYTES } from "./_body.ts";
 import { VERSION } from "../version.ts";
@@ -27,6 +31,10 @@ export function createApp(deps: ApiDeps): Hono {
   const app = new Hono();
   const api = new Hono();
   app.use("*", refuseKeysInUrl());
+  // The signed routes (auth.ts SIGNED_ROUTES) authenticate with an HMAC, not a key: mounted
+  // before `api`, their handler answers before its key check runs. Moved after it, they would
+  // fail closed (401 "Missing API key"), never open.
+  app.route("/api/v1", signedTriggerRoutes(deps));
   api.use("*", bearerAuth({ store: deps.store, adminDigests: deps.adminKeyDigests }));
   api.use(
     "*",
@@ -78,10 +86,14 @@ export function createApp(deps: ApiDeps): Hono {
   api.route("/connections", connectionRoutes(deps));
   api.route("/workers", workerRoutes(deps));
   api.route("/keys", keyRoutes(deps));
+  api.route("/webhooks", webhookRoutes(deps));
   api.route("/", runRoutes(deps));
   api.route("/", versionRoutes(deps));
   api.route("/", healRoutes(deps));
   api.route("/", aiRoutes(deps));
+  api.route("/", backfillRoutes(deps));
+  api.route("/", lineageRoutes(deps));
+  api.route("/", triggerSecretRoutes(deps));
   app.route("/api/v1", api);
   // MCP over streamable HTTP, with the API's keys (each tool call is an API call).
   app.use("/mcp", bearerAuth({ store: deps.store, adminDigests: deps.adminKeyDigests }));

@@ -79,6 +79,11 @@ function scheduleScope(body: unknown): ApiKeyScope {
   return keys?.length === 1 && keys[0] === "enabled" ? "operate" : "admin";
 }
 
+/** Starting a backfill is operating; asking what it would run (`dry_run`) only reads. */
+function backfillScope(body: unknown): ApiKeyScope {
+  return (body as { dry_run?: unknown } | null)?.dry_run === true ? "read" : "operate";
+}
+
 /** Asking the model is operating; deploying what it wrote is as much as any deploy. */
 function createScope(body: unknown): ApiKeyScope {
   return (body as { deploy?: unknown } | null)?.deploy === true ? "admin" : "operate";
@@ -100,6 +105,9 @@ export const ROUTE_SCOPES: readonly ScopeRule[] = [
   { method: "POST", path: "/create", scope: createScope },
   // A heal promotes only a replayed candidate, and widens permissions only when asked to.
   { method: "POST", path: "/pipelines/:name/heal", scope: "operate" },
+  // Backfills create runs (a dry run only reads); cancelling one cancels its queued runs.
+  { method: "POST", path: "/pipelines/:name/backfills", scope: backfillScope },
+  { method: "POST", path: "/backfills/:id/cancel", scope: "operate" },
   // Changing what is deployed and how it is wired.
   { method: "POST", path: "/pipelines", scope: "admin" },
   // Checking runs deploy's analysis of untrusted code: as much as deploying it.
@@ -112,6 +120,24 @@ export const ROUTE_SCOPES: readonly ScopeRule[] = [
   { method: "GET", path: "/keys", scope: "admin" },
   { method: "POST", path: "/keys", scope: "admin" },
   { method: "DELETE", path: "/keys/:id", scope: "admin" },
+  // Webhooks send run data to URLs, signed with the daemon's secrets.
+  { method: "POST", path: "/webhooks", scope: "admin" },
+  { method: "DELETE", path: "/webhooks/:name", scope: "admin" },
+  { method: "POST", path: "/webhooks/:name/test", scope: "admin" },
+  // A trigger secret lets its holder start runs: handing one out is as much as making a key.
+  { method: "POST", path: "/pipelines/:name/trigger-secret", scope: "admin" },
+  { method: "POST", path: "/pipelines/:name/trigger-secret/rotate", scope: "admin" },
+  { method: "DELETE", path: "/pipelines/:name/trigger-secret", scope: "admin" },
+];
+
+/**
+ * The only routes under /api/v1 that take no API key: each verifies an HMAC signature of its own
+ * body instead (src/triggers/trigger_route.ts), for senders that cannot hold a key. `createApp`
+ * mounts them ahead of `bearerAuth` and `requireScope`; `auth_test.ts` holds this list to the
+ * routes served that way, so a route cannot skip the key check without being named here.
+ */
+export const SIGNED_ROUTES: readonly { method: string; path: string }[] = [
+  { method: "POST", path: "/pipelines/:name/trigger" },
 ];
 
 const patterns = new Map<string, RegExp>();

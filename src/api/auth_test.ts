@@ -13,7 +13,7 @@ import type { RunManager } from "../runner/run_manager.ts";
 import { type Json, openStore, requirePipeline, type Store } from "../store/mod.ts";
 import { createApp } from "./app.ts";
 import { MAX_BODY_BYTES } from "./_body.ts";
-import { findRule, ROUTE_SCOPES } from "./auth.ts";
+import { findRule, ROUTE_SCOPES, SIGNED_ROUTES } from "./auth.ts";
 import { adminKeyDigests, hashApiKey } from "./keys.ts";
 
 const ADMIN = "tau_sk_" + "5a".repeat(24);
@@ -323,6 +323,11 @@ Deno.test("every mutating route is named in ROUTE_SCOPES; reads need read", asyn
     assert(routes.length > 15, `found ${routes.length} routes`);
     for (const route of routes) {
       const path = route.path.slice("/api/v1".length);
+      // Signed routes take no key (their own test refuses them unsigned): named, never scoped.
+      if (findRule(SIGNED_ROUTES.map((r) => ({ ...r, scope: "admin" })), route.method, path)) {
+        assert(!findRule(ROUTE_SCOPES, route.method, path), `${path} is signed and scoped`);
+        continue;
+      }
       const rule = findRule(ROUTE_SCOPES, route.method, path);
       if (route.method === "GET") {
         assertEquals(rule?.scope ?? "read", path === "/keys" ? "admin" : "read", path);
@@ -335,6 +340,12 @@ Deno.test("every mutating route is named in ROUTE_SCOPES; reads need read", asyn
         r.method === rule.method && `/api/v1${rule.path}` === r.path
       );
       assert(served, `ROUTE_SCOPES names ${rule.method} ${rule.path}, which no route serves`);
+    }
+    for (const rule of SIGNED_ROUTES) {
+      const served = routes.some((r) =>
+        r.method === rule.method && `/api/v1${rule.path}` === r.path
+      );
+      assert(served, `SIGNED_ROUTES names ${rule.method} ${rule.path}, which no route serves`);
     }
   });
 });

@@ -5,6 +5,7 @@ import type { Store } from "../store/mod.ts";
 import type { RunManager } from "../runner/run_manager.ts";
 import type { ConnectionRegistry } from "../connections/registry.ts";
 import type { OsBoundary } from "../sandbox/os_boundary.ts";
+import type { WebhookService } from "../webhooks/mod.ts";
 
 export interface ApiDeps {
   store: Store;
@@ -28,4 +29,8 @@ export interface ApiDeps {
   roles?: string[];
   /** Workers' lease, for telling a lost worker from a live one. */
   leaseMs?: number;
+  /** Told when a backfill is created, so its first runs start at once. */
+  backfills?: { poke(): void };
+  /** The webhook loop (null or absent: this process sends no webhooks). */
+  webhooks?: WebhookService | null;
 }

@@ -9,6 +9,10 @@ import { HEAL_COMMAND, HEALS_COMMAND } from "./heal.ts";
 import { GUIDE_COMMAND } from "./guide.ts";
 import { DASHBOARD_COMMAND } from "./dashboard_command.ts";
 import { VERSION_COMMANDS } from "./versions.ts";
+import { BACKFILL_COMMANDS } from "./backfills.ts";
+import { TRIGGER_COMMAND } from "./triggers.ts";
+import { LINEAGE_COMMAND } from "./lineage.ts";
+import { WEBHOOKS_COMMAND } from "./webhooks.ts";
 
 const WAIT_SLICE_MS = 25_000;
 
@@ -333,8 +337,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
       return flags.follow ? await followLogs(c, runId, logs) : logs;
     },
   },
+  ...BACKFILL_COMMANDS,
   heal: HEAL_COMMAND,
   heals: HEALS_COMMAND,
+  lineage: LINEAGE_COMMAND,
+  webhooks: WEBHOOKS_COMMAND,
   errors: {
     usage: "tau errors [--limit N] [--unresolved] [--brief]",
     description: "Recent failed and timed-out runs across pipelines; `resolved` when a later " +
@@ -393,6 +400,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       return (await client()).request("GET", "/workers");
     },
   },
+  trigger: TRIGGER_COMMAND,
   keys: {
     usage: "tau keys create --scope read|operate|admin [--name NAME] | tau keys list | " +
       "tau keys revoke <id>",

@@ -27,6 +27,10 @@ const RUN_RECORD = '{ "run_id", "pipeline", "version", "status", "trigger", "par
 const RUN_BRIEF = '{ "run_id", "pipeline", "version", "status", "attempt", "duration_ms", ' +
   '"error": { "kind", "message", "location", "hint" } | null, "steps": ["name: status in N ms, ' +
   '…"], "result" }';
+const BACKFILL_RECORD = '{ "backfill_id", "pipeline", "from", "to", "status": "running" | ' +
+  '"completed" | "failed" | "cancelled", "concurrency", "rerun", "downstream", "total", ' +
+  '"counts": { "pending", "active", "succeeded", "failed", "skipped", "cancelled" }, ' +
+  '"created_at", "finished_at" }';
 const BRIEF = "print each run in brief (status, error kind/message/location, one line per step, " +
   "result) instead of in full";
 
@@ -146,6 +150,20 @@ export const COMMAND_DOCS: Record<string, CommandDoc> = {
       '"previous_version", "hash" }',
     example: "tau rollback hello_world --to 1",
   },
+  lineage: {
+    flags: {
+      "--pipeline NAME": "the tables that pipeline read and wrote, and the pipelines upstream " +
+        "and downstream of it, instead of a table's",
+    },
+    output: 'for a table (TABLE, SCHEMA.TABLE or CONNECTION.SCHEMA.TABLE): { "table": ' +
+      '"connection.schema.table", "based_on", "upstream": { "tables", "pipelines" }, ' +
+      '"downstream": { "tables", "pipelines" }, "runs": { "<pipeline>": "<run_id>" }, ' +
+      '"truncated", "mermaid" }; with --pipeline: { "pipeline", "based_on", "run_id", "reads", ' +
+      '"writes", "upstream_pipelines", "downstream_pipelines", "truncated", "mermaid" } ' +
+      "(from the latest successful run of each pipeline; recorded for DuckDB/MotherDuck " +
+      "connections)",
+    example: "tau lineage raw_orders",
+  },
   code: {
     flags: { "--version N": "that version instead of the current one" },
     output: '{ "pipeline", "version", "filename", "hash", "created_at", "code" }',
@@ -214,6 +232,34 @@ export const COMMAND_DOCS: Record<string, CommandDoc> = {
       '{ "input_tokens", "output_tokens" }, "duration_ms" }',
     example: "tau heal orders_daily",
   },
+  backfill: {
+    flags: {
+      "--from T1": "the first instant considered (included): a date (midnight UTC) or an ISO " +
+        "8601 timestamp with its offset",
+      "--to T2": "the end of the range (excluded), as --from; at most 10,000 instants",
+      "--concurrency N": "at most N of its runs queued or running at once (default 1, at " +
+        "most 100); the pipeline's concurrency and [scheduler] max_concurrent apply too",
+      "--rerun": "run instants that already have a successful run again",
+      "--downstream": "each run triggers the pipelines downstream of it (one logical run per " +
+        "instant)",
+      "--dry-run": "list the instants it would run and skip; create nothing (a read key will do)",
+    },
+    output: BACKFILL_RECORD + ' (status 201); --dry-run: { "dry_run": true, "pipeline", ' +
+      '"from", "to", "concurrency", "rerun", "downstream", "total", "instants": [ISO…] (to ' +
+      'run), "skipped": [ISO…] (already succeeded) }',
+    example: "tau backfill orders_hourly --from 2026-01-01 --to 2026-01-03 --concurrency 4",
+  },
+  backfills: {
+    flags: {
+      "--status S": "list only running, completed, failed or cancelled ones",
+      "--limit N": "how many, newest first (default 20, at most 100)",
+    },
+    output: '{ "backfills": [' + BACKFILL_RECORD + '], "count" }; show: the record with ' +
+      '"next_instant", "active": [{ "scheduled_at", "run_id", "run_status" }], "failed": ' +
+      '[{ "scheduled_at", "run_id", "run_status", "error_kind" }] (at most 100), ' +
+      '"failed_truncated"; cancel: the record (status cancelled) with "cancelled_runs": [run ids]',
+    example: "tau backfills show bf_mwqyz95g1a2b3c4d5e",
+  },
   heals: {
     flags: { "--limit N": "how many, newest first (default 20, at most 1000)" },
     output: '{ "pipeline", "heals": [{ "id", "pipeline", "run_id", "status": "running" | ' +
@@ -257,6 +303,46 @@ export const COMMAND_DOCS: Record<string, CommandDoc> = {
       '"key" } (the only time the key is printed); list: { "keys": [...], "count" }; revoke: ' +
       '{ "revoked", "name", "scope", "revoked_at" }',
     example: "tau keys create --scope operate --name ci",
+  },
+  trigger: {
+    flags: {
+      "--create": "make the pipeline's trigger secret (admin); fails when it has one",
+      "--rotate": "replace it (admin); the old secret stops verifying at once",
+      "--delete": "remove it (admin); deliveries are then refused with not_found",
+    },
+    output: 'status: { "pipeline", "exists", "created_at", "endpoint", "url" } (never the ' +
+      'secret); --create and --rotate: the same with "secret" (the only time it is printed); ' +
+      '--delete: { "pipeline", "deleted": true }. Senders POST a JSON object to url, signed ' +
+      '"Tau-Signature: t=<unix>,v1=<hex HMAC-SHA256 of <t>.<body>>", optional "Tau-Event-Id"; ' +
+      "see docs/triggers.md",
+    example: "tau trigger orders --create",
+  },
+  webhooks: {
+    flags: {
+      "--url URL": "with add: where to POST (http or https; refused when it resolves to a " +
+        "loopback, private or link-local address, unless --allow-private)",
+      "--events E1,E2": "with add: run.failed, run.succeeded, run.recovered, run.skipped, " +
+        "heal.promoted, heal.failed, schedule.missed (comma-separated or repeated)",
+      "--pipeline P": "with add: only events of these pipelines (repeatable)",
+      "--tag T": "with add: only events of pipelines with one of these tags (repeatable)",
+      "--secret-env VAR": "with add: the daemon's environment variable holding the signing " +
+        "secret (the secret itself is never sent to or stored by Tau)",
+      "--format json|slack": "with add: the body: Tau's JSON (default) or a Slack message",
+      "--allow-private": "with add: allow loopback, private and link-local addresses",
+      "--status pending|delivered|dead": "with deliveries: only deliveries in this state",
+      "--limit N": "with deliveries: how many, newest first (default 50, at most 1000)",
+    },
+    output: 'add: { "webhook": { "name", "url", "events", "pipelines", "tags", "secret_env", ' +
+      '"format", "allow_private", "created_at", "origin": "store" } }; list: { "webhooks": ' +
+      '[{ ...webhook, "origin": "config" | "store" }], "count" }; remove: { "removed" }; ' +
+      'test: { "delivered", "delivery", "attempt": { "n", "started_at", "duration_ms", ' +
+      '"status_code", "error" } }; deliveries: { "deliveries": [{ "id", "event_key", ' +
+      '"webhook", "event", "subject", "payload", "status", "attempts", "next_at", ' +
+      '"created_at", "delivered_at", "last_error", "attempt_log": [{ "n", "started_at", ' +
+      '"duration_ms", "status_code", "error" }] }], "count" }',
+    exit: "1 on any error, and for test when the attempt failed (delivered is false)",
+    example: "tau webhooks add oncall --url https://hooks.example.com/tau --events run.failed " +
+      "--secret-env TAU_WEBHOOK_SECRET",
   },
   status: {
     output:

@@ -12,6 +12,7 @@ import { duration, timezone } from "../core/validators.ts";
 import { parseConnections } from "../connections/registry.ts";
 import { keyLine } from "./toml_lines.ts";
 import { aiSchema } from "../ai/config.ts";
+import { webhookDeliverySchema, webhooksSchema } from "../webhooks/config.ts";
 
 const port = z.number().int().min(0).max(65535);
 
@@ -93,6 +94,9 @@ export const configSchema = z.strictObject({
   connections: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
   /** Absent: `tau create` and `tau heal --auto` fail with ai_not_configured. */
   ai: aiSchema.optional(),
+  /** `[[webhooks]]`: signed deliveries of run events (docs/webhooks.md). */
+  webhooks: webhooksSchema,
+  webhooks_delivery: webhookDeliverySchema,
 });
 
 export type TauConfig = z.infer<typeof configSchema>;

@@ -40,7 +40,7 @@ Deno.test("errors name the file, the line and the key", () => {
   assertEquals(error("\n[deamon]\nport = 1\n"), {
     message: "/etc/tau.toml:2: deamon: unknown table",
     hint:
-      "the tables are [daemon], [dashboard], [database], [auth], [scheduler], [sandbox], [connections], [ai]; see tau.toml.example",
+      "the tables are [daemon], [dashboard], [database], [auth], [scheduler], [sandbox], [connections], [ai], [webhooks], [webhooks_delivery]; see tau.toml.example",
   });
   assertEquals(error("[sandbox.ceiling]\nheap = 1\n"), {
     message: "/etc/tau.toml:2: sandbox.ceiling.heap: unknown key",

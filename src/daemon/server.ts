@@ -31,11 +31,13 @@ import { systemClock } from "../scheduler/clock.ts";
 import { Retention } from "../scheduler/retention.ts";
 import { trimNativeMemory } from "./native_memory.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
+import { BackfillDriver } from "../backfill/mod.ts";
 import { detectOsBoundary } from "../sandbox/os_boundary.ts";
 import { listeningAddresses } from "../sandbox/network.ts";
 import { configuredLimits } from "../sandbox/limits.ts";
 import { defaultOnFailure } from "../ai/config.ts";
 import { log, setLogFile } from "../core/log.ts";
+import { webhookService } from "../webhooks/mod.ts";
 
 export type Role = "api" | "worker" | "scheduler";
 export const ROLES: readonly Role[] = ["api", "worker", "scheduler"];
@@ -121,7 +123,9 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
   let server: Deno.HttpServer<Deno.NetAddr>;
   const startedAt = new Date();
   const daemon = { pid: Deno.pid, host, port: requestedPort, dashboardPort: 0, startedAt };
-  const { runs, scheduler, retention } = services(opened, daemon, options.tags ?? []);
+  const { runs, scheduler, retention, backfills } = services(opened, daemon, options.tags ?? []);
+  // Webhook deliveries go out from processes with the api role (docs/webhooks.md).
+  const webhooks = roles.has("api") ? webhookService(store, config, opened.workerId, daemon) : null;
   // Only digests of the admin keys stay in memory; the configured key is dropped from config.
   const keyDigests = adminKeyDigests([opened.apiKey, config.auth.api_key]);
   delete config.auth.api_key;
@@ -137,6 +141,8 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     boundary: opened.boundary,
     roles: [...roles],
     leaseMs: opened.leaseMs,
+    webhooks,
+    backfills,
   };
   const app = createApp(apiDeps);
   try {
@@ -184,7 +190,9 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
   if (roles.has("scheduler")) {
     scheduler.start();
     retention.start();
+    backfills.start();
   }
+  webhooks?.start();
   const nativeMemory = trimNativeMemory();
   await writeState(paths, {
     pid: Deno.pid,
@@ -219,6 +227,8 @@ export async function serveDaemon(options: ServeOptions): Promise<void> {
     controller.abort();
     await scheduler.stop();
     await retention.stop();
+    await backfills.stop();
+    await webhooks?.stop();
     nativeMemory.stop();
     await runs.shutdown(parseDuration(config.daemon.drain_grace) as number);
     await store.releaseLease("scheduler", opened.workerId).catch(() => {});
@@ -267,6 +277,7 @@ function services(
       timeout_ms: parseDuration(s.timeout) as number,
     },
     onFinished: async (run) => {
+      if (run.trigger.startsWith("backfill:")) backfills.poke(); // its next instant may start
       await cascade.onFinished(run);
       await healOnFailure(
         { store, paths, config, connections, runs },
@@ -308,7 +319,16 @@ function services(
     onPruned: (count) => log("pruned", { runs: count }),
     onError,
   });
-  return { runs, scheduler, retention };
+  // Backfills are driven by the scheduler lease's holder too.
+  const backfills = new BackfillDriver({
+    store,
+    clock: systemClock,
+    prepare,
+    dispatch,
+    leader: { acquire: (now) => store.tryLease("scheduler", workerId, now, SCHEDULER_LEASE_MS) },
+    onError: (err) => log("backfill_error", { error: String(err) }),
+  });
+  return { runs, scheduler, retention, backfills };
 }
 
 /**

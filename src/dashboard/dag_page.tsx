@@ -10,6 +10,7 @@ import { type DashboardDeps, type Env, page, sessionOf } from "./context.ts";
 import { cachedLayout, type DagLayout } from "./dag_layout.ts";
 import { Layout } from "./layout.tsx";
 import type { Session } from "./sessions.ts";
+import { MAX_TABLE_NODES, TABLE_PREFIX, withTables } from "../lineage/mod.ts";
 
 /** A node's class and `data-status`: its last run's status, or `none` when it never ran. */
 export type NodeStatus = RunStatus | "none";
@@ -40,6 +41,7 @@ svg.dag a:focus { outline: none; }
 svg.dag .edge { fill: none; stroke: #98a2b3; stroke-width: 1.25; }
 svg.dag .arrowhead { fill: #98a2b3; }
 svg.dag .node.status-skipped rect { stroke-dasharray: 4 3; }
+svg.dag .node.table rect { fill: #f4f3ff; stroke: #7a5af8; }
 .dag-legend { display: flex; flex-wrap: wrap; gap: 0.4rem 1rem; list-style: none; padding: 0;
   margin: 0 0 0.8rem; color: #5b6573; font-size: 0.85rem; }
 .dag-legend li::before { content: ""; display: inline-block; width: 0.8rem; height: 0.8rem;
@@ -67,20 +69,47 @@ export function dagPages(deps: DashboardDeps): Hono<Env> {
         return [name, last?.status ?? "none"] as const;
       })),
     );
-    const layout = graph.nodes.length > 0 ? layoutOf(graph) : null;
-    return page(c, <DagPage session={sessionOf(c)} layout={layout} statuses={statuses} />);
+    // ?tables=1: the tables each pipeline's latest successful run read and wrote, as nodes.
+    const tables = c.req.query("tables") === "1" ? await withTables(store, graph) : null;
+    const drawn = tables?.graph ?? graph;
+    const layout = drawn.nodes.length > 0 ? layoutOf(drawn) : null;
+    return page(
+      c,
+      <DagPage
+        session={sessionOf(c)}
+        layout={layout}
+        statuses={statuses}
+        tables={tables ? { hidden: tables.hidden } : null}
+      />,
+    );
   });
 
   return app;
 }
 
 function DagPage(
-  props: { session: Session; layout: DagLayout | null; statuses: Map<string, NodeStatus> },
+  props: {
+    session: Session;
+    layout: DagLayout | null;
+    statuses: Map<string, NodeStatus>;
+    tables: { hidden: number } | null;
+  },
 ) {
-  const { layout } = props;
+  const { layout, tables } = props;
   return (
     <Layout title="DAG" session={props.session}>
       <h1>Pipeline graph</h1>
+      <p>
+        {tables
+          ? <a href="/dag">Hide tables</a>
+          : <a href="/dag?tables=1">Show the tables pipelines read and write</a>}
+      </p>
+      {tables && tables.hidden > 0 && (
+        <p class="empty">
+          {`${tables.hidden} more tables are not drawn (at most ${MAX_TABLE_NODES}); `}
+          <code>tau lineage TABLE</code> shows any one of them.
+        </p>
+      )}
       {layout === null && (
         <p class="empty">
           No pipeline is deployed yet:{" "}
@@ -155,6 +184,18 @@ function DagSvg(props: { layout: DagLayout; statuses: Map<string, NodeStatus> })
       </g>
       <g class="nodes">
         {nodes.map((node) => {
+          if (node.name.startsWith(TABLE_PREFIX)) {
+            const table = node.name.slice(TABLE_PREFIX.length);
+            return (
+              <g class="node table" data-table={table}>
+                <title>{`${table} — table`}</title>
+                <rect x={node.x} y={node.y} width={node.width} height={node.height} rx="14" />
+                <text x={node.x + node.width / 2} y={node.y + node.height / 2}>
+                  {node.label.slice(TABLE_PREFIX.length)}
+                </text>
+              </g>
+            );
+          }
           const status = props.statuses.get(node.name) ?? "none";
           return (
             <a href={`/pipelines/${encodeURIComponent(node.name)}`}>

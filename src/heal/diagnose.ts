@@ -71,6 +71,12 @@ export function diagnose(input: DiagnosisInput): Diagnosis {
       ? changedSinceSuccess({ run, steps: input.steps, version }, success)
       : null,
     suggestions: suggest({ error, class: cls, run, location, rollbackTo }),
+    ...(cls === "schema_drift" && input.driftReaders
+      ? {
+        drifted_tables: input.driftReaders.tables,
+        affected_pipelines: input.driftReaders.pipelines,
+      }
+      : {}),
   };
 }
 

@@ -2,6 +2,8 @@
 import { TauError } from "../core/errors.ts";
 import type { RunRecord, Store } from "../store/mod.ts";
 import { diagnose } from "./diagnose.ts";
+import { classifyError } from "./classify.ts";
+import { driftReaders } from "../lineage/drift.ts";
 import type { Diagnosis, DiagnosisInput, DiagnosisReport } from "./types.ts";
 
 /** Log lines a diagnosis reads: the run's last ones. */
@@ -35,7 +37,18 @@ export async function gatherInput(store: Store, run: RunRecord): Promise<Diagnos
     ? /\(run ([^)]+)\)/.exec(run.error.message)?.[1]
     : undefined;
   const upstream = upstreamId ? await store.getRun(upstreamId) : null;
-  return { run, steps, logs, version, lastSuccess, upstreamFailures: upstream ? [upstream] : [] };
+  const drift = run.error && classifyError(run.error).class === "schema_drift"
+    ? await driftReaders(store, run)
+    : null;
+  return {
+    run,
+    steps,
+    logs,
+    version,
+    lastSuccess,
+    upstreamFailures: upstream ? [upstream] : [],
+    driftReaders: drift,
+  };
 }
 
 /**

@@ -75,6 +75,12 @@ export interface Diagnosis {
   evidence: Evidence[];
   changed_since_success: ChangedSinceSuccess | null;
   suggestions: Suggestion[];
+  /**
+   * Schema drift only: the drifted tables as lineage knows them (`connection.schema.table`), and
+   * the other pipelines whose latest successful run read them (src/lineage/drift.ts).
+   */
+  drifted_tables?: string[];
+  affected_pipelines?: string[];
 }
 
 export interface DiagnosisReport {
@@ -97,4 +103,6 @@ export interface DiagnosisInput {
   lastSuccess: { run: RunRecord; steps: StepRecord[]; version: PipelineVersion | null } | null;
   /** For a run skipped with `upstream_failed`: the runs of its logical run that did not succeed. */
   upstreamFailures?: RunRecord[];
+  /** For schema drift: the drifted tables and the other pipelines that read them. */
+  driftReaders?: { tables: string[]; pipelines: string[] } | null;
 }

@@ -391,6 +391,60 @@ export const TOOLS: Record<string, ToolSpec> = {
     call: (c, i) =>
       cli(c, "heals", [i.name], { limit: i.limit === undefined ? undefined : String(i.limit) }),
   },
+  backfill: {
+    scope: "operate",
+    input: {
+      name,
+      from: z.string().min(1).describe("first instant (included): 2026-01-01 or ISO with offset"),
+      to: z.string().min(1).describe("end of the range (excluded), as from"),
+      concurrency: z.number().int().min(1).max(100).optional(),
+      rerun: z.boolean().optional(),
+      downstream: z.boolean().optional(),
+      dry_run: z.boolean().optional(),
+    },
+    output: { pipeline: z.string(), total: z.number() },
+    call: (c, i) =>
+      cli(c, "backfill", [i.name], {
+        from: i.from,
+        to: i.to,
+        concurrency: i.concurrency === undefined ? undefined : String(i.concurrency),
+        rerun: i.rerun,
+        downstream: i.downstream,
+        "dry-run": i.dry_run,
+      }),
+  },
+  backfills: {
+    description: "Backfills with their progress (of one pipeline, or in one status); show: one " +
+      "with its active and failed instants; cancel (operate): stop one",
+    scope: "read",
+    input: {
+      name: name.optional(),
+      status: z.enum(["running", "completed", "failed", "cancelled"]).optional(),
+      limit: z.number().int().min(1).max(100).optional(),
+      show: z.string().min(1).optional().describe("a backfill id (bf_…) to show"),
+      cancel: z.string().min(1).optional().describe("a backfill id (bf_…) to cancel"),
+    },
+    elevated: { cancel: "operate" },
+    output: {},
+    call: (c, i) =>
+      i.cancel || i.show
+        ? cli(c, "backfills", [i.cancel ? "cancel" : "show", i.cancel ?? i.show])
+        : cli(c, "backfills", [i.name], {
+          status: i.status,
+          limit: i.limit === undefined ? undefined : String(i.limit),
+        }),
+  },
+  lineage: {
+    scope: "read",
+    input: {
+      table: z.string().min(1).optional().describe(
+        "a table: TABLE, SCHEMA.TABLE or CONNECTION.SCHEMA.TABLE (give this or pipeline)",
+      ),
+      pipeline: z.string().min(1).optional().describe("a pipeline's name (give this or table)"),
+    },
+    output: { based_on: z.string(), truncated: z.boolean(), mermaid: z.string() },
+    call: (c, i) => cli(c, "lineage", [i.table], { pipeline: i.pipeline }),
+  },
   create: {
     description: "Ask the configured model for a new pipeline file from an intent; the file " +
       "passes every deploy check; with deploy (admin), deploy it",

@@ -41,6 +41,8 @@ import { stopReason } from "./options.ts";
 import { verdict } from "./verdict.ts";
 import { type ChildSpec, type RunChild, startRunChild } from "./run_child.ts";
 import type { WarmPool } from "./warm_pool.ts";
+import { LineageRecorder } from "../lineage/recorder.ts";
+import { saveRunLineage } from "../lineage/save.ts";
 
 export interface AttemptSpec extends ChildSpec {
   runId: string;
@@ -51,6 +53,10 @@ export interface AttemptSpec extends ChildSpec {
   metadata: PipelineMetadata & RunDefaults;
   params: Record<string, Json>;
   lastSuccessfulRun: string | null;
+  /** The schedule instant the run is for (`ctx.scheduledAt`), if any. */
+  scheduledAt?: string | null;
+  /** Its scheduled instant, else when the run was created (`ctx.logicalDate`). */
+  logicalDate?: string;
   redact: Redactor;
   firstLogSeq: number;
   signal: AbortSignal;
@@ -187,6 +193,7 @@ async function supervise(
 
   const counters = new Counters(limits, (reason, detail) => child.end(reason, detail));
   const steps = new Steps(store, spec);
+  const lineage = new LineageRecorder();
   const output = new ChildOutput({
     logs,
     steps,
@@ -195,6 +202,7 @@ async function supervise(
     redact,
     storedError: (error) => storedError(redact, classify(error)),
     requests,
+    lineage,
   });
   const [readStdout, readStderr] = output.read(
     child,
@@ -230,6 +238,7 @@ async function supervise(
     ? storedError(redact, step ? { ...decided.error, step } : decided.error)
     : null;
   await steps.closeOpen(decided.status, error);
+  await saveRunLineage(store, spec, lineage, (message) => logs.write("system", message));
   return {
     status: decided.status,
     result: decided.result,
@@ -249,6 +258,8 @@ function initMessage(spec: AttemptSpec, nonce: string): InitMessage {
     attempt: spec.attempt,
     params: spec.params,
     last_successful_run: spec.lastSuccessfulRun,
+    scheduled_at: spec.scheduledAt ?? null,
+    ...(spec.logicalDate ? { logical_date: spec.logicalDate } : {}),
     secrets: spec.metadata.secrets,
     connections: spec.connections,
   };

@@ -13,6 +13,7 @@ import { type Channel, consumeLines, type Counters } from "./run_channel.ts";
 import type { LogWriter } from "./log_writer.ts";
 import type { Redactor } from "./redact.ts";
 import type { Steps } from "./steps.ts";
+import type { LineageRecorder } from "../lineage/recorder.ts";
 import { MAX_LINE_CHARS } from "../../sdk/_limits.ts";
 
 /** Longest stored part of a rejected protocol line. */
@@ -29,6 +30,8 @@ export interface ChildOutputOptions {
   /** The child's error as stored (classified against the author's file, redacted, cut). */
   storedError: (error: ChildError) => RunError;
   requests?: RequestHandler;
+  /** Notes the tables the run's served requests read and wrote (src/lineage/). */
+  lineage?: LineageRecorder;
 }
 
 export class ChildOutput {
@@ -126,7 +129,7 @@ export class ChildOutput {
 
   /** Only requests Tau serves are work rather than output; anything else is just bytes. */
   #request(id: number, op: string, payload: Record<string, unknown>, size: number): void {
-    const { requests, channel, counters, redact } = this.#o;
+    const { requests, channel, counters, redact, lineage, steps } = this.#o;
     if (!requests || !REQUEST_OPS.has(op)) {
       return channel.send({
         id,
@@ -136,8 +139,12 @@ export class ChildOutput {
     }
     if (!counters.request(size)) return;
     if (typeof payload.connection === "string") this.requested.add(payload.connection);
+    const step = steps.lastOpen();
     requests.handle(op, payload).then(
-      (value) => channel.sendRaw(`{"id":${id},"ok":true,"value":${value}}`),
+      (value) => {
+        lineage?.observe(op, payload, step);
+        channel.sendRaw(`{"id":${id},"ok":true,"value":${value}}`);
+      },
       (err) =>
         channel.send({
           id,

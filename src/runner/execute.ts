@@ -132,6 +132,8 @@ function attemptSpec(
     entry,
     metadata,
     params: run.params,
+    scheduledAt: run.scheduled_at,
+    logicalDate: run.scheduled_at ?? run.created_at,
     secretValues,
     redact,
     daemonPorts: ctx.o.daemonPorts,

@@ -130,7 +130,8 @@ export class Scheduler {
     const { store } = this.deps;
     const active = new Map<string, string>();
     for (const run of await store.listRunsByStatus(["queued", "running"])) {
-      active.set(run.pipeline, run.run_id);
+      // A backfill's runs are about past instants: a live tick does not give way to them.
+      if (!run.trigger.startsWith("backfill:")) active.set(run.pipeline, run.run_id);
     }
     // Ticks are recorded TICK_BATCH to a transaction as the pass goes: 10,000 pipelines due at
     // one instant cost ten commits, not 10,000, and the first runs need not wait for the last.

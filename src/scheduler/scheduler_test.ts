@@ -227,6 +227,27 @@ Deno.test("overlap: skip records a skipped run, queue waits, allow runs alongsid
   });
 });
 
+Deno.test("overlap: a backfill's queued runs do not make a live tick give way", async () => {
+  await fixture(async (f) => {
+    await f.deploy({ name: "p", every: 60 }, new Date("2026-05-01T10:00:00Z"));
+    await f.store.createRun({
+      run_id: "run_backfill",
+      pipeline: "p",
+      version: 1,
+      trigger: "backfill:bf_1",
+      params: {},
+      max_attempts: 1,
+      permissions: null,
+      scheduled_at: "2026-04-01T00:00:00.000Z",
+    });
+    await f.scheduler().tick(new Date("2026-05-01T10:01:00Z"));
+    assertEquals((await f.runs("p")).at(-1), {
+      scheduled_at: "2026-05-01T10:01:00.000Z",
+      status: "queued",
+    });
+  });
+});
+
 Deno.test("a tick that cannot be recorded holds up no other tick of its pass", async () => {
   await fixture(async (f) => {
     const t0 = new Date("2026-05-01T10:00:00Z");

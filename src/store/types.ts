@@ -38,12 +38,36 @@ import type {
   TickResult,
 } from "./records.ts";
 
+import type {
+  AttemptOutcome,
+  DeliveryAttempt,
+  DeliveryClaim,
+  DeliveryListOptions,
+  DeliveryRecord,
+  NewDelivery,
+  UnannouncedEvents,
+  WebhookRecord,
+} from "./webhook_types.ts";
+import type {
+  StoredTriggerSecret,
+  TriggerDelivery,
+  TriggerOutcome,
+  TriggerSecretRecord,
+} from "./trigger_types.ts";
+import type { LineageEntry, LineageFilter, LineageRecord } from "./lineage_types.ts";
+
 export * from "./queue_types.ts";
 export * from "./records.ts";
+export * from "./webhook_types.ts";
+export * from "./trigger_types.ts";
+export * from "./lineage_types.ts";
+export * from "./backfill_types.ts";
 
 export interface Store {
   /** Which engine is behind the store (`tau status` reports it). */
   readonly kind: "sqlite" | "postgres";
+  /** Backfills and their instants (`tau backfill`); see backfill_types.ts. */
+  readonly backfills: import("./backfill_types.ts").BackfillStore;
   /** Applies pending migrations; safe to call on every start. */
   migrate(): Promise<void>;
   close(): Promise<void>;
@@ -203,4 +227,77 @@ export interface Store {
   releaseLease(name: string, holder: string): Promise<void>;
   /** Calls `listener` when runs may have been queued (by any process); returns an unsubscribe. */
   watchQueue(listener: () => void): Promise<() => Promise<void>>;
+
+  // --- webhooks (src/webhooks/, records in webhook_types.ts) ---
+  /** Stores a webhook added at run time; `conflict` when the name is taken. */
+  createWebhook(webhook: WebhookRecord): Promise<WebhookRecord>;
+  /** Stored webhooks by name (tau.toml's are not stored). */
+  listWebhooks(): Promise<WebhookRecord[]>;
+  deleteWebhook(name: string): Promise<boolean>;
+  /**
+   * Runs that ended, heals that promoted or failed, and missed ticks, at or after `since`,
+   * whose events are not announced yet (oldest first, at most `limit` of each).
+   */
+  listUnannounced(since: Date, limit: number): Promise<UnannouncedEvents>;
+  /**
+   * Status of the last run of `pipeline` created before (`createdAt`, `runId`) that ran to an end
+   * (success, failed or timed_out).
+   */
+  previousRunStatus(pipeline: string, createdAt: string, runId: string): Promise<RunStatus | null>;
+  /**
+   * In one transaction: inserts the deliveries (one whose `event_key` exists is ignored) and
+   * marks the subjects announced. Returns how many deliveries were new.
+   */
+  announceEvents(subjects: string[], deliveries: NewDelivery[], now: Date): Promise<number>;
+  /** Leases due pending deliveries to `holder` (`FOR UPDATE SKIP LOCKED` on PostgreSQL). */
+  claimDeliveries(claim: DeliveryClaim): Promise<DeliveryRecord[]>;
+  /** Records an attempt and its outcome, only while `holder` holds the lease; else false. */
+  recordDeliveryAttempt(
+    attempt: DeliveryAttempt,
+    holder: string,
+    outcome: AttemptOutcome,
+  ): Promise<boolean>;
+  /** Newest first. */
+  listDeliveries(options?: DeliveryListOptions): Promise<DeliveryRecord[]>;
+  /** The attempts of these deliveries, by delivery and number. */
+  listDeliveryAttempts(ids: string[]): Promise<DeliveryAttempt[]>;
+  /**
+   * Deletes announcement marks older than `announcedBefore` and delivered or dead deliveries
+   * (with their attempts) created before `deliveriesBefore`; returns the deliveries deleted.
+   */
+  pruneWebhooks(announcedBefore: Date, deliveriesBefore: Date): Promise<number>;
+
+  // --- external triggers (src/triggers/, records in trigger_types.ts) ---
+  /** The pipeline's trigger secret with the secret itself (for verifying only); null: none. */
+  getTriggerSecret(pipeline: string): Promise<StoredTriggerSecret | null>;
+  /** Null when the pipeline has one already; `not_found` when there is no such pipeline. */
+  createTriggerSecret(
+    pipeline: string,
+    secret: string,
+    now: Date,
+  ): Promise<TriggerSecretRecord | null>;
+  /** Replaces the secret (the old one stops verifying at once); null when there is none. */
+  rotateTriggerSecret(
+    pipeline: string,
+    secret: string,
+    now: Date,
+  ): Promise<TriggerSecretRecord | null>;
+  deleteTriggerSecret(pipeline: string): Promise<boolean>;
+  /**
+   * Records a verified delivery and creates its run, in one transaction, unless a delivery of
+   * the pipeline with the same event id or signature is recorded: then it is a duplicate and
+   * creates nothing. Forgets the pipeline's deliveries received before `forget_before` first.
+   */
+  recordTriggerDelivery(delivery: TriggerDelivery): Promise<TriggerOutcome>;
+
+  // --- lineage (src/lineage/, records in lineage_types.ts) ---
+  /** Replaces the tables a run read and wrote (deleted with the run). */
+  saveLineage(runId: string, pipeline: string, entries: LineageEntry[]): Promise<void>;
+  /** The tables a run read and wrote. */
+  listRunLineage(runId: string): Promise<LineageRecord[]>;
+  /**
+   * The tables each pipeline's latest successful run read and wrote, by bare table name and/or
+   * pipeline, ordered by pipeline, connection, schema, table and direction.
+   */
+  currentLineage(filter: LineageFilter): Promise<LineageRecord[]>;
 }

@@ -34,12 +34,15 @@ const ALL_TOOLS = [
   "rollback",
   "heal",
   "heals",
+  "lineage",
+  "backfill",
+  "backfills",
   "create",
   "workers",
 ].sort(); // deno-fmt-ignore
 const READ_TOOLS = [
   "status", "list", "show", "code", "runs", "inspect", "logs", "errors", "dag", "depends",
-  "connections", "versions", "diff", "heal", "heals", "workers",
+  "connections", "versions", "diff", "heal", "heals", "workers", "lineage", "backfills",
 ].sort(); // deno-fmt-ignore
 
 const FAILING = `import { pipeline } from "tau";
@@ -123,9 +126,10 @@ Deno.test("mcp over stdio: the tool list is the command table; the loop end to e
         assert.ok(tool.name in COMMANDS, `${tool.name} is a CLI command`);
         assert.ok(tool.outputSchema, `${tool.name} has an output schema`);
         const readOnly = tool.annotations?.readOnlyHint === true;
-        // For an admin key, heal, depends and connections take inputs that change things.
+        // For an admin key, heal, depends, connections and backfills take inputs that change
+        // things.
         const reads = [...READ_TOOLS, "check"].filter((n) =>
-          !["heal", "depends", "connections"].includes(n)
+          !["heal", "depends", "connections", "backfills"].includes(n)
         );
         assertEquals(readOnly, reads.includes(tool.name), tool.name);
       }

@@ -13,6 +13,10 @@ import { openStore, type Store } from "../../src/store/mod.ts";
 import { deployInput, log, newRun, storeContract, type StoreTarget } from "./store_contract.ts";
 import { queueContract } from "./queue_contract.ts";
 import { versionsContract } from "./versions_contract.ts";
+import { webhooksContract } from "./webhooks_contract.ts";
+import { triggersContract } from "./triggers_contract.ts";
+import { lineageContract } from "./lineage_contract.ts";
+import { backfillsContract } from "./backfills_contract.ts";
 import { MIGRATIONS as SQLITE_MIGRATIONS } from "../../src/store/sqlite/migrations.ts";
 import { MIGRATIONS } from "../../src/store/postgres/migrations.ts";
 import { PostgresStore } from "../../src/store/postgres/postgres_store.ts";
@@ -73,6 +77,10 @@ const engine = { name: "postgres", target: pgTarget, migrations: MIGRATIONS, ign
 storeContract(engine);
 queueContract(engine);
 versionsContract(engine);
+webhooksContract(engine);
+triggersContract(engine);
+lineageContract(engine);
+backfillsContract(engine);
 
 // --- PostgreSQL only: several daemons on one database ---
 

@@ -4,6 +4,10 @@ import { openStore } from "../../src/store/mod.ts";
 import { storeContract, type StoreTarget, withStore } from "./store_contract.ts";
 import { queueContract } from "./queue_contract.ts";
 import { versionsContract } from "./versions_contract.ts";
+import { webhooksContract } from "./webhooks_contract.ts";
+import { triggersContract } from "./triggers_contract.ts";
+import { lineageContract } from "./lineage_contract.ts";
+import { backfillsContract } from "./backfills_contract.ts";
 import { MIGRATIONS } from "../../src/store/sqlite/migrations.ts";
 
 async function tempDbPath(): Promise<string> {
@@ -38,6 +42,10 @@ const engine = { name: "sqlite", target: sqliteTarget, migrations: MIGRATIONS } 
 storeContract(engine);
 queueContract(engine);
 versionsContract(engine);
+webhooksContract(engine);
+triggersContract(engine);
+lineageContract(engine);
+backfillsContract(engine);
 
 // --- SQLite only ---
 

@@ -275,4 +275,150 @@ CREATE UNIQUE INDEX heals_one_running ON heals (pipeline) WHERE status = 'runnin
 CREATE INDEX runs_pipeline_status ON runs (pipeline, status, created_at, run_id);
 `,
   },
+  {
+    version: 8,
+    name: "webhooks",
+    sql: `
+-- Webhooks added with tau webhooks add (tau.toml's are read at start, never stored).
+CREATE TABLE webhooks (
+  name          ${TEXT} PRIMARY KEY,
+  url           ${TEXT} NOT NULL,
+  events        json NOT NULL,
+  pipelines     json NOT NULL DEFAULT '[]',
+  tags          json NOT NULL DEFAULT '[]',
+  secret_env    ${TEXT},
+  format        ${TEXT} NOT NULL DEFAULT 'json',
+  allow_private BOOLEAN NOT NULL DEFAULT false,
+  created_at    ${TEXT} NOT NULL
+);
+-- The outbox: one row per (event, webhook); event_key is unique, so announcing an event twice
+-- (a restart, two daemons) never makes a second delivery. A daemon holds a row it is sending
+-- until lease_expires_at; claims skip rows another daemon has locked.
+CREATE TABLE webhook_deliveries (
+  id               ${TEXT} PRIMARY KEY,
+  event_key        ${TEXT} NOT NULL UNIQUE,
+  webhook          ${TEXT} NOT NULL,
+  event            ${TEXT} NOT NULL,
+  subject          ${TEXT} NOT NULL,
+  payload          json NOT NULL,
+  status           ${TEXT} NOT NULL DEFAULT 'pending'
+    CHECK (status IN ('pending', 'delivered', 'dead')),
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  next_at          ${TEXT},
+  lease_holder     ${TEXT},
+  lease_expires_at ${TEXT},
+  created_at       ${TEXT} NOT NULL,
+  delivered_at     ${TEXT},
+  last_error       ${TEXT}
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_at) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_webhook ON webhook_deliveries (webhook, created_at);
+CREATE TABLE webhook_attempts (
+  delivery_id ${TEXT} NOT NULL REFERENCES webhook_deliveries(id) ON DELETE CASCADE,
+  n           INTEGER NOT NULL,
+  started_at  ${TEXT} NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  status_code INTEGER,
+  error       ${TEXT},
+  PRIMARY KEY (delivery_id, n)
+);
+-- Subjects (run:ID, heal:ID, tick:PIPELINE:AT) whose events were put in the outbox. What
+-- ended before this migration is marked already: webhooks start with what ends after them.
+CREATE TABLE webhook_announced (
+  subject      ${TEXT} PRIMARY KEY,
+  announced_at ${TEXT} NOT NULL
+);
+INSERT INTO webhook_announced SELECT 'run:' || run_id, finished_at FROM runs
+  WHERE finished_at IS NOT NULL;
+INSERT INTO webhook_announced SELECT 'heal:' || id, finished_at FROM heals
+  WHERE finished_at IS NOT NULL;
+INSERT INTO webhook_announced SELECT 'tick:' || pipeline || ':' || scheduled_at, recorded_at
+  FROM ticks WHERE outcome = 'missed';
+CREATE INDEX runs_finished ON runs (finished_at) WHERE finished_at IS NOT NULL;
+CREATE INDEX heals_finished ON heals (finished_at) WHERE finished_at IS NOT NULL;
+CREATE INDEX ticks_missed ON ticks (recorded_at) WHERE outcome = 'missed';
+`,
+  },
+  {
+    version: 9,
+    name: "backfills",
+    sql: `
+-- tau backfill: one row per backfill, one per scheduled instant it covers. An instant becomes
+-- active in the same transaction as its run is inserted, so a crash never makes a run twice.
+CREATE TABLE backfills (
+  id          ${TEXT} PRIMARY KEY,
+  pipeline    ${TEXT} NOT NULL REFERENCES pipelines(name) ON DELETE CASCADE,
+  from_at     ${TEXT} NOT NULL,
+  to_at       ${TEXT} NOT NULL,
+  status      ${TEXT} NOT NULL CHECK (status IN ('running', 'completed', 'failed', 'cancelled')),
+  concurrency INTEGER NOT NULL,
+  rerun       BOOLEAN NOT NULL,
+  downstream  BOOLEAN NOT NULL,
+  created_at  ${TEXT} NOT NULL,
+  finished_at ${TEXT}
+);
+CREATE INDEX backfills_status ON backfills (status);
+CREATE INDEX backfills_pipeline_created ON backfills (pipeline, created_at);
+CREATE TABLE backfill_instants (
+  backfill_id  ${TEXT} NOT NULL REFERENCES backfills(id) ON DELETE CASCADE,
+  scheduled_at ${TEXT} NOT NULL,
+  state        ${TEXT} NOT NULL CHECK (state IN
+    ('pending', 'active', 'succeeded', 'failed', 'skipped', 'cancelled')),
+  run_id       ${TEXT},
+  attempts     INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (backfill_id, scheduled_at)
+);
+CREATE INDEX backfill_instants_state ON backfill_instants (backfill_id, state, scheduled_at);
+-- Which instants of a pipeline already succeeded (a backfill skips them).
+CREATE INDEX runs_succeeded_at ON runs (pipeline, scheduled_at) WHERE status = 'success';
+`,
+  },
+  {
+    version: 10,
+    name: "lineage",
+    sql: `
+-- Which tables each run read and wrote (src/lineage/): looked up by table and by pipeline, and
+-- deleted with its run.
+CREATE TABLE lineage (
+  run_id      ${TEXT} NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+  pipeline    ${TEXT} NOT NULL,
+  connection  ${TEXT} NOT NULL,
+  schema_name ${TEXT} NOT NULL,
+  table_name  ${TEXT} NOT NULL,
+  direction   ${TEXT} NOT NULL CHECK (direction IN ('read', 'write')),
+  step        ${TEXT},
+  PRIMARY KEY (run_id, connection, schema_name, table_name, direction)
+);
+CREATE INDEX lineage_table ON lineage (table_name);
+CREATE INDEX lineage_pipeline ON lineage (pipeline);
+`,
+  },
+  {
+    version: 11,
+    name: "external_triggers",
+    sql: `
+-- A pipeline's trigger secret: an HMAC key, so it is kept as it is (like a webhook secret) and
+-- shown once, when made. Deleting the pipeline deletes it.
+CREATE TABLE trigger_secrets (
+  pipeline   ${TEXT} PRIMARY KEY REFERENCES pipelines(name) ON DELETE CASCADE,
+  secret     ${TEXT} NOT NULL,
+  created_at ${TEXT} NOT NULL
+);
+-- Verified deliveries, each with the run it created in the same transaction. The unique
+-- indexes decide, in the database, that one event id (or one signed delivery) of a pipeline
+-- makes one run however many copies arrive at once; rows older than the retention are deleted
+-- by the next delivery of the pipeline.
+CREATE TABLE trigger_deliveries (
+  pipeline    ${TEXT} NOT NULL REFERENCES pipelines(name) ON DELETE CASCADE,
+  event_id    ${TEXT},
+  signature   ${TEXT} NOT NULL,
+  run_id      ${TEXT} NOT NULL,
+  received_at ${TEXT} NOT NULL
+);
+CREATE UNIQUE INDEX trigger_deliveries_event ON trigger_deliveries (pipeline, event_id)
+  WHERE event_id IS NOT NULL;
+CREATE UNIQUE INDEX trigger_deliveries_signature ON trigger_deliveries (pipeline, signature);
+CREATE INDEX trigger_deliveries_received ON trigger_deliveries (pipeline, received_at);
+`,
+  },
 ];

@@ -51,7 +51,21 @@ import { prune } from "./retention.ts";
 import * as runs from "./runs.ts";
 import * as schedules from "./schedules.ts";
 import * as steps from "./steps_logs.ts";
+import { PostgresBackfills } from "./backfills.ts";
 import { redactUrl } from "./url.ts";
+import * as webhooks from "./webhooks.ts";
+import * as triggers from "./triggers.ts";
+import * as lineage from "./lineage.ts";
+import type { LineageEntry, LineageFilter } from "../lineage_types.ts";
+import type { TriggerDelivery } from "../trigger_types.ts";
+import type {
+  AttemptOutcome,
+  DeliveryAttempt,
+  DeliveryClaim,
+  DeliveryListOptions,
+  NewDelivery,
+  WebhookRecord,
+} from "../webhook_types.ts";
 
 /** Pool size when the caller gives none. */
 export const DEFAULT_POOL_SIZE = 10;
@@ -76,7 +90,10 @@ export class PostgresStore implements Store {
     }
     this.url = redactUrl(url);
     this.#sql = connect(url, max);
+    this.backfills = new PostgresBackfills(this.#sql);
   }
+
+  readonly backfills: PostgresBackfills;
 
   async migrate(): Promise<void> {
     await tx(this.#sql, async (tx) => {
@@ -86,7 +103,7 @@ export class PostgresStore implements Store {
       await tx.unsafe(SCHEMA_MIGRATIONS_DDL);
       const rows = await query(tx, "SELECT version FROM schema_migrations");
       const applied = new Set(rows.map((r) => Number(r.version)));
-      const latest = MIGRATIONS.at(-1)?.version ?? 0;
+      const latest = Math.max(0, ...MIGRATIONS.map((m) => m.version));
       assertKnownSchema(this.url, Math.max(0, ...applied), latest);
       for (const migration of MIGRATIONS) {
         if (applied.has(migration.version)) continue;
@@ -338,5 +355,87 @@ export class PostgresStore implements Store {
 
   watchQueue(listener: () => void) {
     return queue.watchQueue(this.#sql, listener);
+  }
+
+  // --- webhooks ---
+
+  createWebhook(webhook: WebhookRecord) {
+    return webhooks.createWebhook(this.#sql, webhook);
+  }
+
+  listWebhooks() {
+    return webhooks.listWebhooks(this.#sql);
+  }
+
+  deleteWebhook(name: string) {
+    return webhooks.deleteWebhook(this.#sql, name);
+  }
+
+  listUnannounced(since: Date, limit: number) {
+    return webhooks.listUnannounced(this.#sql, since, limit);
+  }
+
+  async previousRunStatus(pipeline: string, createdAt: string, runId: string) {
+    return await webhooks.previousStatus(this.#sql, pipeline, createdAt, runId) as RunStatus | null;
+  }
+
+  announceEvents(subjects: string[], deliveries: NewDelivery[], now: Date) {
+    return webhooks.announce(this.#sql, subjects, deliveries, now);
+  }
+
+  claimDeliveries(claim: DeliveryClaim) {
+    return webhooks.claimDeliveries(this.#sql, claim);
+  }
+
+  recordDeliveryAttempt(attempt: DeliveryAttempt, holder: string, outcome: AttemptOutcome) {
+    return webhooks.recordDeliveryAttempt(this.#sql, attempt, holder, outcome);
+  }
+
+  listDeliveries(options: DeliveryListOptions = {}) {
+    return webhooks.listDeliveries(this.#sql, options);
+  }
+
+  listDeliveryAttempts(ids: string[]) {
+    return webhooks.listDeliveryAttempts(this.#sql, ids);
+  }
+
+  pruneWebhooks(announcedBefore: Date, deliveriesBefore: Date) {
+    return webhooks.pruneWebhooks(this.#sql, announcedBefore, deliveriesBefore);
+  }
+
+  // --- external triggers ---
+
+  getTriggerSecret(pipeline: string) {
+    return triggers.getTriggerSecret(this.#sql, pipeline);
+  }
+
+  createTriggerSecret(pipeline: string, secret: string, now: Date) {
+    return triggers.createTriggerSecret(this.#sql, pipeline, secret, now);
+  }
+
+  rotateTriggerSecret(pipeline: string, secret: string, now: Date) {
+    return triggers.rotateTriggerSecret(this.#sql, pipeline, secret, now);
+  }
+
+  deleteTriggerSecret(pipeline: string) {
+    return triggers.deleteTriggerSecret(this.#sql, pipeline);
+  }
+
+  recordTriggerDelivery(delivery: TriggerDelivery) {
+    return triggers.recordTriggerDelivery(this.#sql, delivery);
+  }
+
+  // --- lineage ---
+
+  saveLineage(runId: string, pipeline: string, entries: LineageEntry[]) {
+    return lineage.saveLineage(this.#sql, runId, pipeline, entries);
+  }
+
+  listRunLineage(runId: string) {
+    return lineage.listRunLineage(this.#sql, runId);
+  }
+
+  currentLineage(filter: LineageFilter) {
+    return lineage.currentLineage(this.#sql, filter);
   }
 }

@@ -47,6 +47,20 @@ import { prune } from "./retention.ts";
 import * as runs from "./runs.ts";
 import * as schedules from "./schedules.ts";
 import * as steps from "./steps_logs.ts";
+import { SqliteBackfills } from "./backfills.ts";
+import * as webhooks from "./webhooks.ts";
+import * as triggers from "./triggers.ts";
+import * as lineage from "./lineage.ts";
+import type { LineageEntry, LineageFilter } from "../lineage_types.ts";
+import type { TriggerDelivery } from "../trigger_types.ts";
+import type {
+  AttemptOutcome,
+  DeliveryAttempt,
+  DeliveryClaim,
+  DeliveryListOptions,
+  NewDelivery,
+  WebhookRecord,
+} from "../webhook_types.ts";
 
 export class SqliteStore implements Store {
   readonly kind = "sqlite" as const;
@@ -54,10 +68,13 @@ export class SqliteStore implements Store {
   #db: Db;
   #closed = false;
 
+  readonly backfills: SqliteBackfills;
+
   /** Opens (creating if needed) the database at `path`, or ":memory:". Call `migrate()` next. */
   constructor(path: string) {
     this.path = path;
     this.#db = new Db(path);
+    this.backfills = new SqliteBackfills(this.#db);
   }
 
   async migrate(): Promise<void> {
@@ -66,7 +83,7 @@ export class SqliteStore implements Store {
     const applied = new Set(
       conn.prepare("SELECT version FROM schema_migrations").all().map((r) => r.version),
     );
-    const latest = MIGRATIONS.at(-1)?.version ?? 0;
+    const latest = Math.max(0, ...MIGRATIONS.map((m) => m.version));
     assertKnownSchema(this.path, Math.max(0, ...[...applied].map(Number)), latest);
     for (const migration of MIGRATIONS) {
       if (applied.has(migration.version)) continue;
@@ -324,5 +341,87 @@ export class SqliteStore implements Store {
 
   async watchQueue(listener: () => void) {
     return queue.watchQueue(this.#db, listener);
+  }
+
+  // --- webhooks ---
+
+  async createWebhook(webhook: WebhookRecord) {
+    return webhooks.createWebhook(this.#db, webhook);
+  }
+
+  async listWebhooks() {
+    return webhooks.listWebhooks(this.#db);
+  }
+
+  async deleteWebhook(name: string) {
+    return webhooks.deleteWebhook(this.#db, name);
+  }
+
+  async listUnannounced(since: Date, limit: number) {
+    return webhooks.listUnannounced(this.#db, since, limit);
+  }
+
+  async previousRunStatus(pipeline: string, createdAt: string, runId: string) {
+    return webhooks.previousStatus(this.#db, pipeline, createdAt, runId) as RunStatus | null;
+  }
+
+  async announceEvents(subjects: string[], deliveries: NewDelivery[], now: Date) {
+    return webhooks.announce(this.#db, subjects, deliveries, now);
+  }
+
+  async claimDeliveries(claim: DeliveryClaim) {
+    return webhooks.claimDeliveries(this.#db, claim);
+  }
+
+  async recordDeliveryAttempt(attempt: DeliveryAttempt, holder: string, outcome: AttemptOutcome) {
+    return webhooks.recordDeliveryAttempt(this.#db, attempt, holder, outcome);
+  }
+
+  async listDeliveries(options: DeliveryListOptions = {}) {
+    return webhooks.listDeliveries(this.#db, options);
+  }
+
+  async listDeliveryAttempts(ids: string[]) {
+    return webhooks.listDeliveryAttempts(this.#db, ids);
+  }
+
+  async pruneWebhooks(announcedBefore: Date, deliveriesBefore: Date) {
+    return webhooks.pruneWebhooks(this.#db, announcedBefore, deliveriesBefore);
+  }
+
+  // --- external triggers ---
+
+  async getTriggerSecret(pipeline: string) {
+    return triggers.getTriggerSecret(this.#db, pipeline);
+  }
+
+  async createTriggerSecret(pipeline: string, secret: string, now: Date) {
+    return triggers.createTriggerSecret(this.#db, pipeline, secret, now);
+  }
+
+  async rotateTriggerSecret(pipeline: string, secret: string, now: Date) {
+    return triggers.rotateTriggerSecret(this.#db, pipeline, secret, now);
+  }
+
+  async deleteTriggerSecret(pipeline: string) {
+    return triggers.deleteTriggerSecret(this.#db, pipeline);
+  }
+
+  async recordTriggerDelivery(delivery: TriggerDelivery) {
+    return triggers.recordTriggerDelivery(this.#db, delivery);
+  }
+
+  // --- lineage ---
+
+  async saveLineage(runId: string, pipeline: string, entries: LineageEntry[]) {
+    return lineage.saveLineage(this.#db, runId, pipeline, entries);
+  }
+
+  async listRunLineage(runId: string) {
+    return lineage.listRunLineage(this.#db, runId);
+  }
+
+  async currentLineage(filter: LineageFilter) {
+    return lineage.currentLineage(this.#db, filter);
   }
 }
