@@ -18,7 +18,7 @@ export interface SqlPosition {
 
 /** What the trusted side receives as `error.details` (snake_case: it crosses the channel). */
 export interface ErrorDetails {
-  source: "postgres" | "mysql" | "duckdb" | "fetch" | "network";
+  source: "postgres" | "mysql" | "duckdb" | "fetch" | "network" | "schema";
   /** SQLSTATE (PostgreSQL), error name (MySQL `ER_…`), error type (DuckDB) or network code. */
   code?: string;
   errno?: number;
@@ -67,12 +67,39 @@ export function errorDetails(err: unknown): ErrorDetails | null {
 }
 
 const RECOGNIZERS: ((err: Fields) => ErrorDetails | null)[] = [
+  schemaChangeDetails,
   postgresDetails,
   mysqlDetails,
   duckdbDetails,
   fetchDetails,
   socketDetails,
 ];
+
+/**
+ * A load refused by its `onSchemaChange` (connectors/_schema.ts): the table, the option in
+ * force, and the column differences in one line (the message says the same in prose).
+ */
+function schemaChangeDetails(err: Fields): ErrorDetails | null {
+  const d = err.details;
+  if (err.code !== "schema_change" || !isObject(d) || typeof d.table !== "string") return null;
+  const names = (list: unknown) =>
+    Array.isArray(list)
+      ? list.map((c) => isObject(c) ? String(c.column) : String(c)).join(", ")
+      : "";
+  const changes = [
+    ["added", names(d.added)],
+    ["missing", names(d.missing)],
+    ["dropped", names(d.dropped)],
+    ["ignored", names(d.ignored)],
+    ["type changes", names(d.type_changes)],
+  ].filter(([, list]) => list).map(([label, list]) => `${label}: ${list}`);
+  return {
+    source: "schema",
+    table: text(d.table),
+    reason: text(`onSchemaChange ${String(d.on_schema_change)}`),
+    detail: text(changes.join("; ")),
+  };
+}
 
 function postgresDetails(err: Fields): ErrorDetails | null {
   if (err.name !== "PostgresError" || typeof err.code !== "string") return null;

@@ -12,7 +12,7 @@ const texts = (max: number) => z.array(z.string()).max(max).optional().catch(und
 const int = z.number().int();
 
 export const errorDetailsSchema = z.object({
-  source: z.enum(["postgres", "mysql", "duckdb", "fetch", "network"]),
+  source: z.enum(["postgres", "mysql", "duckdb", "fetch", "network", "schema"]),
   code: text,
   errno: int.optional().catch(undefined),
   sql_state: text,

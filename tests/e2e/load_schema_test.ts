@@ -28,6 +28,13 @@ Deno.test("load across a schema change: reported in the result; refused as kind 
     );
     assertMatch(refused.json.error.message, /onSchemaChange is "fail"/);
     assertMatch(refused.json.error.hint, /onSchemaChange/);
+    // The same facts as data, for the diagnosis and lineage (a heal reads details.table).
+    assertEquals(refused.json.error.details, {
+      source: "schema",
+      table: "orders",
+      reason: "onSchemaChange fail",
+      detail: "missing: customer",
+    });
   } finally {
     await d.stop();
   }
