@@ -24,6 +24,7 @@ import { signedTriggerRoutes, triggerSecretRoutes } from "../triggers/mod.ts";
 
 import { MAX_BODY_BYTES } from "./_body.ts";
 import { VERSION } from "../version.ts";
+import { runtime } from "../runtime/root.ts";
 import { layersReport, NO_OS_BOUNDARY } from "../sandbox/os_boundary.ts";
 import { configuredLimits } from "../sandbox/limits.ts";
 
@@ -74,6 +75,8 @@ export function createApp(deps: ApiDeps): Hono {
         connections: [...deps.connections.values()].map(({ name, type }) => ({ name, type })),
       },
       sandbox: sandboxStatus(deps),
+      // What this daemon is and what runs start from: a checkout or a compiled binary.
+      build: { version: VERSION, ...runtime().report },
     });
   });
   // Who the key is: the MCP server shows a key only the tools its scope may call.

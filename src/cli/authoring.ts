@@ -4,7 +4,8 @@
  */
 import { TauError } from "../core/errors.ts";
 import { exists } from "../core/fs.ts";
-import { SDK_DIR } from "../config/paths.ts";
+import { readableSdkDir } from "../runtime/root.ts";
+import { resolveHome } from "../config/paths.ts";
 import { RemoteError } from "./client.ts";
 import type { CommandSpec } from "./spec.ts";
 
@@ -81,7 +82,7 @@ function starterName(folder: string): string {
 /** The import map that resolves `tau` to this installation's SDK, and the approved drivers. */
 export async function sdkImports(): Promise<Record<string, string>> {
   const { pathToFileURL } = await import("node:url");
-  const sdk = pathToFileURL(SDK_DIR).href;
+  const sdk = pathToFileURL(await readableSdkDir(resolveHome())).href;
   // Loaded here, by `tau init` alone (by a URL built at run time: see main.ts): no other
   // command needs the driver list.
   const { approvedImports }: typeof import("../sandbox/npm_cache.ts") = await import(

@@ -347,7 +347,9 @@ export const COMMAND_DOCS: Record<string, CommandDoc> = {
   status: {
     output:
       '{ "url", "status": "ok", "version", "pid", "host", "port", "dashboard", "home", "uptime_s", ' +
-      '"store", "roles", "pipelines", "runs": { "<status>": n }, "active_runs", "sandbox" }',
+      '"store", "roles", "pipelines", "runs": { "<status>": n }, "active_runs", "sandbox", ' +
+      '"build": { "version", "compiled", "deno": { "path", "version", "source" }, ' +
+      '"runtime_dir" } }',
     example: "tau status",
   },
   dashboard: {

@@ -3,7 +3,7 @@
  * its own doc comments with `deno doc --json`, so the help cannot drift from the code.
  */
 import { join } from "node:path";
-import { SDK_DIR } from "../config/paths.ts";
+import { SDK_DOC_FILE, sdkDir, SOURCE_ROOT } from "../runtime/root.ts";
 import { TauError } from "../core/errors.ts";
 
 /** Each topic and the SDK module it documents. */
@@ -26,8 +26,19 @@ export interface Entry {
   members?: Entry[];
 }
 
-/** The doc nodes of one SDK module, from `deno doc --json`. */
-async function docOf(file: string): Promise<{ about: string; symbols: Json[] }> {
+/**
+ * The doc nodes of one SDK module, from `deno doc --json`; a compiled `tau` has no deno to ask,
+ * and reads what build/compile.ts generated when it was built.
+ */
+async function docOf(topic: string, file: string): Promise<{ about: string; symbols: Json[] }> {
+  const json = Deno.build.standalone
+    ? JSON.parse(await Deno.readTextFile(`${SOURCE_ROOT}${SDK_DOC_FILE}`))[topic]
+    : await denoDoc(file);
+  const node = Object.values(json.nodes as Record<string, Json>)[0] ?? {};
+  return { about: (node.module_doc?.doc ?? "").trim(), symbols: node.symbols ?? [] };
+}
+
+async function denoDoc(file: string): Promise<Json> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["doc", "--json", file],
     env: { NO_COLOR: "1" },
@@ -43,15 +54,13 @@ async function docOf(file: string): Promise<{ about: string; symbols: Json[] }> 
       },
     );
   }
-  const json = JSON.parse(new TextDecoder().decode(out.stdout));
-  const node = Object.values(json.nodes as Record<string, Json>)[0] ?? {};
-  return { about: (node.module_doc?.doc ?? "").trim(), symbols: node.symbols ?? [] };
+  return JSON.parse(new TextDecoder().decode(out.stdout));
 }
 
 /** `tau help TOPIC` for one of SDK_TOPICS. */
 export async function sdkHelp(topic: string) {
-  const file = join(SDK_DIR, SDK_TOPICS[topic]!);
-  const { about, symbols } = await docOf(file);
+  const file = join(sdkDir(), SDK_TOPICS[topic]!);
+  const { about, symbols } = await docOf(topic, file);
   const entries = symbols.map(symbol);
   const find = (name: string) => entries.find((e) => e.name === name);
   const take = (name: string) => find(name)?.members ?? [];

@@ -54,6 +54,11 @@ export const configSchema = z.strictObject({
   sandbox: z.strictObject({
     /** `auto`: bubblewrap when it works; `require`: refuse to start without it; `off`. */
     os_boundary: z.enum(["auto", "require", "off"]).default("auto"),
+    /**
+     * The deno a compiled taud runs pipelines with (an absolute path); unset: a `deno` beside
+     * the binary, else on PATH. Ignored from a checkout, which runs them with its own deno.
+     */
+    deno: z.string().regex(/^\//, "must be an absolute path").optional(),
     // What a run gets when its pipeline declares no `limits`.
     heap_mb: z.number().int().min(16).max(65536).default(512),
     memory_mb: z.number().int().min(64).max(262144).default(1024),

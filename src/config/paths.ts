@@ -2,9 +2,10 @@
  * Where Tau keeps its state (DESIGN.md "State and configuration").
  *
  * The CLI loads this module on every start, so it loads no `node:` module: the first one costs
- * a start ~20 ms of Deno's Node compatibility layer. `join`, `homedir` and `fileURLToPath` below
- * do what node:path (POSIX), node:os and node:url do, for the paths Tau makes.
+ * a start ~20 ms of Deno's Node compatibility layer. `join` and `homedir` below
+ * do what node:path (POSIX) and node:os do, for the paths Tau makes.
  */
+import { sdkDir } from "../runtime/root.ts";
 
 export interface TauPaths {
   home: string;
@@ -31,18 +32,6 @@ export interface TauPaths {
   typecheckMap: string;
   /** The SDK pipelines import as `tau`. */
   sdkDir: string;
-}
-
-export const SDK_DIR = fileURLToPath(new URL("../../sdk/", import.meta.url));
-
-/** node:url's fileURLToPath on POSIX. */
-function fileURLToPath(url: URL): string {
-  if (url.protocol !== "file:") throw new TypeError("The URL must be of scheme file");
-  if (url.hostname !== "") throw new TypeError(`File URL host must be "localhost" or empty`);
-  if (/%2f/i.test(url.pathname)) {
-    throw new TypeError("File URL path must not include encoded / characters");
-  }
-  return decodeURIComponent(url.pathname);
 }
 
 /** node:os's homedir on POSIX: $HOME, else the user's entry in /etc/passwd. */
@@ -93,7 +82,7 @@ export function tauPaths(home: string): TauPaths {
     importMap: join(home, "import_map.json"),
     viewImportMap: join(home, "view_import_map.json"),
     typecheckMap: join(home, "typecheck_map.json"),
-    sdkDir: SDK_DIR,
+    sdkDir: sdkDir(),
   };
 }
 

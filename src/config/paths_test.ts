@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { homedir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { assertEquals } from "../../tests/helpers/assert.ts";
-import { resolveHome, SDK_DIR, tauPaths, versionDir } from "./paths.ts";
+import { resolveHome, tauPaths, versionDir } from "./paths.ts";
+import { sdkDir, SOURCE_ROOT } from "../runtime/root.ts";
 
 const HOMES = [
   "/home/ana/.tau",
@@ -76,6 +77,8 @@ Deno.test("resolveHome without HOME: the home of the passwd entry, as node:os fi
   }
 });
 
-Deno.test("SDK_DIR is node:url's path of the sdk folder", () => {
-  assertEquals(SDK_DIR, fileURLToPath(new URL("../../sdk/", import.meta.url)));
+Deno.test("from a checkout, the SDK is node:url's path of its sdk folder", () => {
+  assertEquals(SOURCE_ROOT, fileURLToPath(new URL("../../", import.meta.url)));
+  assertEquals(sdkDir(), fileURLToPath(new URL("../../sdk/", import.meta.url)));
+  assertEquals(tauPaths("/h").sdkDir, sdkDir());
 });

@@ -14,9 +14,10 @@ import { runDenoProcess } from "../sandbox/deno_process.ts";
 import { baseChildEnv, lockedDownFlags } from "../sandbox/permissions.ts";
 import { sandboxCacheRoot } from "../sandbox/npm_cache.ts";
 import { sha256Hex } from "../core/ids.ts";
+import { runtime } from "../runtime/root.ts";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const ENTRY = fileURLToPath(new URL("./engine_main.ts", import.meta.url));
+/** The engine's entry, in the folder runs read their files from (src/runtime/root.ts). */
+const entry = () => join(runtime().root, "src/connections/engine_main.ts");
 const DRIVER = "@duckdb/node-api";
 
 export interface EngineInstall {
@@ -58,7 +59,7 @@ interface CachedInstall {
  * Concurrent starts race safely: each builds in a private folder and renames it into place.
  */
 async function install(): Promise<EngineInstall> {
-  const { imports } = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json"))) as {
+  const { imports } = JSON.parse(await Deno.readTextFile(join(runtime().root, "deno.json"))) as {
     imports: Record<string, string>;
   };
   const specifier = imports[DRIVER];
@@ -68,7 +69,8 @@ async function install(): Promise<EngineInstall> {
     Deno.version.deno,
     specifier,
     lock,
-    ROOT,
+    runtime().root,
+    runtime().deno,
     ["DENO_DIR", "XDG_CACHE_HOME", "HOME"].map((name) => Deno.env.get(name) ?? null),
   ])).slice(0, 16);
   const dir = join(sandboxCacheRoot(), "engine", key);
@@ -137,7 +139,7 @@ async function build(
     `--lock=${local.lockFile}`,
     "--frozen",
     `--import-map=${local.importMap}`,
-    ENTRY,
+    entry(),
   ], { DENO_DIR: moduleCache });
   const sources = (graph.modules as { specifier: string }[])
     .filter((m) => m.specifier.startsWith("file:"))
@@ -145,10 +147,10 @@ async function build(
   const packages = await packageDirs(moduleCache, Object.keys(graph.npmPackages as object));
   const importMap = join(dir, "import_map.json");
   const lockFile = join(dir, "engine.lock");
-  const warmed = await warmTemplate({ entry: ENTRY, ...local, moduleCache }, building);
+  const warmed = await warmTemplate({ entry: entry(), ...local, moduleCache }, building);
   return {
     install: {
-      entry: ENTRY,
+      entry: entry(),
       importMap,
       lockFile,
       moduleCache,
@@ -165,7 +167,7 @@ async function build(
 
 /** deno.lock cut down to one npm package and the packages it depends on. */
 async function driverLock(specifier: string) {
-  const lock = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.lock"))) as {
+  const lock = JSON.parse(await Deno.readTextFile(join(runtime().root, "deno.lock"))) as {
     version: string;
     specifiers: Record<string, string>;
     npm: Record<string, { dependencies?: string[]; optionalDependencies?: string[] }>;

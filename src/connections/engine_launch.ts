@@ -5,6 +5,7 @@
  * folder and the declared databases' directories mounted; and the DuckDB settings derived from
  * the run's limits.
  */
+import { runtime } from "../runtime/root.ts";
 import type { RunLimits } from "../sandbox/limits.ts";
 import { bubblewrapArgs, type OsBoundary, prlimitArgs } from "../sandbox/os_boundary.ts";
 import { baseChildEnv } from "../sandbox/permissions.ts";
@@ -81,7 +82,7 @@ export function engineLaunch(input: EngineLaunchInput): EngineLaunch {
       "--",
     );
   }
-  const deno = Deno.execPath();
+  const deno = runtime().deno;
   const args = engineArgs(input.install, ENGINE_HEAP_MB);
   return {
     command: wrapper[0] ?? deno,
@@ -103,7 +104,7 @@ function mountArgs(input: EngineLaunchInput): string[] {
     args.push(writable ? "--bind-try" : "--ro-bind-try", path, path);
   }
   // The deno binary at the path it is started by (systemMounts brings its libraries).
-  for (const path of [Deno.execPath(), ...input.install.readOnly]) {
+  for (const path of [runtime().deno, ...input.install.readOnly]) {
     args.push("--ro-bind", path, path);
   }
   args.push("--bind", input.denoDir, input.denoDir);

@@ -18,7 +18,7 @@ export const ERROR_CODES = {
   has_dependents: "other pipelines depend on it; pass --force",
   payload_too_large: "the body or a parameter is over its limit",
   daemon_unreachable: "the CLI could not reach taud; the message says where and why",
-  sandbox_unavailable: "taud: the OS boundary is required but missing",
+  sandbox_unavailable: "taud cannot sandbox runs: no OS boundary, or no deno of its version",
   ai_not_configured:
     "`tau create` / `tau heal --auto` need `[ai]` in tau.toml and its key in taud's environment",
   model_unavailable:

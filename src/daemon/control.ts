@@ -23,16 +23,10 @@ export async function startBackground(paths: TauPaths, args: string[]) {
   }
   await prepareHome(paths);
   await Deno.remove(paths.stateFile).catch(() => {});
+  // A compiled taud starts itself; from a checkout, deno runs main.ts with the project config.
+  const self = Deno.build.standalone ? [] : ["run", "-A", `--config=${CONFIG}`, MAIN];
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      `--config=${CONFIG}`,
-      MAIN,
-      "--foreground",
-      `--log-file=${paths.logFile}`,
-      ...args,
-    ],
+    args: [...self, "--foreground", `--log-file=${paths.logFile}`, ...args],
     stdin: "null",
     stdout: "null",
     stderr: "null",

@@ -38,6 +38,7 @@ import { configuredLimits } from "../sandbox/limits.ts";
 import { defaultOnFailure } from "../ai/config.ts";
 import { log, setLogFile } from "../core/log.ts";
 import { webhookService } from "../webhooks/mod.ts";
+import { prepareRuntime } from "../runtime/root.ts";
 
 export type Role = "api" | "worker" | "scheduler";
 export const ROLES: readonly Role[] = ["api", "worker", "scheduler"];
@@ -58,9 +59,11 @@ export interface ServeOptions {
 
 /** Everything the daemon opens before it serves: config, home, sandbox layer, store. */
 async function openDaemon(options: ServeOptions) {
+  const { config, file: configFile } = await loadConfig(options.home);
+  // A compiled taud extracts what runs read and finds their deno first: paths point at them.
+  await prepareRuntime(options.home, { configuredDeno: config.sandbox.deno });
   // Deploy-time tools and runs share one module cache holding only the approved npm drivers.
   const paths = { ...tauPaths(options.home), denoDir: await ensureSandboxCache() };
-  const { config, file: configFile } = await loadConfig(options.home);
   const host = options.host ?? config.daemon.host;
   const requestedPort = options.port ?? config.daemon.port;
   if (options.dashboardPort !== undefined) config.dashboard.port = options.dashboardPort;

@@ -28,7 +28,8 @@ export const CODE_ADVICE: Record<ErrorCode, string> = {
   payload_too_large: "send less: a pipeline file is at most 1 MiB, a request body 2 MiB",
   daemon_unreachable: "start the daemon (`taud`, or `deno task taud` in a checkout), or point " +
     "`TAU_HOST` at the right one",
-  sandbox_unavailable: "install bubblewrap, or change `[sandbox] os_boundary` in tau.toml",
+  sandbox_unavailable:
+    "install bubblewrap or change `[sandbox] os_boundary`; a compiled taud: install the deno its hint names, or set `[sandbox] deno`",
   ai_not_configured: "add `[ai]` to tau.toml (the hint shows it) and the key to taud's " +
     "environment; or do the work by hand: `tau heal NAME`, edit, redeploy",
   model_unavailable: "try again later, or do the work by hand: `tau heal NAME`, edit, redeploy",

@@ -1,4 +1,5 @@
 /** Runs a short-lived `deno` command on the trusted side with a bounded time and output. */
+import { runtime } from "../runtime/root.ts";
 
 export interface DenoProcessOptions {
   args: string[];
@@ -23,7 +24,7 @@ export interface DenoProcessResult {
 export async function runDenoProcess(options: DenoProcessOptions): Promise<DenoProcessResult> {
   const [program, ...prefix] = options.wrapper
     ? [...options.wrapper.command, options.wrapper.deno]
-    : [Deno.execPath()];
+    : [runtime().deno];
   const child = new Deno.Command(program!, {
     args: [...prefix, ...options.args],
     env: options.env,

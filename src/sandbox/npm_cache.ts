@@ -5,15 +5,12 @@
  * `--cached-only`, so anything not in it — any other package — cannot be loaded at run time.
  */
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { homedir } from "node:os";
 import { exists } from "../core/fs.ts";
 import { sha256Hex } from "../core/ids.ts";
 import { TauError } from "../core/errors.ts";
 import { runDenoProcess } from "./deno_process.ts";
-
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const DENO_JSON = join(ROOT, "deno.json");
+import { runtime } from "../runtime/root.ts";
 
 /**
  * Bare specifiers pipelines (through the SDK) may import, each with the any-typed stand-in in
@@ -37,7 +34,7 @@ export function approvedImports(): Promise<Record<string, string>> {
 }
 
 async function readApprovedImports(): Promise<Record<string, string>> {
-  const config = JSON.parse(await Deno.readTextFile(DENO_JSON)) as {
+  const config = JSON.parse(await Deno.readTextFile(join(runtime().root, "deno.json"))) as {
     imports: Record<string, string>;
   };
   const out: Record<string, string> = {};
@@ -64,7 +61,7 @@ interface Lockfile {
  * importable at run time.
  */
 export async function approvedLock(): Promise<Lockfile> {
-  const lock = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.lock"))) as Lockfile;
+  const lock = JSON.parse(await Deno.readTextFile(join(runtime().root, "deno.lock"))) as Lockfile;
   const wanted = new Set(
     Object.values(await approvedImports()).map((t) => `npm:${npmPackageOf(t)}`),
   );

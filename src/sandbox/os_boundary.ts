@@ -6,6 +6,7 @@
  * size, file size) are set with util-linux `prlimit`. Both are detected once at daemon start;
  * where they are missing the run keeps layers 1 and 2 and its record says so.
  */
+import { runtime } from "../runtime/root.ts";
 import { dirname } from "node:path";
 
 export type OsBoundaryMode = "auto" | "require" | "off";
@@ -114,7 +115,7 @@ export function prlimitArgs(limits: { cpu_s: number; memory_mb: number; disk_mb:
  */
 export async function detectOsBoundary(
   mode: OsBoundaryMode,
-  denoPath = Deno.execPath(),
+  denoPath = runtime().deno,
 ): Promise<OsBoundary> {
   const prlimit = Deno.build.os === "linux" ? await which("prlimit") : null;
   const none = (reason: string): OsBoundary => ({ ...NO_OS_BOUNDARY, reason, prlimit });

@@ -8,6 +8,7 @@ import type { RunLimits } from "./limits.ts";
 import { ALWAYS_DENIED, daemonAddresses, exactHostPort } from "./network.ts";
 import { bubblewrapArgs, type Mount, type OsBoundary, prlimitArgs } from "./os_boundary.ts";
 import { RUN_VIEW } from "./run_view.ts";
+import { runtime } from "../runtime/root.ts";
 
 export { RUN_VIEW };
 
@@ -228,10 +229,9 @@ function hasView(options: Pick<SandboxOptions, "boundary">): boolean {
   return os?.mechanism === "bubblewrap" && os.bwrap !== null;
 }
 
-let denoPath: string | undefined;
-/** Deno's own path, asked once: it costs ~15 µs, and a scheduler pass prepares thousands. */
+/** The deno runs start with (src/runtime/root.ts: this process's own, or a compiled taud's). */
 function denoExecPath(): string {
-  return denoPath ??= Deno.execPath();
+  return runtime().deno;
 }
 
 /** The paths a run uses for its files, given where they are on the host. */

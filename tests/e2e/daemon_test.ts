@@ -41,6 +41,13 @@ Deno.test("taud starts in the background once, creates its key 0600, and stops",
     assert.ok(Math.abs(rss_mb - procRss) < 50, `${rss_mb} MB against /proc's ${procRss} MB`);
     assert.ok(heap_used_mb > 0 && heap_used_mb <= heap_total_mb, JSON.stringify(status.json));
     assertEquals(status.json.sandbox.warm_pool.budget_mb, 256);
+    // From a checkout: runs use this deno and read the checkout's files (nothing extracted).
+    assertEquals(status.json.build, {
+      version: status.json.version,
+      compiled: false,
+      deno: { path: Deno.execPath(), version: Deno.version.deno, source: "self" },
+      runtime_dir: null,
+    });
 
     const stop = await taud(home, "stop");
     assertEquals(stop.json.status, "stopped");
