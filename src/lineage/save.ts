@@ -10,15 +10,18 @@ import { type LineageRecorder, MAX_ENTRIES } from "./recorder.ts";
  */
 export async function saveRunLineage(
   store: Store,
-  run: { runId: string; pipeline: string; redact: <T>(value: T) => T },
+  run: { runId: string; pipeline: string; attempt: number; redact: <T>(value: T) => T },
   recorder: LineageRecorder,
   log: (message: string) => void,
 ): Promise<void> {
+  const entries = recorder.entries();
+  // Most runs touch no table: a first attempt then has nothing to store or to replace.
+  if (entries.length === 0 && run.attempt <= 1) return;
   if (recorder.truncated) {
     log(`lineage: only the first ${MAX_ENTRIES} tables the run touched were recorded`);
   }
   try {
-    await store.saveLineage(run.runId, run.pipeline, run.redact(recorder.entries()));
+    await store.saveLineage(run.runId, run.pipeline, run.redact(entries));
   } catch (err) {
     log(`lineage: storing the tables the run read and wrote failed: ${errorText(err)}`);
   }
