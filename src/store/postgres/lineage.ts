@@ -1,14 +1,8 @@
 /** Lineage on PostgreSQL: a run's tables, and those of each pipeline's latest successful run. */
 
 import type { LineageEntry, LineageFilter, LineageRecord } from "../lineage_types.ts";
+import { CURRENT_LINEAGE, LINEAGE_COLUMNS, LINEAGE_ORDER } from "../lineage_codec.ts";
 import { clean, count, type Db, type Param, query, type Sql, tx } from "./db.ts";
-
-const COLUMNS = "run_id, pipeline, connection, schema_name, table_name, direction, step";
-const ORDER = "ORDER BY pipeline, connection, schema_name, table_name, direction";
-/** The run an entry belongs to is its pipeline's latest successful run. */
-const CURRENT = `run_id = (SELECT r.run_id FROM runs r
-  WHERE r.pipeline = lineage.pipeline AND r.status = 'success'
-  ORDER BY r.created_at DESC, r.run_id DESC LIMIT 1)`;
 
 /** Replaces the lineage of a run (an attempt's lineage replaces the one before). */
 export function saveLineage(
@@ -22,7 +16,7 @@ export function saveLineage(
     for (const e of entries) {
       await query(
         db,
-        `INSERT INTO lineage (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)
+        `INSERT INTO lineage (${LINEAGE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT DO NOTHING`,
         [
           runId,
@@ -39,14 +33,18 @@ export function saveLineage(
 }
 
 export async function listRunLineage(db: Db, runId: string): Promise<LineageRecord[]> {
-  const rows = await query(db, `SELECT ${COLUMNS} FROM lineage WHERE run_id = $1 ${ORDER}`, [
-    runId,
-  ]);
+  const rows = await query(
+    db,
+    `SELECT ${LINEAGE_COLUMNS} FROM lineage WHERE run_id = $1 ${LINEAGE_ORDER}`,
+    [
+      runId,
+    ],
+  );
   return rows as unknown as LineageRecord[];
 }
 
 export async function currentLineage(db: Db, filter: LineageFilter): Promise<LineageRecord[]> {
-  const where: string[] = [CURRENT];
+  const where: string[] = [CURRENT_LINEAGE];
   const params: Param[] = [];
   if (filter.table !== undefined) {
     params.push(filter.table);
@@ -59,7 +57,9 @@ export async function currentLineage(db: Db, filter: LineageFilter): Promise<Lin
   params.push(count(filter.limit ?? 1000));
   const rows = await query(
     db,
-    `SELECT ${COLUMNS} FROM lineage WHERE ${where.join(" AND ")} ${ORDER} LIMIT $${params.length}`,
+    `SELECT ${LINEAGE_COLUMNS} FROM lineage WHERE ${
+      where.join(" AND ")
+    } ${LINEAGE_ORDER} LIMIT $${params.length}`,
     params,
   );
   return rows as unknown as LineageRecord[];

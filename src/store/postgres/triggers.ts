@@ -1,6 +1,7 @@
 /** External triggers on PostgreSQL: a pipeline's trigger secret, and the deliveries made into runs. */
 
 import { pipelineNotFound } from "../pipeline_rules.ts";
+import { toStoredTriggerSecret, toTriggerSecret } from "../trigger_codec.ts";
 import type {
   StoredTriggerSecret,
   TriggerDelivery,
@@ -9,10 +10,6 @@ import type {
 } from "../types.ts";
 import { type Db, query, type Sql, sqlState, tx } from "./db.ts";
 import { getRun, insertRun } from "./runs.ts";
-
-function record(row: Record<string, unknown> | undefined): TriggerSecretRecord | null {
-  return row ? { pipeline: String(row.pipeline), created_at: String(row.created_at) } : null;
-}
 
 export async function getTriggerSecret(
   db: Db,
@@ -23,7 +20,7 @@ export async function getTriggerSecret(
     "SELECT pipeline, secret, created_at FROM trigger_secrets WHERE pipeline = $1",
     [pipeline],
   );
-  return row ? { ...record(row)!, secret: String(row.secret) } : null;
+  return toStoredTriggerSecret(row);
 }
 
 /** Null when the pipeline has a secret already; `not_found` when there is no such pipeline. */
@@ -40,7 +37,7 @@ export async function createTriggerSecret(
        ON CONFLICT (pipeline) DO NOTHING RETURNING pipeline, created_at`,
       [pipeline, secret, now.toISOString()],
     );
-    return record(row);
+    return toTriggerSecret(row);
   } catch (err) {
     if (sqlState(err) === "23503") throw pipelineNotFound(pipeline, err); // foreign key
     throw err;
@@ -60,7 +57,7 @@ export async function rotateTriggerSecret(
      RETURNING pipeline, created_at`,
     [secret, now.toISOString(), pipeline],
   );
-  return record(row);
+  return toTriggerSecret(row);
 }
 
 export async function deleteTriggerSecret(db: Db, pipeline: string): Promise<boolean> {

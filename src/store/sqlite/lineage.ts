@@ -1,14 +1,8 @@
 /** Lineage on SQLite: a run's tables, and those of each pipeline's latest successful run. */
 
 import type { LineageEntry, LineageFilter, LineageRecord } from "../lineage_types.ts";
+import { CURRENT_LINEAGE, LINEAGE_COLUMNS, LINEAGE_ORDER } from "../lineage_codec.ts";
 import { count, type Db } from "./db.ts";
-
-const COLUMNS = "run_id, pipeline, connection, schema_name, table_name, direction, step";
-const ORDER = "ORDER BY pipeline, connection, schema_name, table_name, direction";
-/** The run an entry belongs to is its pipeline's latest successful run. */
-const CURRENT = `run_id = (SELECT r.run_id FROM runs r
-  WHERE r.pipeline = lineage.pipeline AND r.status = 'success'
-  ORDER BY r.created_at DESC, r.run_id DESC LIMIT 1)`;
 
 /** Replaces the lineage of a run (an attempt's lineage replaces the one before). */
 export function saveLineage(
@@ -20,7 +14,7 @@ export function saveLineage(
   db.tx(() => {
     db.stmt("DELETE FROM lineage WHERE run_id = ?").run(runId);
     const insert = db.stmt(
-      `INSERT INTO lineage (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      `INSERT INTO lineage (${LINEAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     );
     for (const e of entries) {
       insert.run(runId, pipeline, e.connection, e.schema_name, e.table_name, e.direction, e.step);
@@ -29,12 +23,14 @@ export function saveLineage(
 }
 
 export function listRunLineage(db: Db, runId: string): LineageRecord[] {
-  return db.stmt(`SELECT ${COLUMNS} FROM lineage WHERE run_id = ? ${ORDER}`).all(runId)
+  return db.stmt(`SELECT ${LINEAGE_COLUMNS} FROM lineage WHERE run_id = ? ${LINEAGE_ORDER}`).all(
+    runId,
+  )
     .map((row) => ({ ...row }) as unknown as LineageRecord);
 }
 
 export function currentLineage(db: Db, filter: LineageFilter): LineageRecord[] {
-  const where: string[] = [CURRENT];
+  const where: string[] = [CURRENT_LINEAGE];
   const params: (string | number)[] = [];
   if (filter.table !== undefined) {
     where.push("table_name = ?");
@@ -45,6 +41,8 @@ export function currentLineage(db: Db, filter: LineageFilter): LineageRecord[] {
     params.push(filter.pipeline);
   }
   params.push(count(filter.limit ?? 1000));
-  return db.stmt(`SELECT ${COLUMNS} FROM lineage WHERE ${where.join(" AND ")} ${ORDER} LIMIT ?`)
+  return db.stmt(
+    `SELECT ${LINEAGE_COLUMNS} FROM lineage WHERE ${where.join(" AND ")} ${LINEAGE_ORDER} LIMIT ?`,
+  )
     .all(...params).map((row) => ({ ...row }) as unknown as LineageRecord);
 }

@@ -1,6 +1,7 @@
 /** External triggers on SQLite: a pipeline's trigger secret, and the deliveries made into runs. */
 
 import { pipelineNotFound } from "../pipeline_rules.ts";
+import { toStoredTriggerSecret, toTriggerSecret } from "../trigger_codec.ts";
 import type {
   StoredTriggerSecret,
   TriggerDelivery,
@@ -10,14 +11,10 @@ import type {
 import type { Db } from "./db.ts";
 import { getRun, insertRun } from "./runs.ts";
 
-function record(row: Record<string, unknown> | undefined): TriggerSecretRecord | null {
-  return row ? { pipeline: String(row.pipeline), created_at: String(row.created_at) } : null;
-}
-
 export function getTriggerSecret(db: Db, pipeline: string): StoredTriggerSecret | null {
   const row = db.stmt("SELECT pipeline, secret, created_at FROM trigger_secrets WHERE pipeline = ?")
     .get(pipeline);
-  return row ? { ...record(row)!, secret: String(row.secret) } : null;
+  return toStoredTriggerSecret(row);
 }
 
 /** Null when the pipeline has a secret already; `not_found` when there is no such pipeline. */
@@ -31,7 +28,7 @@ export function createTriggerSecret(
     if (!db.stmt("SELECT 1 FROM pipelines WHERE name = ?").get(pipeline)) {
       throw pipelineNotFound(pipeline, null);
     }
-    return record(
+    return toTriggerSecret(
       db.stmt(
         `INSERT INTO trigger_secrets (pipeline, secret, created_at) VALUES (?, ?, ?)
          ON CONFLICT (pipeline) DO NOTHING RETURNING pipeline, created_at`,
@@ -47,7 +44,7 @@ export function rotateTriggerSecret(
   secret: string,
   now: Date,
 ): TriggerSecretRecord | null {
-  return record(
+  return toTriggerSecret(
     db.stmt(
       `UPDATE trigger_secrets SET secret = ?, created_at = ? WHERE pipeline = ?
        RETURNING pipeline, created_at`,
